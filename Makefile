@@ -1,0 +1,43 @@
+# The two commands: `make run` and `make test`. Everything else is set up by them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test lint typecheck pytest install clean migration translations
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	@if [ -d survey/translations ]; then $(BIN)/pybabel compile -q -d survey/translations || true; fi
+
+run: install
+	$(BIN)/survey db upgrade
+	$(BIN)/survey run --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check survey jobs tests bench
+	$(BIN)/ruff format --check survey jobs tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy survey
+
+pytest: install
+	$(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+migration: $(STAMP)
+	./scripts/regenerate-initial-migration
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

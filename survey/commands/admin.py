@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import getpass
+import os
+
+import click
+
+from survey.commands import Context, with_context
+from survey.services import accounts
+from survey.services.errors import ServiceError
+
+
+def cli_who() -> str:
+    return f"cli:{os.environ.get('USER') or getpass.getuser()}"
+
+
+@click.group()
+def actors() -> None:
+    """Units and companies that handle contacts."""
+
+
+@actors.command("create")
+@click.argument("name")
+@with_context
+def actors_create(ctx: Context, name: str) -> None:
+    with ctx.session() as session:
+        try:
+            actor = accounts.create_actor(session, name=name, who=cli_who())
+        except ServiceError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"actor {actor.name!r} created")
+
+
+@click.group()
+def apikeys() -> None:
+    """API keys of actors."""
+
+
+@apikeys.command("create")
+@click.option("--actor", "actor_name", required=True)
+@with_context
+def apikeys_create(ctx: Context, actor_name: str) -> None:
+    """Print a new key once; only its hash is stored."""
+    with ctx.session() as session:
+        try:
+            key = accounts.create_api_key(session, actor_name=actor_name, who=cli_who())
+        except ServiceError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(key)
+    click.echo("Store this key now: it is not shown again.", err=True)
+
+
+@click.group()
+def users() -> None:
+    """Admin web users."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "analyst"]), required=True)
+@click.option(
+    "--password",
+    envvar="SURVEY_NEW_USER_PASSWORD",
+    default=None,
+    help="Read from SURVEY_NEW_USER_PASSWORD or asked for when not given.",
+)
+@with_context
+def users_create(ctx: Context, email: str, role: str, password: str | None) -> None:
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with ctx.session() as session:
+        try:
+            accounts.create_user(session, email=email, password=password, role=role, who=cli_who())
+        except ServiceError as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(f"user {email} created with role {role}")

@@ -1,0 +1,91 @@
+"""Processes: `survey web`, `survey scheduler`, both at once with `survey run`, and one-off jobs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from typing import Any
+
+import click
+
+from survey.commands import Context, with_context
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def run(host: str, port: int) -> None:
+    """Web server and scheduler together on one machine (embedded defaults)."""
+    scheduler = subprocess.Popen([sys.executable, "-m", "survey", "scheduler"])
+    time.sleep(1.0)
+    if scheduler.poll() is not None:
+        raise click.ClickException("the scheduler did not start (see the message above)")
+    click.echo(f"\n  Survey engine running at http://{host}:{port}/admin")
+    click.echo("  Create an admin user: survey users create you@example.se --role admin")
+    click.echo("  Stop with Ctrl-C.\n")
+    try:
+        _serve(host, port, workers=1, threads=4)
+    finally:
+        scheduler.terminate()
+        scheduler.wait(timeout=10)
+
+
+@click.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@click.option("--workers", default=2, show_default=True)
+@click.option("--threads", default=4, show_default=True)
+def web(bind: str, workers: int, threads: int) -> None:
+    """The web half for production (gunicorn); several may share PostgreSQL."""
+    host, _, port = bind.rpartition(":")
+    _serve(host, int(port), workers=workers, threads=threads)
+
+
+def _serve(host: str, port: int, workers: int, threads: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from survey import create_app
+
+    class _App(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Any:
+            return create_app()
+
+    _App().run()
+
+
+@click.command()
+@with_context
+def scheduler(ctx: Context) -> None:
+    """The scheduler half: runs every job of jobs.JOBS on its trigger."""
+    from survey.scheduler import run_scheduler
+
+    run_scheduler(ctx)
+
+
+@click.group()
+def jobs() -> None:
+    """Periodic jobs."""
+
+
+@jobs.command("run-once")
+@click.argument("name")
+@with_context
+def run_once(ctx: Context, name: str) -> None:
+    """One synchronous pass of a job (sample, dispatch, remind, expire, purge, ..., or all)."""
+    from jobs import JOBS, get_job, job_names
+
+    if name != "all" and name not in job_names():
+        raise click.BadParameter(
+            f"choose from {', '.join([*job_names(), 'all'])}", param_hint="NAME"
+        )
+    selected = JOBS if name == "all" else [get_job(name)]
+    for job in selected:
+        result = job.function()(ctx)
+        click.echo(json.dumps({"job": job.name, "result": result}, default=str))

@@ -1,0 +1,331 @@
+"""Typed settings from the environment, validated once at start."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+import warnings
+from datetime import time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal
+
+from dotenv import dotenv_values
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+
+GENERATED_SECRETS = ("secret_key", "sampling_secret", "identifier_key")
+SECRET_ENV_NAMES = {
+    "secret_key": "SURVEY_SECRET_KEY",
+    "sampling_secret": "SURVEY_SAMPLING_SECRET",
+    "identifier_key": "SURVEY_IDENTIFIER_KEY",
+}
+# Values that read as placeholders; production refuses them like a missing secret.
+DEFAULT_SECRET_VALUES = {"", "changethis", "change-me", "changeme", "secret", "dev", "development"}
+SUPPORTED_LANGUAGES = ("sv", "en")
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message names the variable and what is allowed."""
+
+
+class QuietHours:
+    """A daily window (local time) in which no message is sent, e.g. 20:00-09:00."""
+
+    def __init__(self, start: time, end: time) -> None:
+        self.start, self.end = start, end
+
+    def __repr__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, QuietHours) and (self.start, self.end) == (other.start, other.end)
+
+    @classmethod
+    def parse(cls, text: str) -> QuietHours | None:
+        text = text.strip()
+        if not text:
+            return None
+        try:
+            left, right = text.split("-")
+            start, end = time.fromisoformat(left.strip()), time.fromisoformat(right.strip())
+        except ValueError as exc:
+            raise ValueError("expected HH:MM-HH:MM, e.g. 20:00-09:00, or empty for off") from exc
+        if start == end:
+            raise ValueError("start and end are equal; leave empty to turn quiet hours off")
+        return cls(start, end)
+
+    def contains(self, local: time) -> bool:
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    env: Literal["development", "production", "test"]
+    instance_path: Path
+    database_url: str
+    secret_key: str
+    sampling_secret: str
+    previous_sampling_secrets: list[str]
+    identifier_key: str
+    sampling_rate: str
+    send_delay_minutes: int
+    quiet_hours: str
+    frequency_cap_days: int
+    max_contact_age_hours: int
+    max_postpone_hours: int
+    expiry_days: int
+    min_group_size: int
+    reminder_after_hours: int
+    base_url: str
+    privacy_url: str
+    organisation_name: str
+    sms_backend: Literal["outbox", "twilio"]
+    email_backend: Literal["outbox", "smtp"]
+    twilio_account_sid: str
+    twilio_auth_token: str
+    twilio_messaging_service_sid: str
+    twilio_from_number: str
+    twilio_base_url: str
+    smtp_url: str
+    mail_from: str
+    default_language: Literal["sv", "en"]
+    ratelimit_storage_url: str
+    sms_rate_per_second: float
+    email_rate_per_second: float
+    dispatch_concurrency: int
+    report_recipients: list[str]
+    retention_days: int
+    api_max_batch: int
+    api_max_body_bytes: int
+
+    @field_validator("sampling_rate")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        try:
+            rate = Decimal(value.strip())
+        except InvalidOperation as exc:
+            raise ValueError("must be a decimal number between 0 and 1, e.g. 0.2") from exc
+        if not (0 <= rate <= 1) or not rate.is_finite():
+            raise ValueError("must be a decimal number between 0 and 1, e.g. 0.2")
+        return value.strip()
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str) -> str:
+        QuietHours.parse(value)
+        return value.strip()
+
+    @field_validator(
+        "send_delay_minutes",
+        "frequency_cap_days",
+        "max_contact_age_hours",
+        "max_postpone_hours",
+        "reminder_after_hours",
+        "retention_days",
+    )
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must be 0 or more")
+        return value
+
+    @field_validator("expiry_days", "min_group_size", "api_max_batch", "dispatch_concurrency")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be 1 or more")
+        return value
+
+    @field_validator("sms_rate_per_second", "email_rate_per_second")
+    @classmethod
+    def _positive_rate(cls, value: float) -> float:
+        if value <= 0:
+            raise ValueError("must be more than 0 (messages per second)")
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an absolute http(s) URL, e.g. https://survey.example.se")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _production(self) -> Settings:
+        if self.env != "production":
+            return self
+        problems = []
+        for field, name in SECRET_ENV_NAMES.items():
+            if getattr(self, field).strip().lower() in DEFAULT_SECRET_VALUES:
+                problems.append(f"{name} must be set to a secret value in production")
+        if self.sms_backend == "outbox" or self.email_backend == "outbox":
+            problems.append(
+                "SURVEY_SMS_BACKEND and SURVEY_EMAIL_BACKEND must be twilio and smtp in "
+                "production (the outbox would show staff who was sampled)"
+            )
+        if self.sms_backend == "twilio" and not (
+            self.twilio_account_sid and self.twilio_auth_token
+        ):
+            problems.append("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are required")
+        if self.sms_backend == "twilio" and not (
+            self.twilio_messaging_service_sid or self.twilio_from_number
+        ):
+            problems.append("TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER is required")
+        if self.email_backend == "smtp" and not self.smtp_url:
+            problems.append("SURVEY_SMTP_URL is required with SURVEY_EMAIL_BACKEND=smtp")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def quiet(self) -> QuietHours | None:
+        return QuietHours.parse(self.quiet_hours)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+DEFAULTS: dict[str, Any] = {
+    "env": "development",
+    "sampling_rate": "0.2",
+    "send_delay_minutes": 60,
+    "quiet_hours": "20:00-09:00",
+    "frequency_cap_days": 30,
+    "max_contact_age_hours": 72,
+    "max_postpone_hours": 72,
+    "expiry_days": 7,
+    "min_group_size": 5,
+    "reminder_after_hours": 48,
+    "base_url": "http://127.0.0.1:5000",
+    "privacy_url": "",
+    "organisation_name": "Kundservice",
+    "sms_backend": "outbox",
+    "email_backend": "outbox",
+    "twilio_account_sid": "",
+    "twilio_auth_token": "",
+    "twilio_messaging_service_sid": "",
+    "twilio_from_number": "",
+    "twilio_base_url": "https://api.twilio.com",
+    "smtp_url": "",
+    "mail_from": "Kundservice <no-reply@example.invalid>",
+    "default_language": "sv",
+    "ratelimit_storage_url": "memory://",
+    "sms_rate_per_second": 1.0,
+    "email_rate_per_second": 10.0,
+    "dispatch_concurrency": 8,
+    "report_recipients": [],
+    "retention_days": 365,
+    "api_max_batch": 5000,
+    "api_max_body_bytes": 10 * 1024 * 1024,
+    "previous_sampling_secrets": [],
+    "secret_key": "",
+    "sampling_secret": "",
+    "identifier_key": "",
+}
+
+
+def _instance_path(values: dict[str, Any]) -> Path:
+    raw = (
+        values.get("instance_path")
+        or _from_files_and_environment().get("instance_path")
+        or "instance"
+    )
+    return Path(raw).expanduser().resolve()
+
+
+def _toml_values(path: Path) -> dict[str, Any]:
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    return {key.lower().removeprefix("survey_"): value for key, value in data.items()}
+
+
+def _dev_secrets(instance: Path, values: dict[str, Any]) -> dict[str, str]:
+    """Generate missing secrets once and keep them in the instance folder (not in production)."""
+    store = instance / "secrets.toml"
+    kept = _toml_values(store) if store.exists() else {}
+    environment = _from_files_and_environment()
+    missing = [f for f in GENERATED_SECRETS if not values.get(f) and not environment.get(f)]
+    result = {f: str(kept[f]) for f in missing if f in kept}
+    new = [f for f in missing if f not in kept]
+    if new:
+        instance.mkdir(parents=True, exist_ok=True)
+        for field in new:
+            result[field] = secrets.token_urlsafe(32)
+        lines = [
+            f'{SECRET_ENV_NAMES[f]} = "{v}"\n'
+            for f, v in {**kept, **result}.items()
+            if f in SECRET_ENV_NAMES
+        ]
+        store.write_text("".join(lines), encoding="utf-8")
+        store.chmod(0o600)
+        warnings.warn(
+            f"generated {', '.join(SECRET_ENV_NAMES[f] for f in new)} in {store}; "
+            "set them in the environment for production",
+            stacklevel=2,
+        )
+    return result
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """Read and validate the settings; raise ConfigError naming the bad variable."""
+    overrides = {k.lower().removeprefix("survey_"): v for k, v in (overrides or {}).items()}
+    values: dict[str, Any] = {}
+    toml_file = overrides.get("config_file") or os.environ.get("SURVEY_CONFIG_FILE")
+    if toml_file:
+        values.update(_toml_values(Path(toml_file)))
+    values.update(overrides)
+    values.pop("config_file", None)
+    instance = _instance_path(values)
+    values["instance_path"] = instance
+    mode = values.get("env") or _from_files_and_environment().get("env", "development")
+    if mode != "production":
+        values.update(_dev_secrets(instance, values))
+    if not values.get("database_url") and not _from_files_and_environment().get("database_url"):
+        values["database_url"] = f"sqlite:///{instance / 'survey.db'}"
+    try:
+        settings = _build(values)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc)) from None
+    return settings
+
+
+def _build(values: dict[str, Any]) -> Settings:
+    merged = {**DEFAULTS, **_from_files_and_environment(), **values}
+    return Settings.model_validate(merged)
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets a field."""
+    if field.startswith("twilio_") and field != "twilio_base_url":
+        return field.upper()
+    return "SURVEY_" + field.upper()
+
+
+def _from_files_and_environment() -> dict[str, Any]:
+    dotenv = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+    sources = {**dotenv, **os.environ}
+    found: dict[str, Any] = {}
+    for field, info in Settings.model_fields.items():
+        name = env_name(field)
+        if name in sources:
+            raw = sources[name]
+            is_list = "list" in str(info.annotation)
+            found[field] = [p.strip() for p in raw.split(",") if p.strip()] if is_list else raw
+    return found
+
+
+def _explain(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = error["loc"]
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if loc and str(loc[0]) in Settings.model_fields:
+            lines.append(f"{env_name(str(loc[0]))}: {message} (got {error.get('input')!r})")
+        else:
+            lines.append(message)
+    return "invalid configuration: " + "; ".join(lines)

@@ -1,0 +1,42 @@
+"""Customer identifiers: normalised, then matched by keyed hashes that outlive the purge."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from survey.models import IdentifierKind
+
+
+@dataclass(frozen=True)
+class Identifier:
+    kind: IdentifierKind
+    value: str
+
+
+def identifier_hash(key: str, kind: IdentifierKind | str, value: str) -> str:
+    """HMAC-SHA256 of kind and normalised value with SURVEY_IDENTIFIER_KEY (hex)."""
+    message = f"{kind}:{value}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def customer_identifiers(phone: str | None, email: str | None, ref: str | None) -> list[Identifier]:
+    """The identifiers of a customer from already-normalised values (E.164, lower-case e-mail)."""
+    found = []
+    if phone:
+        found.append(Identifier(IdentifierKind.phone, phone))
+    if email:
+        found.append(Identifier(IdentifierKind.email, email.lower()))
+    if ref:
+        found.append(Identifier(IdentifierKind.ref, ref.strip()))
+    return found
+
+
+def identifier_hashes(
+    key: str, phone: str | None, email: str | None, ref: str | None
+) -> dict[str, IdentifierKind]:
+    return {
+        identifier_hash(key, i.kind, i.value): i.kind
+        for i in customer_identifiers(phone, email, ref)
+    }

@@ -1,0 +1,1 @@
+"""Use cases that own the transaction: ingest, sample, dispatch, respond, report, privacy."""

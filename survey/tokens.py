@@ -1,0 +1,45 @@
+"""Survey link tokens: derived from the survey id with a server key, never stored."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+# 8 bytes of id and 16 bytes (128 bits) of MAC, URL-safe without padding.
+_ID_BYTES = 8
+_MAC_BYTES = 16
+
+
+def _mac(secret_key: str, purpose: str, survey_id: int) -> bytes:
+    message = f"{purpose}:{survey_id}".encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).digest()[:_MAC_BYTES]
+
+
+def make_token(secret_key: str, survey_id: int, purpose: str = "survey") -> str:
+    raw = survey_id.to_bytes(_ID_BYTES, "big") + _mac(secret_key, purpose, survey_id)
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def read_token(secret_key: str, token: str, purpose: str = "survey") -> int | None:
+    """The survey id a token stands for, or None when it is not one of ours."""
+    if len(token) != 32:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (ValueError, TypeError):
+        return None
+    if len(raw) != _ID_BYTES + _MAC_BYTES:
+        return None
+    survey_id = int.from_bytes(raw[:_ID_BYTES], "big")
+    if not hmac.compare_digest(raw[_ID_BYTES:], _mac(secret_key, purpose, survey_id)):
+        return None
+    return survey_id
+
+
+def survey_url(base_url: str, secret_key: str, survey_id: int) -> str:
+    return f"{base_url}/s/{make_token(secret_key, survey_id)}"
+
+
+def opt_out_url(base_url: str, secret_key: str, survey_id: int) -> str:
+    return f"{base_url}/o/{make_token(secret_key, survey_id)}"

@@ -1,0 +1,68 @@
+"""Flask application assembly: context, extensions, blueprints, error handlers."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g
+from sqlmodel import Session
+
+from survey.context import Context, build_context
+from survey.logs import configure_logging
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+TEMPLATES = ROOT / "templates"
+
+log = logging.getLogger(__name__)
+
+
+def build_app(overrides: dict[str, Any] | None = None) -> Flask:
+    ctx = build_context(overrides)
+    settings = ctx.settings
+    configure_logging()
+    app = Flask(
+        "survey",
+        instance_path=str(settings.instance_path),
+        template_folder=str(TEMPLATES),
+        static_folder=str(ROOT / "survey" / "static"),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.api_max_body_bytes,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
+        TESTING=settings.env == "test",
+    )
+    app.extensions["survey"] = ctx
+    app.teardown_appcontext(_close_session)
+
+    from survey.web import register
+
+    register(app)
+    return app
+
+
+def context() -> Context:
+    from flask import current_app
+
+    ctx: Context = current_app.extensions["survey"]
+    return ctx
+
+
+def db_session() -> Session:
+    """The request's session, opened on first use and closed at teardown."""
+    if "db_session" not in g:
+        g.db_session = Session(context().engine, expire_on_commit=False)
+    session: Session = g.db_session
+    return session
+
+
+def _close_session(exc: BaseException | None) -> None:
+    session = g.pop("db_session", None)
+    if session is not None:
+        if exc is not None:
+            session.rollback()
+        session.close()
