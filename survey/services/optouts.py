@@ -1,0 +1,66 @@
+"""The opt-out log: append-only per identifier hash; the latest entry per identifier wins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from survey.models import IdentifierKind, OptOut
+
+_CHUNK = 500
+
+
+def record_opt_out(
+    session: Session,
+    *,
+    hashes: Mapping[str, IdentifierKind | str],
+    source: str,
+    now: datetime,
+    opted_out: bool = True,
+    agent: str | None = None,
+    actor_id: int | None = None,
+    survey_id: int | None = None,
+) -> int:
+    """Append one entry per identifier hash (opted_out=False lifts an opt-out); caller commits."""
+    for digest, kind in hashes.items():
+        session.add(
+            OptOut(
+                identifier_hash=digest,
+                kind=str(kind),
+                opted_out=opted_out,
+                source=source,
+                agent=agent,
+                actor_id=actor_id,
+                survey_id=survey_id,
+                created_at=now,
+            )
+        )
+    return len(hashes)
+
+
+def opted_out_hashes(session: Session, hashes: Iterable[str]) -> set[str]:
+    """Those of `hashes` whose latest entry is an opt-out."""
+    wanted = list(dict.fromkeys(hashes))
+    found: set[str] = set()
+    for start in range(0, len(wanted), _CHUNK):
+        chunk = wanted[start : start + _CHUNK]
+        latest = (
+            select(OptOut.identifier_hash, func.max(OptOut.id).label("last_id"))
+            .where(OptOut.identifier_hash.in_(chunk))  # type: ignore[attr-defined]
+            .group_by(OptOut.identifier_hash)
+            .subquery()
+        )
+        rows = session.execute(
+            select(OptOut.identifier_hash)
+            .join(latest, OptOut.id == latest.c.last_id)  # type: ignore[arg-type]
+            .where(OptOut.opted_out.is_(True))  # type: ignore[attr-defined]
+        )
+        found.update(row[0] for row in rows)
+    return found
+
+
+def is_opted_out(session: Session, hashes: Iterable[str]) -> bool:
+    return bool(opted_out_hashes(session, hashes))
