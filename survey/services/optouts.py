@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from survey.models import IdentifierKind, OptOut
 
@@ -48,15 +48,15 @@ def opted_out_hashes(session: Session, hashes: Iterable[str]) -> set[str]:
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
         latest = (
-            select(OptOut.identifier_hash, func.max(OptOut.id).label("last_id"))
-            .where(OptOut.identifier_hash.in_(chunk))  # type: ignore[attr-defined]
-            .group_by(OptOut.identifier_hash)
+            select(col(OptOut.identifier_hash), func.max(OptOut.id).label("last_id"))
+            .where(col(OptOut.identifier_hash).in_(chunk))
+            .group_by(col(OptOut.identifier_hash))
             .subquery()
         )
         rows = session.execute(
-            select(OptOut.identifier_hash)
-            .join(latest, OptOut.id == latest.c.last_id)  # type: ignore[arg-type]
-            .where(OptOut.opted_out.is_(True))  # type: ignore[attr-defined]
+            select(col(OptOut.identifier_hash))
+            .join(latest, col(OptOut.id) == latest.c.last_id)
+            .where(col(OptOut.opted_out).is_(True))
         )
         found.update(row[0] for row in rows)
     return found
