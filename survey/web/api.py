@@ -2,6 +2,97 @@
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+from pydantic import ValidationError
+
+from survey.schemas import ContactBatch, OptOutIn
+from survey.services import ingest, optouts_api
+from survey.services.ingest import field_errors
+from survey.web.app import context, db_session
+from survey.web.auth import current_actor, require_api_key
+from survey.web.errors import problem
+from survey.web.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _json_body() -> tuple[Any, ResponseReturnValue | None]:
+    if not request.is_json:
+        return None, problem(415, "Unsupported Media Type", "send Content-Type: application/json")
+    body = request.get_json(silent=True)
+    if body is None:
+        return None, problem(400, "Bad Request", "the body is not valid JSON")
+    return body, None
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    return jsonify(openapi_document())
+
+
+@bp.post("/contacts")
+@require_api_key
+def post_contacts() -> ResponseReturnValue:
+    """Store closed contacts; all or nothing. The answer never says whether one was drawn."""
+    body, error = _json_body()
+    if error is not None:
+        return error
+    try:
+        batch = ContactBatch.model_validate(body)
+    except ValidationError as exc:
+        errors = [e.__dict__ for e in field_errors(exc)]
+        return problem(
+            422, "Unprocessable Content", "the body is not a batch of contacts", errors=errors
+        )
+    settings = context().settings
+    if len(batch.contacts) > settings.api_max_batch:
+        return problem(
+            413, "Content Too Large", f"at most {settings.api_max_batch} contacts per request"
+        )
+    actor = current_actor()
+    assert actor.id is not None
+    result, invalid = ingest.ingest_batch(
+        db_session(),
+        actor_id=actor.id,
+        items=batch.contacts,
+        now=context().now(),
+        default_language=settings.default_language,
+    )
+    if invalid:
+        return problem(
+            422,
+            "Unprocessable Content",
+            f"{len(invalid)} of {len(batch.contacts)} contacts are invalid; nothing was stored",
+            errors=[e.as_dict() for e in invalid],
+        )
+    return jsonify(accepted=result.accepted, duplicates=result.duplicates)
+
+
+@bp.post("/opt-outs")
+@require_api_key
+def post_opt_out() -> ResponseReturnValue:
+    """Register a customer's opt-out (e.g. said to an agent or in the IVR)."""
+    body, error = _json_body()
+    if error is not None:
+        return error
+    try:
+        opt_out = OptOutIn.model_validate(body)
+    except ValidationError as exc:
+        return problem(
+            422,
+            "Unprocessable Content",
+            "the opt-out is invalid",
+            errors=[e.__dict__ for e in field_errors(exc)],
+        )
+    actor = current_actor()
+    recorded = optouts_api.register(
+        db_session(),
+        opt_out,
+        actor_id=actor.id,
+        now=context().now(),
+        identifier_key=context().settings.identifier_key,
+    )
+    return jsonify(recorded=recorded), 201

@@ -1,0 +1,180 @@
+"""The API's request models: they validate input and generate the OpenAPI document."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from survey.config import SUPPORTED_LANGUAGES
+
+CLOCK_SKEW = timedelta(minutes=5)
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
+ChannelName = Literal["phone", "chat", "email", "sms", "social", "video", "visit", "other"]
+
+
+def normalise_case_ref(value: str) -> str:
+    """Case refs compare after trimming white space and Unicode NFC normalisation."""
+    return unicodedata.normalize("NFC", value.strip())
+
+
+def normalise_phone(value: str, region: str = "SE") -> str:
+    """E.164 form of a phone number (default region Sweden); ValueError when it is not one."""
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("not a phone number") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(value: str) -> str:
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from exc
+    return result.normalized.lower()
+
+
+def language_of(tag: str | None, default: str) -> str:
+    """The supported language a BCP 47 tag names (sv-SE is sv); others fall back to `default`."""
+    if not tag:
+        return default
+    primary = tag.split("-")[0].lower()
+    return primary if primary in SUPPORTED_LANGUAGES else default
+
+
+def _language_tag(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip().replace("_", "-")
+    if not _LANGUAGE_TAG.match(value):
+        raise ValueError("must be a BCP 47 language tag, e.g. sv, sv-SE or en")
+    return value
+
+
+def _case_ref(value: str) -> str:
+    value = normalise_case_ref(value)
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def _text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+Text100 = Annotated[str | None, Field(default=None, max_length=100), AfterValidator(_text)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=1000)
+
+
+class CustomerIn(Strict):
+    phone: str | None = Field(default=None, max_length=40, examples=["+46701234567"])
+    email: str | None = Field(default=None, max_length=254)
+    language: Annotated[str | None, AfterValidator(_language_tag)] = Field(
+        default=None, max_length=35, description="BCP 47; unsupported languages fall back"
+    )
+    ref: Annotated[str | None, AfterValidator(_text)] = Field(
+        default=None, max_length=200, description="the organisation's customer reference"
+    )
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return normalise_phone(value) if value and value.strip() else None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        return normalise_email(value) if value and value.strip() else None
+
+
+class DoNotSurveyIn(Strict):
+    reason: str = Field(min_length=1, max_length=200, examples=["protected identity"])
+
+
+class ContactIn(Strict):
+    """One closed customer contact."""
+
+    external_id: str = Field(min_length=1, max_length=200)
+    case_ref: Annotated[str, AfterValidator(_case_ref)] = Field(min_length=1, max_length=200)
+    channel: ChannelName
+    opened_at: AwareDatetime | None = None
+    closed_at: AwareDatetime
+    agent: Text100 = None
+    team: Text100 = None
+    case_type: Text100 = None
+    complaint: bool = False
+    do_not_survey: DoNotSurveyIn | None = None
+    customer: CustomerIn = Field(default_factory=CustomerIn)
+
+    @field_validator("external_id")
+    @classmethod
+    def _external_id(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be empty")
+        return value
+
+    @model_validator(mode="after")
+    def _times(self, info: ValidationInfo) -> ContactIn:
+        now: datetime | None = (info.context or {}).get("now")
+        if now is not None and self.closed_at > now + CLOCK_SKEW:
+            raise ValueError("closed_at: must not be in the future")
+        if self.opened_at is not None and self.opened_at > self.closed_at:
+            raise ValueError("opened_at: must not be after closed_at")
+        return self
+
+
+class ContactBatch(Strict):
+    contacts: list[dict[str, Any]] = Field(
+        description="items are validated one by one as Contact; see components/schemas/Contact"
+    )
+
+
+class IngestResultOut(BaseModel):
+    accepted: int
+    duplicates: int
+
+
+OptOutSourceName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,23}$")]
+
+
+class OptOutIn(Strict):
+    """An opt-out registered by an integration (e.g. the IVR or an agent on the customer's word)."""
+
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=254)
+    ref: Annotated[str | None, AfterValidator(_text)] = Field(default=None, max_length=200)
+    source: OptOutSourceName = Field(default="api", examples=["api", "ivr"])
+    agent: Text100 = None
+
+    _phone = field_validator("phone")(CustomerIn._phone.__func__)  # type: ignore[attr-defined]
+    _email = field_validator("email")(CustomerIn._email.__func__)  # type: ignore[attr-defined]
+
+    @model_validator(mode="after")
+    def _some_identifier(self) -> OptOutIn:
+        if not (self.phone or self.email or self.ref):
+            raise ValueError("give at least one of phone, email or ref")
+        return self

@@ -1,0 +1,40 @@
+"""Opt-outs that integrations register through the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from survey.identifiers import identifier_hashes
+from survey.schemas import OptOutIn
+from survey.services.accounts import audit
+from survey.services.optouts import record_opt_out
+
+
+def register(
+    session: Session,
+    opt_out: OptOutIn,
+    *,
+    actor_id: int | None,
+    now: datetime,
+    identifier_key: str,
+) -> int:
+    hashes = identifier_hashes(identifier_key, opt_out.phone, opt_out.email, opt_out.ref)
+    count = record_opt_out(
+        session,
+        hashes=hashes,
+        source=opt_out.source,
+        now=now,
+        agent=opt_out.agent,
+        actor_id=actor_id,
+    )
+    audit(
+        session,
+        who=f"actor:{actor_id}",
+        action="opt_out.api",
+        details_source=opt_out.source,
+        identifiers=count,
+    )
+    session.commit()
+    return count
