@@ -169,3 +169,16 @@ def make_survey(ctx: Context, session: Session, **fields: Any) -> Survey:
 
 def local_date(moment: datetime) -> date:
     return moment.astimezone(STOCKHOLM).date()
+
+
+def make_api_key(ctx: Context, actor_name: str = "in-house") -> str:
+    """A new actor (if needed) and an API key for it."""
+    from survey.services import accounts
+    from survey.services.errors import Conflict
+
+    with ctx.session() as session:
+        try:
+            accounts.create_actor(session, name=actor_name, who="test")
+        except Conflict:
+            pass
+        return accounts.create_api_key(session, actor_name=actor_name, who="test")
