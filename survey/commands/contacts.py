@@ -1,8 +1,52 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+from tqdm import tqdm
+
+from survey.commands import Context, with_context
+from survey.services.csv_import import CsvFormatError, import_csv
+from survey.services.errors import ServiceError
 
 
 @click.group()
 def contacts() -> None:
     """Closed customer contacts."""
+
+
+@contacts.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--actor", "actor_name", required=True, help="The actor that handled them.")
+@click.option(
+    "--rejects",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where rejected lines go (default: FILE.rejects.csv).",
+)
+@click.option("--batch-size", default=2000, show_default=True)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@with_context
+def import_(
+    ctx: Context, file: Path, actor_name: str, rejects: Path | None, batch_size: int, quiet: bool
+) -> None:
+    """Import a CSV of closed contacts (idempotent: a re-run imports nothing twice)."""
+    with tqdm(
+        total=file.stat().st_size, unit="B", unit_scale=True, disable=quiet, desc="importing"
+    ) as bar:
+        try:
+            summary = import_csv(
+                ctx,
+                file,
+                actor_name=actor_name,
+                reject_path=rejects,
+                batch_size=batch_size,
+                progress=bar.update,
+            )
+        except (CsvFormatError, ServiceError) as exc:
+            raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"imported {summary.imported}, duplicates {summary.duplicates}, rejected {summary.rejected}"
+    )
+    if summary.reject_file:
+        click.echo(f"rejected lines with reasons: {summary.reject_file}")

@@ -34,8 +34,9 @@ def count(ctx: Context, model: Any) -> int:
 
 
 def test_stores_contacts_and_their_cases(client, auth, ctx: Context) -> None:
-    first = contact_payload(case_ref="C-1", closed_at="2026-11-20T10:00:00+01:00",
-                            opened_at="2026-11-20T09:50:00+01:00")
+    first = contact_payload(
+        case_ref="C-1", closed_at="2026-11-20T10:00:00+01:00", opened_at="2026-11-20T09:50:00+01:00"
+    )
     second = contact_payload(case_ref=" C-1 ", closed_at="2026-11-20T12:00:00+01:00")
     response = post(client, auth, [first, second])
     assert response.status_code == 200
@@ -58,18 +59,29 @@ def test_a_later_batch_on_the_same_case_moves_its_last_closure(client, auth, ctx
 
 
 def test_phone_email_and_language_are_normalised(client, auth, ctx: Context) -> None:
-    item = contact_payload(customer={"phone": "070-123 45 67", "email": "Kund@Example.SE",
-                                     "language": "en-GB", "ref": " K1 "})
+    item = contact_payload(
+        customer={
+            "phone": "070-123 45 67",
+            "email": "Kund@Example.SE",
+            "language": "en-GB",
+            "ref": " K1 ",
+        }
+    )
     other = contact_payload(customer={"phone": "+46 70 765 43 21", "language": "fi"})
     assert post(client, auth, [item, other]).status_code == 200
     with ctx.session() as session:
         rows = session.execute(
-            select(col(Contact.customer_phone), col(Contact.customer_email),
-                   col(Contact.customer_language), col(Contact.customer_ref))
-            .order_by(col(Contact.id))
+            select(
+                col(Contact.customer_phone),
+                col(Contact.customer_email),
+                col(Contact.customer_language),
+                col(Contact.customer_ref),
+            ).order_by(col(Contact.id))
         ).all()
-    assert rows == [("+46701234567", "kund@example.se", "en", "K1"),
-                    ("+46707654321", None, "sv", None)]
+    assert rows == [
+        ("+46701234567", "kund@example.se", "en", "K1"),
+        ("+46707654321", None, "sv", None),
+    ]
 
 
 def test_a_resent_identical_contact_is_a_duplicate(client, auth, ctx: Context) -> None:
@@ -97,9 +109,17 @@ def test_same_external_id_with_other_content_is_a_conflict(client, auth, ctx) ->
     response = post(client, auth, [fresh, changed])
     assert response.status_code == 422
     body = response.get_json()
-    assert body["errors"] == [{"index": 1, "errors": [{
-        "field": "external_id",
-        "message": "a contact with this external_id exists already with other content"}]}]
+    assert body["errors"] == [
+        {
+            "index": 1,
+            "errors": [
+                {
+                    "field": "external_id",
+                    "message": "a contact with this external_id exists already with other content",
+                }
+            ],
+        }
+    ]
     assert count(ctx, Contact) == 1  # the valid item was not stored either
 
 
@@ -115,7 +135,9 @@ def test_external_ids_are_per_actor(client, auth, ctx: Context) -> None:
     item = contact_payload()
     post(client, auth, [item])
     assert post(client, other, [{**item, "team": "x"}]).get_json() == {
-        "accepted": 1, "duplicates": 0}
+        "accepted": 1,
+        "duplicates": 0,
+    }
 
 
 BAD_ITEMS = [
@@ -184,8 +206,9 @@ def test_missing_or_wrong_key_is_401(client) -> None:
 
 
 def test_malformed_json_is_400_with_a_json_body(client, auth) -> None:
-    response = client.post("/api/v1/contacts", data="{not json",
-                           headers={**auth, "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/contacts", data="{not json", headers={**auth, "Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert response.get_json()["status"] == 400
 

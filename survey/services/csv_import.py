@@ -1,0 +1,196 @@
+"""Streaming CSV import of closed contacts: same validation as the API, batch commits, rejects."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from pydantic import ValidationError
+
+from survey.context import Context
+from survey.schemas import ContactIn
+from survey.services.accounts import get_actor
+from survey.services.ingest import contact_row, field_errors, ingest_rows
+
+COLUMNS = (
+    "external_id",
+    "case_ref",
+    "channel",
+    "opened_at",
+    "closed_at",
+    "agent",
+    "team",
+    "case_type",
+    "complaint",
+    "do_not_survey",
+    "customer_phone",
+    "customer_email",
+    "customer_language",
+    "customer_ref",
+)
+REQUIRED = ("external_id", "case_ref", "channel", "closed_at")
+_TRUE = {"1", "true", "yes", "ja", "y", "x"}
+_FALSE = {"", "0", "false", "no", "nej", "n"}
+
+
+class CsvFormatError(Exception):
+    """The file cannot be imported at all (e.g. a missing or unknown column)."""
+
+
+@dataclass
+class ImportSummary:
+    imported: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    reject_file: Path | None = None
+
+
+def _flag(value: str, column: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"{column}: expected yes/no, true/false or 1/0")
+
+
+def item_from_line(line: dict[str, str]) -> dict[str, Any]:
+    """The API shape of one CSV line; empty cells are absent values."""
+    value = {k: (v.strip() if isinstance(v, str) else v) for k, v in line.items()}
+    item: dict[str, Any] = {
+        k: value[k] or None
+        for k in (
+            "external_id",
+            "case_ref",
+            "channel",
+            "opened_at",
+            "closed_at",
+            "agent",
+            "team",
+            "case_type",
+        )
+        if k in value
+    }
+    item["complaint"] = _flag(value.get("complaint") or "", "complaint")
+    reason = value.get("do_not_survey") or ""
+    if reason.lower() not in _FALSE:
+        # A yes/no column or the reason itself; both mean: never survey this case.
+        item["do_not_survey"] = {"reason": "unspecified" if reason.lower() in _TRUE else reason}
+    customer = {
+        key: value.get(f"customer_{key}") or None for key in ("phone", "email", "language", "ref")
+    }
+    item["customer"] = {k: v for k, v in customer.items() if v is not None}
+    return {k: v for k, v in item.items() if v is not None}
+
+
+def _check_header(fields: list[str] | None) -> None:
+    if not fields:
+        raise CsvFormatError("the file is empty or has no header row")
+    unknown = [f for f in fields if f not in COLUMNS]
+    missing = [f for f in REQUIRED if f not in fields]
+    if unknown:
+        raise CsvFormatError(
+            f"unknown column(s): {', '.join(unknown)}; allowed: {', '.join(COLUMNS)}"
+        )
+    if missing:
+        raise CsvFormatError(f"missing column(s): {', '.join(missing)}")
+
+
+def _counted(handle: TextIO, progress: Callable[[int], object]) -> Iterator[str]:
+    for line in handle:
+        progress(len(line))
+        yield line
+
+
+def import_csv(
+    ctx: Context,
+    path: Path,
+    *,
+    actor_name: str,
+    reject_path: Path | None = None,
+    batch_size: int = 2000,
+    progress: Callable[[int], object] = lambda _: None,
+) -> ImportSummary:
+    """Import `path` for an actor; lines that fail go to `reject_path` with line and reason."""
+    settings = ctx.settings
+    with ctx.session() as session:
+        actor_id = get_actor(session, name=actor_name).id
+    assert actor_id is not None
+    summary = ImportSummary()
+    reject_path = reject_path or path.with_name(path.stem + ".rejects.csv")
+    with path.open(newline="", encoding="utf-8-sig") as handle, _Rejects(reject_path) as rejects:
+        reader = csv.DictReader(_counted(handle, progress))
+        _check_header(list(reader.fieldnames or []))
+        batch: list[tuple[int, dict[str, Any]]] = []
+        for line in reader:
+            now = ctx.now()
+            try:
+                contact = ContactIn.model_validate(item_from_line(line), context={"now": now})
+            except ValidationError as exc:
+                rejects.add(
+                    reader.line_num,
+                    line,
+                    "; ".join(f"{e.field}: {e.message}" for e in field_errors(exc)),
+                )
+                continue
+            except ValueError as exc:
+                rejects.add(reader.line_num, line, str(exc))
+                continue
+            row = contact_row(
+                contact, actor_id=actor_id, now=now, default_language=settings.default_language
+            )
+            batch.append((reader.line_num, row))
+            if len(batch) >= batch_size:
+                _store(ctx, batch, summary, rejects, reader.fieldnames or [])
+                batch = []
+        if batch:
+            _store(ctx, batch, summary, rejects, reader.fieldnames or [])
+        summary.rejected = rejects.count
+    summary.reject_file = reject_path if summary.rejected else None
+    return summary
+
+
+def _store(
+    ctx: Context,
+    batch: list[tuple[int, dict[str, Any]]],
+    summary: ImportSummary,
+    rejects: _Rejects,
+    fields: Sequence[str],
+) -> None:
+    with ctx.session() as session:
+        result = ingest_rows(session, [row for _, row in batch], now=ctx.now())
+        session.commit()
+    summary.imported += result.accepted
+    summary.duplicates += result.duplicates
+    for conflict in result.conflicts:
+        line_num, row = batch[conflict.index]
+        rejects.add(
+            line_num, {f: str(row.get(f) or "") for f in fields}, conflict.errors[0].message
+        )
+
+
+class _Rejects:
+    """The reject file, written only when there is something to reject."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.count = path, 0
+        self._handle: TextIO | None = None
+        self._writer: Any = None
+
+    def __enter__(self) -> _Rejects:
+        return self
+
+    def add(self, line_num: int, line: dict[str, Any], reason: str) -> None:
+        if self._writer is None:
+            self._handle = self.path.open("w", newline="", encoding="utf-8")
+            self._writer = csv.writer(self._handle)
+            self._writer.writerow(["line", "reason", *line.keys()])
+        self._writer.writerow([line_num, reason, *line.values()])
+        self.count += 1
+
+    def __exit__(self, *_: object) -> None:
+        if self._handle is not None:
+            self._handle.close()
