@@ -25,10 +25,22 @@ def contacts() -> None:
     help="Where rejected lines go (default: FILE.rejects.csv).",
 )
 @click.option("--batch-size", default=2000, show_default=True)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    help="Processes that parse and validate while this one writes (0: none).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @with_context
 def import_(
-    ctx: Context, file: Path, actor_name: str, rejects: Path | None, batch_size: int, quiet: bool
+    ctx: Context,
+    file: Path,
+    actor_name: str,
+    rejects: Path | None,
+    batch_size: int,
+    workers: int,
+    quiet: bool,
 ) -> None:
     """Import a CSV of closed contacts (idempotent: a re-run imports nothing twice)."""
     with tqdm(
@@ -41,6 +53,7 @@ def import_(
                 actor_name=actor_name,
                 reject_path=rejects,
                 batch_size=batch_size,
+                workers=workers,
                 progress=bar.update,
             )
         except (CsvFormatError, ServiceError) as exc:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import csv
+import multiprocessing
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -105,6 +109,42 @@ def _counted(handle: TextIO, progress: Callable[[int], object]) -> Iterator[str]
         yield line
 
 
+Line = tuple[int, dict[str, str]]
+Reject = tuple[int, dict[str, str], str]
+
+
+def validate_lines(
+    lines: list[Line], actor_id: int, now: datetime, default_language: str
+) -> tuple[list[tuple[int, dict[str, Any]]], list[Reject]]:
+    """Parse and validate lines into contact rows (runs in a worker process for big files)."""
+    rows: list[tuple[int, dict[str, Any]]] = []
+    rejects: list[Reject] = []
+    for line_num, line in lines:
+        try:
+            contact = ContactIn.model_validate(item_from_line(line), context={"now": now})
+        except ValidationError as exc:
+            reason = "; ".join(f"{e.field}: {e.message}" for e in field_errors(exc))
+            rejects.append((line_num, line, reason))
+            continue
+        except ValueError as exc:
+            rejects.append((line_num, line, str(exc)))
+            continue
+        row = contact_row(contact, actor_id=actor_id, now=now, default_language=default_language)
+        rows.append((line_num, row))
+    return rows, rejects
+
+
+def _chunks(reader: csv.DictReader[str], size: int) -> Iterator[list[Line]]:
+    chunk: list[Line] = []
+    for line in reader:
+        chunk.append((reader.line_num, line))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def import_csv(
     ctx: Context,
     path: Path,
@@ -112,45 +152,51 @@ def import_csv(
     actor_name: str,
     reject_path: Path | None = None,
     batch_size: int = 2000,
+    workers: int = 1,
     progress: Callable[[int], object] = lambda _: None,
 ) -> ImportSummary:
-    """Import `path` for an actor; lines that fail go to `reject_path` with line and reason."""
-    settings = ctx.settings
+    """Import `path` for an actor; lines that fail go to `reject_path` with line and reason.
+
+    With workers > 0, parsing and validation run in that many processes while this one
+    writes to the database; memory stays bounded by a few batches in flight.
+    """
     with ctx.session() as session:
         actor_id = get_actor(session, name=actor_name).id
     assert actor_id is not None
     summary = ImportSummary()
     reject_path = reject_path or path.with_name(path.stem + ".rejects.csv")
+    language = ctx.settings.default_language
     with path.open(newline="", encoding="utf-8-sig") as handle, _Rejects(reject_path) as rejects:
         reader = csv.DictReader(_counted(handle, progress))
         _check_header(list(reader.fieldnames or []))
-        batch: list[tuple[int, dict[str, Any]]] = []
-        for line in reader:
-            now = ctx.now()
-            try:
-                contact = ContactIn.model_validate(item_from_line(line), context={"now": now})
-            except ValidationError as exc:
-                rejects.add(
-                    reader.line_num,
-                    line,
-                    "; ".join(f"{e.field}: {e.message}" for e in field_errors(exc)),
-                )
-                continue
-            except ValueError as exc:
-                rejects.add(reader.line_num, line, str(exc))
-                continue
-            row = contact_row(
-                contact, actor_id=actor_id, now=now, default_language=settings.default_language
-            )
-            batch.append((reader.line_num, row))
-            if len(batch) >= batch_size:
-                _store(ctx, batch, summary, rejects, reader.fieldnames or [])
-                batch = []
-        if batch:
-            _store(ctx, batch, summary, rejects, reader.fieldnames or [])
+        fields = list(reader.fieldnames or [])
+        chunks = _chunks(reader, batch_size)
+        if workers > 0:
+            results = _validated_in_workers(chunks, workers, actor_id, ctx, language)
+        else:
+            results = (validate_lines(c, actor_id, ctx.now(), language) for c in chunks)
+        for rows, rejected in results:
+            for line_num, line, reason in rejected:
+                rejects.add(line_num, line, reason)
+            if rows:
+                _store(ctx, rows, summary, rejects, fields)
         summary.rejected = rejects.count
     summary.reject_file = reject_path if summary.rejected else None
     return summary
+
+
+def _validated_in_workers(
+    chunks: Iterator[list[Line]], workers: int, actor_id: int, ctx: Context, language: str
+) -> Iterator[tuple[list[tuple[int, dict[str, Any]]], list[Reject]]]:
+    in_flight: deque[Future[tuple[list[tuple[int, dict[str, Any]]], list[Reject]]]] = deque()
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
+        for chunk in chunks:
+            in_flight.append(pool.submit(validate_lines, chunk, actor_id, ctx.now(), language))
+            if len(in_flight) > 2 * workers:
+                yield in_flight.popleft().result()
+        while in_flight:
+            yield in_flight.popleft().result()
 
 
 def _store(

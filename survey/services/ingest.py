@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -117,20 +117,25 @@ def ingest_rows(session: Session, rows: list[dict[str, Any]], *, now: datetime) 
             _classify(result, index, fresh[key][1]["content_hash"], row["content_hash"])
         else:
             fresh[key] = (index, row)
-    for key, stored_hash in _stored_hashes(session, list(fresh)).items():
-        index, row = fresh.pop(key)
-        _classify(result, index, stored_hash, row["content_hash"])
-    new_rows = [row for _, row in sorted(fresh.values(), key=lambda p: p[1]["external_id"])]
-    if new_rows:
+    if not fresh:
+        return result
+    new_rows = sorted((row for _, row in fresh.values()), key=lambda r: r["external_id"])
+    if session.get_bind().dialect.name == "postgresql":
+        inserted = _store_postgresql(session, new_rows, now=now)
+    else:
         inserted = _insert_contacts(session, new_rows)
-        missing = [k for k in fresh if k not in inserted]
-        # Lost a race with another request carrying the same contacts: classify against theirs.
-        for key, stored_hash in _stored_hashes(session, missing).items():
-            index, row = fresh[key]
-            _classify(result, index, stored_hash, row["content_hash"])
-        stored = [row for key, (_, row) in fresh.items() if key in inserted]
-        _upsert_cases(session, stored, now=now)
-        result.accepted += len(stored)
+        _upsert_cases(
+            session,
+            [row for _, row in fresh.values() if (row["actor_id"], row["external_id"]) in inserted],
+            now=now,
+        )
+    result.accepted = len(inserted)
+    # Inserting first keeps the common case (new contacts) to one statement; the rest are
+    # re-sent contacts (or another request's) to tell apart as duplicates or conflicts.
+    not_new = [key for key in fresh if key not in inserted]
+    for key, stored_hash in _stored_hashes(session, not_new).items():
+        index, row = fresh[key]
+        _classify(result, index, stored_hash, row["content_hash"])
     return result
 
 
@@ -152,15 +157,19 @@ def _classify(result: IngestResult, index: int, stored_hash: str, new_hash: str)
 
 
 def _stored_hashes(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    by_actor: dict[int, list[str]] = {}
+    for actor_id, external_id in keys:
+        by_actor.setdefault(actor_id, []).append(external_id)
     found: dict[tuple[int, str], str] = {}
-    for start in range(0, len(keys), _LOOKUP_CHUNK):
-        chunk = keys[start : start + _LOOKUP_CHUNK]
-        rows = session.execute(
-            select(
-                col(Contact.actor_id), col(Contact.external_id), col(Contact.content_hash)
-            ).where(tuple_(col(Contact.actor_id), col(Contact.external_id)).in_(chunk))
-        )
-        found.update({(a, e): h for a, e, h in rows})
+    for actor_id, external_ids in by_actor.items():
+        for start in range(0, len(external_ids), _LOOKUP_CHUNK):
+            rows = session.execute(
+                select(col(Contact.external_id), col(Contact.content_hash)).where(
+                    col(Contact.actor_id) == actor_id,
+                    col(Contact.external_id).in_(external_ids[start : start + _LOOKUP_CHUNK]),
+                )
+            )
+            found.update({(actor_id, e): h for e, h in rows})
     return found
 
 
@@ -168,16 +177,19 @@ def _dialect_insert(session: Session, table: Any) -> Any:
     """INSERT with the dialect's ON CONFLICT support (PostgreSQL and SQLite share the syntax)."""
     name = session.get_bind().dialect.name
     module: Any = postgresql if name == "postgresql" else sqlite
-    return module.insert(table)
+    # Core on the Table, not the ORM bulk path: one multi-row statement per batch.
+    return module.insert(table.__table__)
 
 
 def _insert_contacts(session: Session, rows: list[dict[str, Any]]) -> set[tuple[int, str]]:
+    if not rows:
+        return set()
     statement = (
         _dialect_insert(session, Contact)
         .on_conflict_do_nothing(index_elements=["actor_id", "external_id"])
         .returning(col(Contact.actor_id), col(Contact.external_id))
     )
-    result = session.execute(statement, rows)
+    result = session.connection().execute(statement, rows)
     return {(a, e) for a, e in result}
 
 
@@ -205,6 +217,8 @@ def case_rows(rows: Iterable[dict[str, Any]], *, now: datetime) -> list[dict[str
 
 def _upsert_cases(session: Session, rows: list[dict[str, Any]], *, now: datetime) -> None:
     values = case_rows(rows, now=now)
+    if not values:
+        return
     statement = _dialect_insert(session, Case)
     excluded, table = statement.excluded, Case.__table__.c  # type: ignore[attr-defined]
     greatest, least = (
@@ -225,7 +239,7 @@ def _upsert_cases(session: Session, rows: list[dict[str, Any]], *, now: datetime
         },
     )
     # Sorted by case_ref, so concurrent batches lock cases in the same order (no deadlock).
-    session.execute(statement, values)
+    session.connection().execute(statement, values)
 
 
 def ingest_batch(
@@ -249,3 +263,63 @@ def ingest_batch(
         return IngestResult(), sorted(result.conflicts, key=lambda e: e.index)
     session.commit()
     return result, []
+
+
+_STAGE_COLUMNS = (
+    "actor_id",
+    "external_id",
+    "case_ref",
+    "channel",
+    "opened_at",
+    "closed_at",
+    "received_at",
+    "agent",
+    "team",
+    "case_type",
+    "complaint",
+    "do_not_survey",
+    "do_not_survey_reason",
+    "customer_phone",
+    "customer_email",
+    "customer_language",
+    "customer_ref",
+    "content_hash",
+)
+_COLUMN_LIST = ", ".join(_STAGE_COLUMNS)
+_STAGE = f"CREATE TEMP TABLE IF NOT EXISTS contact_stage AS SELECT {_COLUMN_LIST} FROM contact WITH NO DATA"  # noqa: S608, E501
+# One statement: insert the new contacts, fold them into their cases (sorted by case_ref so
+# that concurrent batches lock cases in one order), and return which contacts were new.
+_INSERT_FROM_STAGE = f"""
+WITH inserted AS (
+    INSERT INTO contact ({_COLUMN_LIST})
+    SELECT {_COLUMN_LIST} FROM contact_stage ORDER BY actor_id, external_id
+    ON CONFLICT (actor_id, external_id) DO NOTHING
+    RETURNING actor_id, external_id, case_ref, opened_at, closed_at
+), cases AS (
+    INSERT INTO customer_case (case_ref, first_opened_at, last_closed_at, contact_count,
+                               updated_at)
+    SELECT case_ref, min(coalesce(opened_at, closed_at)), max(closed_at), count(*), :now
+    FROM inserted GROUP BY case_ref ORDER BY case_ref
+    ON CONFLICT (case_ref) DO UPDATE SET
+        last_closed_at = greatest(customer_case.last_closed_at, excluded.last_closed_at),
+        first_opened_at = least(customer_case.first_opened_at, excluded.first_opened_at),
+        contact_count = customer_case.contact_count + excluded.contact_count,
+        updated_at = excluded.updated_at
+)
+SELECT actor_id, external_id FROM inserted
+"""  # noqa: S608 (constant columns)
+
+
+def _store_postgresql(
+    session: Session, rows: list[dict[str, Any]], *, now: datetime
+) -> set[tuple[int, str]]:
+    """COPY the batch into a temporary table, then insert it set-based."""
+    connection = session.connection()
+    connection.execute(text(_STAGE))
+    connection.execute(text("TRUNCATE contact_stage"))
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY contact_stage ({_COLUMN_LIST}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in _STAGE_COLUMNS])
+    result = connection.execute(text(_INSERT_FROM_STAGE), {"now": now})
+    return {(a, e) for a, e in result}
