@@ -9,8 +9,10 @@ from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
 
 from survey.schemas import ContactBatch, OptOutIn
-from survey.services import ingest, optouts_api
+from survey.services import ingest, optouts_api, privacy
+from survey.services.errors import ServiceError
 from survey.services.ingest import field_errors
+from survey.services.privacy import CustomerQuery
 from survey.web.app import context, db_session
 from survey.web.auth import current_actor, require_api_key
 from survey.web.errors import problem
@@ -96,3 +98,50 @@ def post_opt_out() -> ResponseReturnValue:
         identifier_key=context().settings.identifier_key,
     )
     return jsonify(recorded=recorded), 201
+
+
+def _customer_query(values: Any) -> CustomerQuery:
+    if not isinstance(values, dict):
+        raise ServiceError("send an object with one of phone, email or ref")
+    unknown = sorted(set(values) - {"phone", "email", "ref"})
+    if unknown:
+        raise ServiceError(f"unknown field(s): {', '.join(unknown)}")
+    return CustomerQuery.parse(values.get("phone"), values.get("email"), values.get("ref"))
+
+
+@bp.get("/customers/export")
+@require_api_key
+def export_customer() -> ResponseReturnValue:
+    """GDPR access: everything kept about the customer with one identifier."""
+    try:
+        query = _customer_query(request.args.to_dict())
+    except ServiceError as exc:
+        return problem(422, "Unprocessable Content", str(exc))
+    data = privacy.export_customer(
+        db_session(),
+        query,
+        identifier_key=context().settings.identifier_key,
+        who=f"actor:{current_actor().name}",
+    )
+    return jsonify(data)
+
+
+@bp.post("/customers/erase")
+@require_api_key
+def erase_customer() -> ResponseReturnValue:
+    """GDPR erasure of the customer's personal data."""
+    body, error = _json_body()
+    if error is not None:
+        return error
+    try:
+        query = _customer_query(body)
+    except ServiceError as exc:
+        return problem(422, "Unprocessable Content", str(exc))
+    result = privacy.erase_customer(
+        db_session(),
+        query,
+        identifier_key=context().settings.identifier_key,
+        now=context().now(),
+        who=f"actor:{current_actor().name}",
+    )
+    return jsonify(result.__dict__)

@@ -61,6 +61,38 @@ PATHS: dict[str, dict[str, Any]] = {
     },
 }
 
+_IDENTIFIER = {
+    "type": "object",
+    "properties": {k: {"type": "string"} for k in ("phone", "email", "ref")},
+    "additionalProperties": False,
+    "description": "exactly one of phone, email or ref",
+}
+PATHS["/api/v1/customers/export"] = {
+    "get": {
+        "summary": "GDPR access: everything kept about one customer identifier",
+        "security": [{"bearer": []}],
+        "parameters": [
+            {"name": k, "in": "query", "required": False, "schema": {"type": "string"}}
+            for k in ("phone", "email", "ref")
+        ],
+        "responses": {
+            "200": {"description": "the customer's data"},
+            "422": _problem("not exactly one valid identifier"),
+        },
+    }
+}
+PATHS["/api/v1/customers/erase"] = {
+    "post": {
+        "summary": "GDPR erasure of one customer's personal data",
+        "security": [{"bearer": []}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _IDENTIFIER}}},
+        "responses": {
+            "200": {"description": "counts of what was erased"},
+            "422": _problem("not exactly one valid identifier"),
+        },
+    }
+}
+
 _PROBLEM_SCHEMA = {
     "type": "object",
     "description": "RFC 9457 problem details",

@@ -1,0 +1,148 @@
+"""GDPR access, erasure and the retention purge; the opt-out API."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from survey.context import Context
+from survey.identifiers import identifier_hashes
+from survey.models import AuditLog, Contact, OptOut, OutboxMessage, Response, Survey
+from survey.services.optouts import opted_out_hashes
+from survey.services.privacy import purge_expired
+from tests.factories import make_api_key, make_survey
+
+PHONE = "+46701234567"
+
+
+@pytest.fixture
+def auth(ctx: Context) -> dict[str, str]:
+    return {"Authorization": f"Bearer {make_api_key(ctx)}"}
+
+
+def survey_with_answer(ctx: Context, **contact: Any) -> Survey:
+    with ctx.session() as session:
+        survey = make_survey(
+            ctx,
+            session,
+            contact={"customer_phone": PHONE, "customer_ref": "K-1", **contact},
+            delivery_status="sent",
+        )
+        session.add(
+            Response(
+                survey_id=survey.id,
+                questionnaire="default",
+                questionnaire_version=1,
+                overall=4,
+                comment="Anna was kind",
+                answers={"overall": 4},
+            )
+        )
+        session.add(OutboxMessage(survey_id=survey.id, channel="sms", to_address=PHONE, body="hej"))
+        session.commit()
+        return survey
+
+
+def test_export_lists_contacts_surveys_and_answers(client, auth, ctx: Context) -> None:
+    survey_with_answer(ctx)
+    response = client.get("/api/v1/customers/export?phone=070-123 45 67", headers=auth)
+    assert response.status_code == 200
+    data = response.get_json()
+    assert [c["customer_phone"] for c in data["contacts"]] == [PHONE]
+    assert len(data["surveys"]) == 1
+    assert data["responses"][0]["comment"] == "Anna was kind"
+    assert "content_hash" not in data["contacts"][0]
+
+
+def test_export_needs_exactly_one_identifier(client, auth) -> None:
+    assert client.get("/api/v1/customers/export", headers=auth).status_code == 422
+    both = client.get(f"/api/v1/customers/export?phone={PHONE}&ref=K-1", headers=auth)
+    assert both.status_code == 422
+    bad = client.get("/api/v1/customers/export?phone=12", headers=auth)
+    assert bad.status_code == 422 and "phone" in bad.get_json()["detail"]
+
+
+def test_erasure_removes_personal_data_and_keeps_anonymous_answers(client, auth, ctx) -> None:
+    survey = survey_with_answer(ctx)
+    response = client.post("/api/v1/customers/erase", json={"ref": "K-1"}, headers=auth)
+    assert response.status_code == 200
+    assert response.get_json() == {"contacts": 1, "surveys": 1, "comments": 1}
+    with ctx.session() as session:
+        contact = session.scalars(select(Contact)).one()
+        assert (contact.customer_phone, contact.customer_ref) == (None, None)
+        assert contact.purged_at is not None
+        kept = session.get(Survey, survey.id)
+        assert kept is not None and kept.to_address is None
+        answer = session.scalars(select(Response)).one()
+        assert answer.overall == 4 and answer.comment is None
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        actions = session.scalars(select(AuditLog.action)).all()
+    assert "customer.erase" in actions
+    after = client.get("/api/v1/customers/export?ref=K-1", headers=auth).get_json()
+    assert after["contacts"] == [] and after["surveys"] == []
+
+
+def test_erasure_cancels_a_survey_not_yet_sent(ctx: Context, runner) -> None:
+    with ctx.session() as session:
+        survey = make_survey(ctx, session, contact={"customer_phone": PHONE})
+    result = runner("customers", "erase", "--phone", PHONE, "--yes")
+    assert result.exit_code == 0, result.output
+    assert "erased: 1 contacts, 1 surveys" in result.output
+    with ctx.session() as session:
+        kept = session.get(Survey, survey.id)
+        assert kept is not None and kept.delivery_status == "cancelled"
+
+
+def test_cli_export_prints_json(ctx: Context, runner) -> None:
+    survey_with_answer(ctx, customer_email="kund@example.se")
+    result = runner("customers", "export", "--email", "Kund@Example.se")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["contacts"][0]["customer_email"] == "kund@example.se"
+
+
+def test_purge_removes_details_past_retention_only(ctx: Context) -> None:
+    old = survey_with_answer(ctx)
+    with ctx.session() as session:
+        recent = make_survey(ctx, session, contact={"customer_phone": "+46707654321"})
+        now = old.closed_at + timedelta(days=400)
+        recent_contact_closed = now - timedelta(days=1)
+        row = session.get(Survey, recent.id)
+        assert row is not None
+        row.closed_at = recent_contact_closed
+        session.execute(
+            Contact.__table__.update()  # type: ignore[attr-defined]
+            .where(Contact.__table__.c.id == recent.contact_id)  # type: ignore[attr-defined]
+            .values(closed_at=recent_contact_closed)
+        )
+        session.commit()
+        result = purge_expired(session, retention_days=365, now=now)
+    assert (result.contacts, result.surveys, result.comments) == (1, 1, 1)
+    with ctx.session() as session:
+        phones = session.scalars(select(Contact.customer_phone).order_by(Contact.id)).all()
+    assert phones == [None, "+46707654321"]
+
+
+def test_opt_out_api_records_every_identifier(client, auth, ctx: Context) -> None:
+    response = client.post(
+        "/api/v1/opt-outs",
+        headers=auth,
+        json={"phone": "0701234567", "email": "Kund@Example.se", "source": "ivr", "agent": "anna"},
+    )
+    assert response.status_code == 201
+    hashes = identifier_hashes(ctx.settings.identifier_key, PHONE, "kund@example.se", None)
+    with ctx.session() as session:
+        assert opted_out_hashes(session, hashes) == set(hashes)
+        sources = session.scalars(select(OptOut.source)).all()
+    assert sources == ["ivr", "ivr"]
+
+
+def test_opt_out_api_needs_an_identifier(client, auth) -> None:
+    response = client.post("/api/v1/opt-outs", headers=auth, json={"source": "api"})
+    assert response.status_code == 422
+    unknown = client.post("/api/v1/opt-outs", headers=auth, json={"phone": PHONE, "x": 1})
+    assert unknown.status_code == 422
+    assert unknown.get_json()["errors"][0]["field"] == "x"
