@@ -24,7 +24,9 @@ class Job:
 
 
 # One line per job. `survey jobs run-once NAME` runs one synchronously; `all` runs them in order.
-JOBS: list[Job] = []
+JOBS: list[Job] = [
+    Job("purge", "jobs.purge:run", cron={"hour": 3, "minute": 30}),
+]
 
 
 def job_names() -> list[str]:

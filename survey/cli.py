@@ -20,6 +20,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("survey.commands.run", "web"),
     ("survey.commands.run", "scheduler"),
     ("survey.commands.run", "jobs"),
+    ("survey.commands.customers", "customers"),
 ]
 
 
