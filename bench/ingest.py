@@ -1,6 +1,6 @@
 """Ingestion throughput: API (batches of 1,000), CSV import, against a raw write floor.
 
-Usage: python bench/ingest.py [--contacts 200000] [--rss-lines 1000000] [--databases sqlite,postgresql]
+Usage: python bench/ingest.py [--contacts N] [--rss-lines N] [--databases sqlite,postgresql]
 The floor writes the same rows into the same table with PostgreSQL COPY (SQLite: executemany).
 """
 
@@ -18,16 +18,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy import insert, text
 
-from bench.common import emit, fresh_database, overrides, synthetic_contacts  # noqa: E402
-from survey import create_app  # noqa: E402
-from survey.context import build_context  # noqa: E402
-from survey.models import Contact  # noqa: E402
-from survey.schemas import ContactIn  # noqa: E402
-from survey.services import accounts  # noqa: E402
-from survey.services.csv_import import COLUMNS  # noqa: E402
-from survey.services.ingest import contact_row  # noqa: E402
+from bench.common import emit, fresh_database, overrides, synthetic_contacts
+from survey import create_app
+from survey.context import build_context
+from survey.models import Contact
+from survey.schemas import ContactIn
+from survey.services import accounts
+from survey.services.csv_import import COLUMNS
+from survey.services.ingest import contact_row
 
 BATCH = 1000
 
@@ -35,8 +35,19 @@ BATCH = 1000
 def csv_line(item: dict[str, Any]) -> dict[str, Any]:
     customer = item["customer"]
     return {
-        **{k: item.get(k, "") for k in ("external_id", "case_ref", "channel", "opened_at",
-                                          "closed_at", "agent", "team", "case_type")},
+        **{
+            k: item.get(k, "")
+            for k in (
+                "external_id",
+                "case_ref",
+                "channel",
+                "opened_at",
+                "closed_at",
+                "agent",
+                "team",
+                "case_type",
+            )
+        },
         "complaint": "yes" if item["complaint"] else "no",
         "do_not_survey": "",
         "customer_phone": customer.get("phone", ""),
@@ -69,8 +80,9 @@ def run_api(url: str, folder: Path, items: list[dict[str, Any]]) -> float:
     headers = {"Authorization": f"Bearer {key}"}
     start = time.perf_counter()
     for offset in range(0, len(items), BATCH):
-        response = client.post("/api/v1/contacts", json={"contacts": items[offset:offset + BATCH]},
-                               headers=headers)
+        response = client.post(
+            "/api/v1/contacts", json={"contacts": items[offset : offset + BATCH]}, headers=headers
+        )
         assert response.status_code == 200, response.get_json()
     elapsed = time.perf_counter() - start
     ctx.engine.dispose()
@@ -86,10 +98,22 @@ def run_csv(url: str, folder: Path, path: Path) -> tuple[float, int]:
     import os
 
     start = time.perf_counter()
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "survey", "contacts", "import", str(path), "--actor", "bench",
-         "--quiet"],
-        env={**os.environ, **env}, capture_output=True, text=True, check=False,
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "survey",
+            "contacts",
+            "import",
+            str(path),
+            "--actor",
+            "bench",
+            "--quiet",
+        ],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
@@ -99,8 +123,12 @@ def run_csv(url: str, folder: Path, path: Path) -> tuple[float, int]:
 
 
 def run_floor(ctx: Any, items: list[dict[str, Any]], actor_id: int) -> float:
-    rows = [contact_row(ContactIn.model_validate(i), actor_id=actor_id, now=ctx.now(),
-                        default_language="sv") for i in items]
+    rows = [
+        contact_row(
+            ContactIn.model_validate(i), actor_id=actor_id, now=ctx.now(), default_language="sv"
+        )
+        for i in items
+    ]
     columns = list(rows[0])
     start = time.perf_counter()
     if ctx.dialect == "postgresql":
@@ -158,14 +186,19 @@ def bench_database(kind: str, count: int, rss_lines: int) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--contacts", type=int, default=200_000)
-    parser.add_argument("--rss-lines", type=int, default=1_000_000,
-                        help="lines of the CSV whose import's peak RSS is measured (0: skip)")
+    parser.add_argument(
+        "--rss-lines",
+        type=int,
+        default=1_000_000,
+        help="lines of the CSV whose import's peak RSS is measured (0: skip)",
+    )
     parser.add_argument("--databases", default="postgresql,sqlite")
     args = parser.parse_args()
     results: dict[str, Any] = {"benchmark": "ingest"}
     for kind in args.databases.split(","):
-        results[kind] = bench_database(kind, args.contacts, args.rss_lines if kind ==
-                                       "postgresql" else 0)
+        results[kind] = bench_database(
+            kind, args.contacts, args.rss_lines if kind == "postgresql" else 0
+        )
         print(kind, results[kind], flush=True)
     emit(results)
 

@@ -3,6 +3,7 @@ directly (as if the sampler had scheduled them) for delivery, respondent and rep
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -118,11 +119,8 @@ def make_survey(ctx: Context, session: Session, **fields: Any) -> Survey:
     session.add(decision)
     session.flush()
     email = contact.customer_email
-    send_channel = (
-        "sms"
-        if contact.customer_phone and contact.channel in ("phone", "sms") or not email
-        else "email"
-    )
+    by_phone = bool(contact.customer_phone) and contact.channel in ("phone", "sms")
+    send_channel = "sms" if by_phone or not email else "email"
     values: dict[str, Any] = {
         "case_ref": contact.case_ref,
         "decision_id": decision.id,
@@ -177,8 +175,6 @@ def make_api_key(ctx: Context, actor_name: str = "in-house") -> str:
     from survey.services.errors import Conflict
 
     with ctx.session() as session:
-        try:
+        with contextlib.suppress(Conflict):
             accounts.create_actor(session, name=actor_name, who="test")
-        except Conflict:
-            pass
         return accounts.create_api_key(session, actor_name=actor_name, who="test")
