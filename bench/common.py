@@ -50,12 +50,12 @@ def fresh_database(kind: str) -> Iterator[str]:
 
 
 def overrides(url: str, instance: Path, **extra: Any) -> dict[str, Any]:
-    return {"env": "test", "database_url": url, "instance_path": str(instance), **SECRETS,
-            **extra}
+    return {"env": "test", "database_url": url, "instance_path": str(instance), **SECRETS, **extra}
 
 
-def synthetic_contacts(count: int, *, seed: int = 1, now: datetime | None = None
-                       ) -> Iterator[dict[str, Any]]:
+def synthetic_contacts(
+    count: int, *, seed: int = 1, now: datetime | None = None
+) -> Iterator[dict[str, Any]]:
     """API-shaped contacts, about two per case, closed over the last two days."""
     rng = random.Random(seed)
     now = now or datetime.now(UTC)
@@ -63,8 +63,10 @@ def synthetic_contacts(count: int, *, seed: int = 1, now: datetime | None = None
     for n in range(count):
         closed = now - timedelta(seconds=rng.randrange(10, 2 * 86400))
         channel = rng.choice(channels)
-        customer: dict[str, Any] = {"language": rng.choice(["sv", "sv-SE", "en"]),
-                                    "ref": f"K{n // 2}"}
+        customer: dict[str, Any] = {
+            "language": rng.choice(["sv", "sv-SE", "en"]),
+            "ref": f"K{n // 2}",
+        }
         if channel in ("phone", "sms") or rng.random() < 0.5:
             customer["phone"] = f"+4670{rng.randrange(1000000, 9999999)}"
         if channel in ("email", "chat") or rng.random() < 0.3:
