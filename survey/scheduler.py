@@ -40,6 +40,7 @@ def run_scheduler(ctx: Context) -> None:
             _runner(ctx, job),
             _trigger(job),
             id=job.name,
+            name=job.name,
             max_instances=1,
             coalesce=True,
             misfire_grace_time=60,
@@ -49,6 +50,7 @@ def run_scheduler(ctx: Context) -> None:
             lambda: acquire_lease(ctx, "scheduler", me, SCHEDULER_LEASE),
             IntervalTrigger(seconds=30),
             id="scheduler-lease",
+            name="scheduler-lease",
         )
 
     def _stop(*_: Any) -> None:

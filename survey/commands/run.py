@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -23,7 +24,8 @@ def run(host: str, port: int) -> None:
     if scheduler.poll() is not None:
         raise click.ClickException("the scheduler did not start (see the message above)")
     click.echo(f"\n  Survey engine running at http://{host}:{port}/admin")
-    click.echo("  Create an admin user: survey users create you@example.se --role admin")
+    survey_command = Path(sys.executable).with_name("survey")
+    click.echo(f"  Create an admin user: {survey_command} users create you@example.se --role admin")
     click.echo("  Stop with Ctrl-C.\n")
     try:
         _serve(host, port, workers=1, threads=4)
