@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) translations
 
 translations: $(STAMP)
-	@if [ -d survey/translations ]; then $(BIN)/pybabel compile -q -d survey/translations || true; fi
+	$(BIN)/pybabel compile -d survey/translations
 
 run: install
 	$(BIN)/survey db upgrade

@@ -25,6 +25,11 @@ class Job:
 
 # One line per job. `survey jobs run-once NAME` runs one synchronously; `all` runs them in order.
 JOBS: list[Job] = [
+    Job("sample", "jobs.sample:run", seconds=60),
+    Job("dispatch", "jobs.dispatch:run", seconds=20),
+    Job("remind", "jobs.remind:run", seconds=300),
+    Job("expire", "jobs.expire:run", seconds=900),
+    Job("snapshot", "jobs.snapshot:run", cron={"hour": 6, "minute": 15}),
     Job("purge", "jobs.purge:run", cron={"hour": 3, "minute": 30}),
 ]
 

@@ -21,6 +21,10 @@ COMMANDS: list[tuple[str, str]] = [
     ("survey.commands.run", "scheduler"),
     ("survey.commands.run", "jobs"),
     ("survey.commands.customers", "customers"),
+    ("survey.commands.policy", "policy"),
+    ("survey.commands.audit", "audit"),
+    ("survey.commands.report", "report"),
+    ("survey.commands.outbox", "outbox"),
 ]
 
 

@@ -94,6 +94,7 @@ class Settings(BaseModel):
     mail_from: str
     default_language: Literal["sv", "en"]
     ratelimit_storage_url: str
+    ratelimit_public: str
     sms_rate_per_second: float
     email_rate_per_second: float
     dispatch_concurrency: int
@@ -111,6 +112,17 @@ class Settings(BaseModel):
             raise ValueError("must be a decimal number between 0 and 1, e.g. 0.2") from exc
         if not (0 <= rate <= 1) or not rate.is_finite():
             raise ValueError("must be a decimal number between 0 and 1, e.g. 0.2")
+        return value.strip()
+
+    @field_validator("ratelimit_public")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError("expected limits such as 30/minute;300/hour") from exc
         return value.strip()
 
     @field_validator("quiet_hours")
@@ -186,6 +198,11 @@ class Settings(BaseModel):
         return QuietHours.parse(self.quiet_hours)
 
     @property
+    def privacy_notice_url(self) -> str:
+        """The privacy notice every message and page links to: the organisation's, or ours."""
+        return self.privacy_url or f"{self.base_url}/privacy"
+
+    @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
@@ -215,6 +232,8 @@ DEFAULTS: dict[str, Any] = {
     "mail_from": "Kundservice <no-reply@example.invalid>",
     "default_language": "sv",
     "ratelimit_storage_url": "memory://",
+    # Per client address on the survey and opt-out pages (token guessing); a benchmark raises it.
+    "ratelimit_public": "60/minute;1000/hour",
     "sms_rate_per_second": 1.0,
     "email_rate_per_second": 10.0,
     "dispatch_concurrency": 8,

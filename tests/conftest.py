@@ -34,7 +34,7 @@ TEST_SECRETS = {
     "identifier_key": "test-identifier-key",
 }
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.plugins.delivery"]
 
 
 def _pg_available() -> str | None:

@@ -178,3 +178,154 @@ def make_api_key(ctx: Context, actor_name: str = "in-house") -> str:
         with contextlib.suppress(Conflict):
             accounts.create_actor(session, name=actor_name, who="test")
         return accounts.create_api_key(session, actor_name=actor_name, who="test")
+
+
+def make_response(session: Session, survey: Survey, **answers: Any) -> Any:
+    """An answered questionnaire for a survey (overall 4 unless given); the survey is answered."""
+    from survey.models import Response
+
+    values: dict[str, Any] = {"overall": 4}
+    values.update(answers)
+    response = Response(
+        survey_id=survey.id,
+        questionnaire="default",
+        questionnaire_version=1,
+        answers={k: v for k, v in values.items() if k != "comment"},
+        **values,
+    )
+    session.add(response)
+    survey.delivery_status = DeliveryStatus.delivered
+    survey.response_status = (
+        ResponseStatus.answered if values.get("overall") is not None else survey.response_status
+    )
+    session.add(survey)
+    session.commit()
+    return response
+
+
+def seed_report_data(ctx: Context, session: Session, *, surveys: int = 90, seed: int = 7) -> None:
+    """Surveys and answers spread over March-April 2026 (across the DST change), several actors,
+    teams, agents and channels, every delivery and response status, and partial answers."""
+    import random
+
+    rng = random.Random(seed)
+    actors = [make_actor(session, f"actor-{name}-{seed}") for name in ("in", "out")]
+    items = (
+        "response_time",
+        "manner",
+        "clarity",
+        "knowledge",
+        "engagement",
+        "proactivity",
+        "efficiency",
+        "follow_up",
+        "time_taken",
+    )
+    for _ in range(surveys):
+        closed = utc(2026, 3, 18) + timedelta(minutes=rng.randrange(0, 60 * 24 * 30))
+        delivery = rng.choice(["sent", "delivered", "delivered", "failed", "unknown", "scheduled"])
+        status = "pending"
+        if delivery in ("sent", "delivered"):
+            status = rng.choice(["answered", "answered", "answered", "declined", "expired"])
+            status = rng.choice([status, status, "opted_out", "opened"])
+        survey = make_survey(
+            ctx,
+            session,
+            actor=rng.choice(actors),
+            delivery_status=delivery,
+            response_status=status,
+            contact={
+                "closed_at": closed,
+                "team": rng.choice(["team-a", "team-b", "team-c", None]),
+                "agent": rng.choice([f"agent-{i}" for i in range(1, 6)]),
+                "channel": rng.choice(["phone", "email", "chat"]),
+                "case_type": rng.choice(["billing", "delivery"]),
+                "customer_language": rng.choice(["sv", "sv", "en"]),
+            },
+        )
+        if status == "answered" or (status == "opened" and rng.random() < 0.3):
+            answers: dict[str, Any] = {
+                item: rng.choice([1, 2, 3, 4, 5, 5, 4, None]) for item in items
+            }
+            answers["overall"] = None if status == "opened" else rng.choice([1, 2, 3, 4, 4, 5, 5])
+            answers["resolution"] = rng.choice(["yes", "partly", "no", None])
+            answers["fcr"] = rng.choice(["yes", "no", None])
+            answers["comment"] = rng.choice([None, "=HYPERLINK(1)", "Bra service, tack!"])
+            make_response(session, survey, **answers)
+            survey.delivery_status = delivery
+            survey.response_status = status
+            session.add(survey)
+            session.commit()
+
+
+def bulk_contacts(
+    ctx: Context, *, contacts: int, cases: int, seed: int = 1, base: datetime | None = None
+) -> None:
+    """Many contacts and their case rows at once (concurrency tests, benchmarks)."""
+    with ctx.session() as session:
+        actors = [make_actor(session, f"bulk-{seed}-{i}") for i in range(3)]
+    case_rows, rows = bulk_rows(actors, contacts=contacts, cases=cases, seed=seed, base=base)
+    with ctx.engine.begin() as connection:
+        for table, values in ((Case, case_rows), (Contact, rows)):
+            for start in range(0, len(values), 5000):
+                connection.execute(
+                    table.__table__.insert(),  # type: ignore[attr-defined]
+                    values[start : start + 5000],
+                )
+
+
+def bulk_rows(
+    actors: list[Actor], *, contacts: int, cases: int, seed: int, base: datetime | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Case rows and contact rows for bulk_contacts.
+
+    Customers recur across cases (so the frequency cap matters), a few contacts are
+    do_not_survey, e-mail only, unreachable or imported long after closure.
+    """
+    import random
+
+    rng = random.Random(seed)
+    base = base or datetime(2026, 3, 1, tzinfo=UTC)
+    customers = max(1, cases // 3)
+    rows: list[dict[str, Any]] = []
+    case_rows: dict[str, dict[str, Any]] = {}
+    for n in range(contacts):
+        ref = f"BULK-{seed}-{n if n < cases else rng.randrange(cases)}"
+        customer = rng.randrange(customers)
+        closed = base + timedelta(seconds=rng.randrange(2 * 86400))
+        roll = rng.random()
+        rows.append(
+            {
+                "actor_id": rng.choice(actors).id,
+                "external_id": f"bulk-{seed}-{n}",
+                "case_ref": ref,
+                "channel": rng.choice(["phone", "email", "chat", "sms"]),
+                "opened_at": closed - timedelta(minutes=10),
+                "closed_at": closed,
+                "received_at": closed + timedelta(hours=100 if roll < 0.01 else 0, minutes=1),
+                "agent": f"agent-{rng.randrange(40)}",
+                "team": f"team-{rng.randrange(6)}",
+                "case_type": "billing",
+                "complaint": False,
+                "do_not_survey": 0.01 <= roll < 0.03,
+                "customer_phone": None if 0.03 <= roll < 0.10 else f"+4670{customer:07d}",
+                "customer_email": None if roll < 0.05 else f"c{customer}@example.se",
+                "customer_language": "sv",
+                "customer_ref": None,
+                "content_hash": f"bulk{n}",
+            }
+        )
+        case = case_rows.setdefault(
+            ref,
+            {
+                "case_ref": ref,
+                "first_opened_at": closed,
+                "last_closed_at": closed,
+                "contact_count": 0,
+                "updated_at": closed,
+            },
+        )
+        case["first_opened_at"] = min(case["first_opened_at"], closed - timedelta(minutes=10))
+        case["last_closed_at"] = max(case["last_closed_at"], closed)
+        case["contact_count"] += 1
+    return list(case_rows.values()), rows

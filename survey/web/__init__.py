@@ -10,6 +10,11 @@ from flask import Flask
 BLUEPRINTS: list[tuple[str, str]] = [
     ("survey.web.health", "bp"),
     ("survey.web.api", "bp"),
+    ("survey.web.survey", "bp"),
+    ("survey.web.privacy", "bp"),
+    ("survey.web.api_reports", "bp"),
+    ("survey.web.admin", "bp"),
+    ("survey.web.webhooks", "bp"),
 ]
 
 
@@ -19,3 +24,11 @@ def register(app: Flask) -> None:
     register_error_handlers(app)
     for module, attribute in BLUEPRINTS:
         app.register_blueprint(getattr(import_module(module), attribute))
+    # App-wide hooks; security goes after the blueprints (it exempts and limits them by name).
+    from survey.web import i18n, security
+    from survey.web import survey as survey_pages
+
+    survey_pages.init_app(app)
+    import_module("survey.web.admin").init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)

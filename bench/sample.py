@@ -1,0 +1,124 @@
+"""Sampling throughput: one pass of the sampling job over N contacts in M cases, against a floor.
+
+Usage: python bench/sample.py [--contacts 1000000] [--cases 500000] [--databases postgresql,sqlite]
+The floor is one INSERT ... SELECT that writes the same number of sampling_decision rows.
+The last line of output is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import func, select, text
+
+from bench.common import emit, fresh_database, overrides
+from survey.context import Context, build_context
+from survey.models import SamplingDecision, Survey
+from survey.services.sampling import BATCH_SIZE, run_sampling
+from tests.factories import bulk_contacts, bulk_rows, make_actor
+
+FLOOR = """
+INSERT INTO sampling_decision
+    (case_ref, decided_at, last_closed_at, drawn, reason, rate, key_fingerprint)
+SELECT case_ref, last_closed_at, last_closed_at, false, 'not_drawn', '0.2', :fingerprint
+FROM customer_case
+"""
+
+
+def load(ctx: Context, contacts: int, cases: int) -> None:
+    """The contacts and their cases; COPY on PostgreSQL (loading is not what is measured)."""
+    if ctx.dialect != "postgresql":
+        bulk_contacts(ctx, contacts=contacts, cases=cases, seed=11)
+        return
+    with ctx.session() as session:
+        actors = [make_actor(session, f"bench-{i}") for i in range(3)]
+    case_rows, rows = bulk_rows(actors, contacts=contacts, cases=cases, seed=11)
+    raw = ctx.engine.raw_connection()
+    try:
+        with raw.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+            for table, values in (("customer_case", case_rows), ("contact", rows)):
+                columns = list(values[0])
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in values:
+                        copy.write_row([row[c] for c in columns])
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def clear_decisions(ctx: Context) -> None:
+    tables = ("survey_identifier", "survey", "sampling_decision")
+    with ctx.engine.begin() as connection:
+        if ctx.dialect == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+            return
+        for table in tables:
+            connection.execute(text(f"DELETE FROM {table}"))
+
+
+def floor_seconds(ctx: Context) -> float:
+    clear_decisions(ctx)
+    if ctx.dialect == "postgresql":
+        with ctx.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text("VACUUM ANALYZE sampling_decision"))
+    started = time.perf_counter()
+    with ctx.engine.begin() as connection:
+        connection.execute(text(FLOOR), {"fingerprint": "0" * 64})
+    return time.perf_counter() - started
+
+
+def bench(kind: str, contacts: int, cases: int, batch: int) -> dict[str, Any]:
+    with fresh_database(kind) as url, tempfile.TemporaryDirectory() as instance:
+        ctx = build_context(overrides(url, Path(instance)))
+        started = time.perf_counter()
+        load(ctx, contacts, cases)
+        load_seconds = time.perf_counter() - started
+        if kind == "postgresql":
+            with ctx.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                c.execute(text("ANALYZE"))
+        started = time.perf_counter()
+        counts = run_sampling(ctx, batch_size=batch, max_seconds=3600)
+        seconds = time.perf_counter() - started
+        with ctx.session() as session:
+            decided = session.scalar(select(func.count()).select_from(SamplingDecision)) or 0
+            surveys = session.scalar(select(func.count()).select_from(Survey)) or 0
+        print(f"{kind}: {decided} cases in {seconds:.1f} s ({decided / seconds:.0f}/s)", flush=True)
+        floor = floor_seconds(ctx)
+        ctx.engine.dispose()
+    print(f"{kind}: floor {floor:.1f} s, {counts}", flush=True)
+    return {
+        "contacts": contacts,
+        "cases": decided,
+        "surveys": surveys,
+        "load_seconds": round(load_seconds, 2),
+        "seconds": round(seconds, 2),
+        "cases_per_second": round(decided / seconds),
+        "floor_seconds": round(floor, 2),
+        "floor_rows_per_second": round(decided / floor),
+        "ratio_to_floor": round(seconds / floor, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument("--cases", type=int, default=500_000)
+    parser.add_argument("--batch", type=int, default=BATCH_SIZE)
+    parser.add_argument("--databases", default="postgresql,sqlite")
+    args = parser.parse_args()
+    results = {
+        kind: bench(kind, args.contacts, args.cases, args.batch)
+        for kind in args.databases.split(",")
+    }
+    emit({"benchmark": "sample", **results})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,332 @@
+"""Survey pages under gunicorn (2 workers, loopback) against a bare Flask "hello" route (ceiling).
+
+Usage: python bench/web.py [--database sqlite|postgresql] [--seconds N] [--rate N] [--clients N]
+                           [--threads N]
+
+A load generator in other processes plays respondents: fetch a survey page (taking its CSRF
+token and cookie) and submit the answers, one survey each. Two phases per server: as fast as
+`--clients` concurrent clients go (throughput), and a steady `--rate` requests/s (latency,
+measured from each request's planned start so that a stall is not hidden). The rate limits on
+/s/ and /o/ are raised for the run: one address would otherwise hit them at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask import Flask
+
+from bench.common import SECRETS, emit, fresh_database
+
+hello_app = Flask("hello")
+
+
+@hello_app.get("/hello")
+def hello() -> str:
+    return "hello"
+
+
+ANSWERS = {"overall": "4", "manner": "5", "clarity": "", "resolution": "yes", "fcr": "yes"}
+_CSRF = re.compile(rb'name="csrf_token" value="([^"]+)"')
+GENERATOR_PROCESSES = 2
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def seed_surveys(url: str, instance: Path, count: int) -> list[str]:
+    """`count` sent surveys; their URL tokens."""
+    from survey.context import build_context
+    from survey.tokens import make_token
+    from tests.factories import make_actor, make_survey
+
+    ctx = build_context(
+        {"env": "test", "database_url": url, "instance_path": str(instance), **SECRETS}
+    )
+    tokens = []
+    with ctx.session() as session:
+        actor = make_actor(session, "bench")
+        for n in range(count):
+            survey = make_survey(
+                ctx,
+                session,
+                actor=actor,
+                contact={"customer_phone": f"+4670{n:07d}"},
+                delivery_status="sent",
+            )
+            assert survey.id is not None
+            tokens.append(make_token(SECRETS["secret_key"], survey.id))
+    ctx.engine.dispose()
+    return tokens
+
+
+def start_gunicorn(
+    target: str, port: int, env: dict[str, str], threads: int
+) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            "2",
+            "--threads",
+            str(threads),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            target,
+        ],
+        env={**os.environ, **env},
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"gunicorn did not start on port {port}")
+
+
+def _request(
+    port: int,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, bytes, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        data = response.read()
+        cookie = response.getheader("Set-Cookie") or ""
+        return response.status, data, cookie.split(";", 1)[0]
+    finally:
+        conn.close()
+
+
+def _respondent(port: int, token: str | None, record: Any) -> None:
+    """One survey: GET the page, POST the answers; a hello run GETs /hello twice."""
+    if token is None:
+        for _ in range(2):
+            started = time.perf_counter()
+            status, _, _ = _request(port, "GET", "/hello")
+            record(started, status == 200)
+        return
+    started = time.perf_counter()
+    status, page, cookie = _request(port, "GET", f"/s/{token}")
+    record(started, status == 200)
+    found = _CSRF.search(page)
+    body = urlencode({**ANSWERS, "csrf_token": found.group(1).decode() if found else ""})
+    started = time.perf_counter()
+    status, _, _ = _request(
+        port,
+        "POST",
+        f"/s/{token}",
+        body.encode(),
+        {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": cookie,
+        },
+    )
+    record(started, status == 303)
+
+
+def _generator(
+    port: int, tokens: list[str | None], threads: int, seconds: float, rate: float | None, out: Any
+) -> None:
+    """One load-generating process: `threads` clients, closed loop or at a steady rate."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    queue = list(reversed(tokens))
+    end = time.perf_counter() + seconds
+    begin = time.perf_counter()
+    interval = 2 / rate if rate else 0.0  # each respondent makes two requests
+    planned = [0]
+
+    def record(started: float, ok: bool) -> None:
+        with lock:
+            latencies.append(time.perf_counter() - started)
+            errors[0] += not ok
+
+    def client() -> None:
+        while time.perf_counter() < end:
+            with lock:
+                if not queue:
+                    return
+                token = queue.pop()
+                slot = planned[0]
+                planned[0] += 1
+            if interval:
+                start_at = begin + slot * interval
+                delay = start_at - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            _respondent(port, token, record)
+
+    workers = [threading.Thread(target=client) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    out.put((latencies, errors[0], time.perf_counter() - begin))
+
+
+def ratelimit_storage(url: str) -> str:
+    if not url.startswith("redis://"):
+        return url
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        return "memory://"
+    return url
+
+
+def warm_up(port: int, tokens: list[str | None]) -> None:
+    """Wait for both workers to serve, then run a few respondents (templates, catalogues, pools)."""
+    path = "/hello" if tokens[0] is None else "/healthz"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if _request(port, "GET", path)[0] == 200:
+                break
+        except OSError:
+            pass
+        time.sleep(0.2)
+    for token in tokens:
+        _respondent(port, token, lambda _started, _ok: None)
+
+
+def run_load(
+    port: int, tokens: list[str | None], *, seconds: float, clients: int, rate: float | None
+) -> dict[str, Any]:
+    out: Any = multiprocessing.Queue()
+    share = [tokens[i::GENERATOR_PROCESSES] for i in range(GENERATOR_PROCESSES)]
+    per_rate = rate / GENERATOR_PROCESSES if rate else None
+    processes = [
+        multiprocessing.Process(
+            target=_generator,
+            args=(port, part, max(1, clients // GENERATOR_PROCESSES), seconds, per_rate, out),
+        )
+        for part in share
+    ]
+    for process in processes:
+        process.start()
+    results = [out.get() for _ in processes]
+    for process in processes:
+        process.join()
+    latencies = sorted(x for r in results for x in r[0])
+    elapsed = max(r[2] for r in results)
+    if not latencies:
+        return {"requests": 0}
+
+    def pct(p: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 2)
+
+    return {
+        "requests": len(latencies),
+        "errors": sum(r[1] for r in results),
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--surveys", type=int, default=4000)
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--ratelimit-storage",
+        default="redis://127.0.0.1:6379/15",
+        help="rate-limit counters as in production (Redis); memory:// when Redis is absent",
+    )
+    args = parser.parse_args()
+    result: dict[str, Any] = {
+        "benchmark": "web",
+        "database": args.database,
+        "workers": 2,
+        "threads": args.threads,
+        "clients": args.clients,
+        "rate": args.rate,
+    }
+    storage = ratelimit_storage(args.ratelimit_storage)
+    result["ratelimit_storage"] = storage.split(":", 1)[0]
+    with fresh_database(args.database) as url, tempfile.TemporaryDirectory() as folder:
+        instance = Path(folder)
+        tokens = seed_surveys(url, instance, args.surveys)
+        env = {
+            "SURVEY_ENV": "test",
+            "SURVEY_DATABASE_URL": url,
+            "SURVEY_INSTANCE_PATH": folder,
+            "SURVEY_SECRET_KEY": SECRETS["secret_key"],
+            "SURVEY_SAMPLING_SECRET": SECRETS["sampling_secret"],
+            "SURVEY_IDENTIFIER_KEY": SECRETS["identifier_key"],
+            "SURVEY_RATELIMIT_PUBLIC": "1000000/minute",
+            "SURVEY_RATELIMIT_STORAGE_URL": storage,
+            "SURVEY_BASE_URL": "http://127.0.0.1",
+        }
+        targets = {"hello": "bench.web:hello_app", "survey": "survey:create_app()"}
+        half = len(tokens) // 2
+        plans: dict[str, tuple[list[str | None], list[str | None]]] = {
+            "hello": ([None] * 100_000, [None] * 100_000),
+            "survey": (list(tokens[20:half]), list(tokens[half:])),
+        }
+        for name, target in targets.items():
+            port = free_port()
+            server = start_gunicorn(target, port, env, args.threads)
+            try:
+                warm_up(port, [None] * 20 if name == "hello" else list(tokens[:20]))
+                throughput, steady = plans[name]
+                result[f"{name}_max"] = run_load(
+                    port, throughput, seconds=args.seconds, clients=args.clients, rate=None
+                )
+                result[f"{name}_at_rate"] = run_load(
+                    port,
+                    steady,
+                    seconds=args.seconds,
+                    clients=args.clients * 4,
+                    rate=args.rate,
+                )
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+    hello_rps = result["hello_max"].get("requests_per_s") or 1
+    result["survey_share_of_hello"] = round(
+        (result["survey_max"].get("requests_per_s") or 0) / hello_rps, 3
+    )
+    emit(result)
+
+
+if __name__ == "__main__":
+    main()

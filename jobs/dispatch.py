@@ -1,0 +1,10 @@
+"""Send due surveys (every 20 s)."""
+
+from __future__ import annotations
+
+from survey.context import Context
+from survey.services.dispatch import dispatch_due_surveys
+
+
+def run(ctx: Context) -> dict[str, int]:
+    return dispatch_due_surveys(ctx)

@@ -1,0 +1,92 @@
+"""`survey report`: the satisfaction report (or the raw answers) as JSON, CSV or XLSX."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from survey.commands import Context, with_context
+from survey.services import export
+from survey.services.kpi import contact_kpis
+from survey.services.report import (
+    GROUP_KEYS,
+    InvalidReportRequest,
+    ReportRequest,
+    satisfaction_report,
+)
+
+
+@click.command()
+@click.option("--from", "start", required=True, help="First day (YYYY-MM-DD), Europe/Stockholm.")
+@click.option("--to", "end", required=True, help="Day after the last (exclusive).")
+@click.option("--group-by", "group_by", multiple=True, type=click.Choice(GROUP_KEYS))
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx"]), default="json")
+@click.option(
+    "--semicolon", is_flag=True, help="CSV with semicolons and decimal commas (Excel sv)."
+)
+@click.option("--raw", is_flag=True, help="The raw answers, one row per survey (CSV).")
+@click.option("--with-comments", is_flag=True, help="With --raw: include the free-text comments.")
+@click.option("--kpi", is_flag=True, help="The Bilaga 2 contact-stream KPIs instead (JSON).")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None)
+@with_context
+def report(
+    ctx: Context,
+    start: str,
+    end: str,
+    group_by: tuple[str, ...],
+    fmt: str,
+    semicolon: bool,
+    raw: bool,
+    with_comments: bool,
+    kpi: bool,
+    output: str | None,
+) -> None:
+    """The satisfaction report for a period, grouped by any of the keys."""
+    try:
+        request = ReportRequest.parse(start, end, group_by)
+    except InvalidReportRequest as exc:
+        raise click.BadParameter(str(exc)) from None
+    if kpi and fmt != "json":
+        raise click.BadParameter("--kpi exports JSON only", param_hint="--format")
+    if raw and fmt != "csv":
+        raise click.BadParameter("--raw exports CSV only", param_hint="--format")
+    if fmt == "xlsx" and output is None:
+        raise click.BadParameter("XLSX is binary: give --output FILE", param_hint="--output")
+    min_size = ctx.settings.min_group_size
+    with ctx.session() as session:
+        content: str | bytes
+        if kpi:
+            data = contact_kpis(session, request, min_group_size=min_size)
+            content = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        elif raw:
+            content = export.raw_answers_csv(
+                session,
+                start=request.start,
+                end=request.end,
+                with_comments=with_comments,
+                semicolon=semicolon,
+            )
+        elif fmt == "xlsx":
+            content = export.workbook(session, request, min_group_size=min_size)
+        else:
+            data = satisfaction_report(session, request, min_group_size=min_size)
+            content = (
+                json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+                if fmt == "json"
+                else export.report_csv(data, semicolon=semicolon)
+            )
+    _write(content, output)
+
+
+def _write(content: str | bytes, output: str | None) -> None:
+    if output is None:
+        assert isinstance(content, str)
+        sys.stdout.write(content)
+        return
+    mode = "wb" if isinstance(content, bytes) else "w"
+    encoding = None if isinstance(content, bytes) else "utf-8"
+    with open(output, mode, encoding=encoding, newline="" if encoding else None) as fh:
+        fh.write(content)
+    click.echo(f"wrote {output}", err=True)

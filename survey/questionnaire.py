@@ -1,0 +1,260 @@
+"""Questionnaires as data files: loaded and checked for Bilaga 1 coverage (A1.2 a, b, c) at start.
+
+A questionnaire is a TOML file (see survey/questionnaires/default.toml). Each question declares
+the part of A1.2 it covers; a questionnaire that leaves a part uncovered is refused at start with
+a message naming the part. Answers are stored against the questionnaire's id and version.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from survey.config import SUPPORTED_LANGUAGES
+
+PACKAGE_DIR = Path(__file__).resolve().parent / "questionnaires"
+PARTS = {
+    "a": "A1.2 a (a general value of satisfaction or dissatisfaction)",
+    "b": "A1.2 b (the customer's experience of the contact with customer service)",
+    "c": "A1.2 c (the handling of the case)",
+}
+KINDS = ("scale", "choice", "text")
+SCALE_POINTS = 5
+DONT_KNOW = "dont_know"
+# Question ids that have their own column on Response, and what the column accepts.
+SCALE_COLUMNS = frozenset(
+    {
+        "overall",
+        "response_time",
+        "manner",
+        "clarity",
+        "knowledge",
+        "engagement",
+        "proactivity",
+        "efficiency",
+        "follow_up",
+        "time_taken",
+    }
+)
+CHOICE_COLUMNS = {"resolution": frozenset({"yes", "partly", "no"}), "fcr": frozenset({"yes", "no"})}
+TEXT_COLUMNS = frozenset({"comment"})
+
+
+class QuestionnaireError(Exception):
+    """A questionnaire file is invalid; the message names the file and what is wrong."""
+
+
+@dataclass(frozen=True)
+class Option:
+    value: str
+    labels: Mapping[str, str]
+
+    def label(self, language: str) -> str:
+        return _pick(self.labels, language)
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    kind: str
+    text: Mapping[str, str]
+    part: str | None = None
+    required: bool = False
+    dont_know: bool = False
+    options: tuple[Option, ...] = ()
+    max_length: int = 1000
+
+    def label(self, language: str) -> str:
+        return _pick(self.text, language)
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    id: str
+    version: int
+    questions: tuple[Question, ...]
+    source: str = ""
+
+    def by_part(self) -> list[tuple[str | None, list[Question]]]:
+        """The questions grouped by A1.2 part in questionnaire order; unassigned ones last."""
+        groups: dict[str | None, list[Question]] = {}
+        for question in self.questions:
+            groups.setdefault(question.part, []).append(question)
+        ordered: list[tuple[str | None, list[Question]]] = [
+            (p, groups[p]) for p in PARTS if p in groups
+        ]
+        if None in groups:
+            ordered.append((None, groups[None]))
+        return ordered
+
+
+@dataclass
+class ParsedAnswers:
+    """What a submitted form says: answers by question id, errors by question id (codes)."""
+
+    answers: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    entered: dict[str, str] = field(default_factory=dict)
+
+
+def _pick(texts: Mapping[str, str], language: str) -> str:
+    return texts.get(language) or texts.get("en") or next(iter(texts.values()))
+
+
+def parse_answers(questionnaire: Questionnaire, form: Mapping[str, str]) -> ParsedAnswers:
+    """Validate a submitted form against the questionnaire (pure; no database)."""
+    parsed = ParsedAnswers()
+    for question in questionnaire.questions:
+        raw = form.get(question.id)
+        if raw is None:
+            if question.required:
+                parsed.errors[question.id] = "required"
+            continue
+        parsed.entered[question.id] = raw
+        if question.kind == "text":
+            text = raw.replace("\x00", "").strip()
+            if len(text) > question.max_length:
+                parsed.errors[question.id] = "too_long"
+            elif text:
+                parsed.answers[question.id] = text
+            continue
+        value = raw.strip()
+        if value == "":
+            if question.required:
+                parsed.errors[question.id] = "required"
+            elif question.dont_know:
+                parsed.answers[question.id] = DONT_KNOW
+            continue
+        if question.kind == "scale":
+            if value not in {str(n) for n in range(1, SCALE_POINTS + 1)}:
+                parsed.errors[question.id] = "invalid"
+            else:
+                parsed.answers[question.id] = int(value)
+        elif value not in {o.value for o in question.options}:
+            parsed.errors[question.id] = "invalid"
+        else:
+            parsed.answers[question.id] = value
+    return parsed
+
+
+def load_questionnaires(directories: Iterable[Path] = (PACKAGE_DIR,)) -> dict[str, Questionnaire]:
+    """Every *.toml questionnaire in the directories (later ones override by id), all checked."""
+    found: dict[str, Questionnaire] = {}
+    for directory in directories:
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.glob("*.toml")):
+            questionnaire = load_questionnaire(path)
+            found[questionnaire.id] = questionnaire
+    if "default" not in found:
+        raise QuestionnaireError("no questionnaire with id 'default' was found")
+    return found
+
+
+def load_questionnaire(path: Path) -> Questionnaire:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+        questionnaire = _build(data, str(path))
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise QuestionnaireError(f"questionnaire {path}: {exc}") from exc
+    check_coverage(questionnaire)
+    return questionnaire
+
+
+def check_coverage(questionnaire: Questionnaire) -> None:
+    """Refuse a questionnaire that does not cover every part of Bilaga 1 A1.2."""
+    covered = {q.part for q in questionnaire.questions}
+    missing = [text for part, text in PARTS.items() if part not in covered]
+    if missing:
+        raise QuestionnaireError(
+            f"questionnaire '{questionnaire.id}' ({questionnaire.source}) does not cover "
+            + "; ".join(missing)
+            + ": add a question with that part"
+        )
+    overall = next((q for q in questionnaire.questions if q.id == "overall"), None)
+    if overall is None or overall.part != "a" or overall.kind != "scale" or not overall.required:
+        raise QuestionnaireError(
+            f"questionnaire '{questionnaire.id}' ({questionnaire.source}) needs the question "
+            "'overall' (a required scale, part a): a survey counts as a response by it"
+        )
+
+
+def _texts(value: Any, what: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"{what} needs a text for each language ({', '.join(SUPPORTED_LANGUAGES)})"
+        )
+    missing = [lang for lang in SUPPORTED_LANGUAGES if not str(value.get(lang, "")).strip()]
+    if missing:
+        raise ValueError(f"{what} has no text in {', '.join(missing)}")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def _build(data: dict[str, Any], source: str) -> Questionnaire:
+    qid, version = str(data["id"]), data["version"]
+    if not isinstance(version, int) or version < 1:
+        raise ValueError("version must be a whole number, 1 or more")
+    scales = data.get("scales", {})
+    questions: list[Question] = []
+    for item in data.get("questions", []):
+        questions.append(_question(item, scales))
+    ids = [q.id for q in questions]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"question ids appear twice: {', '.join(duplicates)}")
+    return Questionnaire(id=qid, version=version, questions=tuple(questions), source=source)
+
+
+def _question(item: dict[str, Any], scales: dict[str, Any]) -> Question:
+    qid, kind, part = str(item["id"]), item["kind"], item.get("part")
+    where = f"question '{qid}'"
+    if not qid.isidentifier():
+        raise ValueError(f"{where}: an id is letters, digits and underscores")
+    if kind not in KINDS:
+        raise ValueError(f"{where}: kind must be one of {', '.join(KINDS)}")
+    if part is not None and part not in PARTS:
+        raise ValueError(f"{where}: part must be one of {', '.join(PARTS)}")
+    options: tuple[Option, ...] = ()
+    if kind == "scale":
+        labels = scales[item["scale"]]
+        for lang in SUPPORTED_LANGUAGES:
+            if len(labels.get(lang, [])) != SCALE_POINTS:
+                raise ValueError(f"{where}: scale needs {SCALE_POINTS} labels in {lang}")
+        options = tuple(
+            Option(str(n + 1), {lang: labels[lang][n] for lang in labels})
+            for n in range(SCALE_POINTS)
+        )
+    elif kind == "choice":
+        options = tuple(
+            Option(str(o["value"]), _texts(o, f"{where} option {o.get('value')!r}"))
+            for o in item["options"]
+        )
+        if not options:
+            raise ValueError(f"{where}: a choice needs options")
+    _check_column(qid, kind, options, where)
+    return Question(
+        id=qid,
+        kind=kind,
+        text=_texts(item.get("text"), where),
+        part=part,
+        required=bool(item.get("required", False)),
+        dont_know=bool(item.get("dont_know", False)),
+        options=options,
+        max_length=int(item.get("max_length", 1000)),
+    )
+
+
+def _check_column(qid: str, kind: str, options: tuple[Option, ...], where: str) -> None:
+    """A question stored in a typed Response column must fit that column."""
+    if qid in SCALE_COLUMNS and kind != "scale":
+        raise ValueError(f"{where}: is stored as a 1-5 score and must be a scale")
+    if qid in CHOICE_COLUMNS:
+        allowed = CHOICE_COLUMNS[qid]
+        if kind != "choice" or not {o.value for o in options} <= allowed:
+            raise ValueError(f"{where}: must be a choice among {', '.join(sorted(allowed))}")
+    if qid in TEXT_COLUMNS and kind != "text":
+        raise ValueError(f"{where}: must be free text")

@@ -1,0 +1,119 @@
+"""A drawn case as the suppression rules see it, and the survey attributed to its last contact."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, select
+from sqlmodel import Session, col
+
+from survey.identifiers import identifier_hashes
+from survey.models import Contact, DeliveryStatus
+from survey.sampling import closure_period, send_channel, send_time
+from survey.services.bulk import among
+from survey.services.policy import PolicyTimeline
+
+Key = tuple[datetime, str]
+
+
+@dataclass
+class CaseView:
+    """A drawn case with its contacts, as the suppression rules and the attribution need it."""
+
+    case_ref: str
+    last_closed_at: datetime
+    contacts: list[Row[Any]] = field(default_factory=list)
+    hashes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> Key:
+        return (self.last_closed_at, self.case_ref)
+
+    @property
+    def last(self) -> Row[Any]:
+        return max(self.contacts, key=lambda c: (c.closed_at, c.id))
+
+    def latest(self, attribute: str) -> str | None:
+        for contact in sorted(self.contacts, key=lambda c: (c.closed_at, c.id), reverse=True):
+            if getattr(contact, attribute):
+                return str(getattr(contact, attribute))
+        return None
+
+
+def load_contacts(session: Session, views: Iterable[CaseView], identifier_key: str) -> None:
+    by_ref = {view.case_ref: view for view in views}
+    for condition in among(session, col(Contact.case_ref), by_ref):
+        rows = session.execute(
+            select(
+                col(Contact.id),
+                col(Contact.case_ref),
+                col(Contact.actor_id),
+                col(Contact.channel),
+                col(Contact.closed_at),
+                col(Contact.received_at),
+                col(Contact.agent),
+                col(Contact.team),
+                col(Contact.case_type),
+                col(Contact.do_not_survey),
+                col(Contact.customer_phone),
+                col(Contact.customer_email),
+                col(Contact.customer_language),
+                col(Contact.customer_ref),
+            ).where(condition)
+        ).all()
+        for row in rows:
+            view = by_ref[row.case_ref]
+            view.contacts.append(row)
+            hashes = identifier_hashes(
+                identifier_key, row.customer_phone, row.customer_email, row.customer_ref
+            )
+            view.hashes.update({h: str(kind) for h, kind in hashes.items()})
+
+
+def any_do_not_survey(view: CaseView) -> bool:
+    return any(contact.do_not_survey for contact in view.contacts)
+
+
+def address(view: CaseView) -> tuple[str, str] | None:
+    found = send_channel(
+        view.last.channel, view.latest("customer_phone"), view.latest("customer_email")
+    )
+    return (str(found[0]), found[1]) if found else None
+
+
+def survey_row(
+    view: CaseView, decision_id: int, timeline: PolicyTimeline, now: datetime
+) -> dict[str, Any]:
+    """The survey, attributed to the case's last closed contact (SPEC section 2)."""
+    last = view.last
+    policy = timeline.at(view.last_closed_at)
+    channel, to_address = address(view) or ("", "")
+    local_date, week, month = closure_period(last.closed_at)
+    send_at = send_time(view.last_closed_at, policy.send_delay_minutes, policy.quiet)
+    return {
+        "case_ref": view.case_ref,
+        "decision_id": decision_id,
+        "contact_id": last.id,
+        "actor_id": last.actor_id,
+        "agent": last.agent,
+        "team": last.team,
+        "channel": last.channel,
+        "case_type": last.case_type,
+        "language": last.customer_language,
+        "send_channel": channel,
+        "to_address": to_address,
+        "closed_at": last.closed_at,
+        "closed_local_date": local_date,
+        "closed_week": week,
+        "closed_month": month,
+        "questionnaire": "default",
+        "created_at": now,
+        "send_at": send_at,
+        "first_send_at": send_at,
+        "delivery_status": str(DeliveryStatus.scheduled),
+        "response_status": "pending",
+        "attempts": 0,
+    }

@@ -1,0 +1,109 @@
+"""What Twilio tells us afterwards: status callbacks (forward only) and STOP / START replies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from survey.identifiers import identifier_hash
+from survey.models import DeliveryStatus, IdentifierKind, OptOutSource, ResponseStatus, Survey
+from survey.models import SurveyIdentifier as Identifier
+from survey.services.dispatch import mark_sent
+from survey.services.optouts import record_opt_out
+
+# Twilio's message status -> ours.
+TWILIO_STATUS = {
+    "accepted": DeliveryStatus.sent,
+    "scheduled": DeliveryStatus.sent,
+    "queued": DeliveryStatus.sent,
+    "sending": DeliveryStatus.sent,
+    "sent": DeliveryStatus.sent,
+    "delivered": DeliveryStatus.delivered,
+    "read": DeliveryStatus.delivered,
+    "undelivered": DeliveryStatus.failed,
+    "failed": DeliveryStatus.failed,
+    "canceled": DeliveryStatus.failed,
+}
+# A callback moves a survey only to a later stage; `delivered` and `failed` are both final.
+_STAGE = {
+    DeliveryStatus.sending: 1,
+    DeliveryStatus.unknown: 1,
+    DeliveryStatus.sent: 2,
+    DeliveryStatus.delivered: 3,
+    DeliveryStatus.failed: 3,
+}
+STOP_WORDS = frozenset(
+    {"STOP", "STOPP", "AVSLUTA", "UNSUBSCRIBE", "STOPALL", "CANCEL", "END", "QUIT"}
+)
+START_WORDS = frozenset({"START", "UNSTOP", "BÖRJA"})
+
+
+def apply_status_callback(
+    session: Session,
+    *,
+    survey_id: int,
+    kind: str,
+    message_sid: str,
+    status: str,
+    error_code: str | None,
+    now: datetime,
+) -> bool:
+    """Move the survey's delivery state forward; False when the callback changes nothing."""
+    target = TWILIO_STATUS.get(status.lower())
+    survey = session.get(Survey, survey_id)
+    if kind != "survey" or target is None or survey is None:
+        return False
+    if survey.provider_message_id and survey.provider_message_id != message_sid:
+        return False
+    current = _STAGE.get(DeliveryStatus(survey.delivery_status))
+    if current is None or _STAGE[target] <= current:
+        return False  # not sent by us yet, or a repeated or out-of-order callback
+    mark_sent(survey, message_sid, now)
+    if target is DeliveryStatus.delivered:
+        survey.delivery_status = DeliveryStatus.delivered
+        survey.delivered_at = now
+    elif target is DeliveryStatus.failed:
+        survey.delivery_status = DeliveryStatus.failed
+        survey.last_error = f"Twilio reported {status} (error {error_code or 'none'})"
+        survey.reminder_due_at = None
+    return True
+
+
+def keyword(body: str) -> str | None:
+    """ "stop" or "start" when the reply is one of the keywords (any case), else None."""
+    word = body.strip().strip(".!").upper()
+    if word in STOP_WORDS:
+        return "stop"
+    if word in START_WORDS:
+        return "start"
+    return None
+
+
+def apply_inbound_sms(
+    session: Session, *, identifier_key: str, phone: str, body: str, now: datetime
+) -> str | None:
+    """STOP opts this phone number out (only it), START lifts that; returns what was done."""
+    action = keyword(body)
+    if action is None or not phone:
+        return None
+    digest = identifier_hash(identifier_key, IdentifierKind.phone, phone)
+    record_opt_out(
+        session,
+        hashes={digest: IdentifierKind.phone},
+        source=OptOutSource.sms_stop,
+        now=now,
+        opted_out=action == "stop",
+    )
+    if action == "stop":
+        open_surveys = select(col(Identifier.survey_id)).where(
+            col(Identifier.identifier_hash) == digest
+        )
+        for survey in session.exec(
+            select(Survey)
+            .where(col(Survey.id).in_(open_surveys))
+            .where(col(Survey.response_status).in_([ResponseStatus.pending, ResponseStatus.opened]))
+            .where(col(Survey.delivery_status) != DeliveryStatus.scheduled)
+        ):
+            survey.response_status = ResponseStatus.opted_out
+    return action

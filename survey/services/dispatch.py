@@ -1,0 +1,306 @@
+"""Dispatch due surveys: claim, re-check opt-out, commit `sending`, send, record the outcome.
+
+A customer never gets the same survey twice: the claim is committed before the provider is
+called, and a survey whose outcome was never recorded stays `sending` until its lease ends,
+then becomes `unknown` (reconciled from status callbacks), never sent again.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections import Counter
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from survey.channels.base import Channel, Message, Outcome, SendResult, build_channels
+from survey.config import QuietHours
+from survey.context import Context
+from survey.identifiers import identifier_hash
+from survey.models import (
+    Contact,
+    DeliveryStatus,
+    IdentifierKind,
+    OptOutSource,
+    ResponseStatus,
+    Survey,
+    SurveyIdentifier,
+)
+from survey.services.messages import MessageTooLong, render_message
+from survey.services.optouts import opted_out_hashes, record_opt_out
+from survey.services.policy import PolicyTimeline, policy_timeline
+from survey.services.sending import NOT_STARTED, Outcomes, deliver
+from survey.services.timing import is_quiet, out_of_quiet_hours
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_CAP = timedelta(hours=1)
+RUN_SECONDS = 15.0  # sends paced over at most this long per run; the job runs every 20 s
+LEASE_MARGIN = timedelta(minutes=2)  # beyond the run: the provider timeout and the last flush
+START_MARGIN = 60.0  # seconds after the run in which a late send may still start
+BATCH_LIMIT = 1000
+LEASE_LOST = "the sending process stopped before recording the outcome; not re-sent"
+
+
+def dispatch_due_surveys(
+    ctx: Context,
+    *,
+    channels: dict[str, Channel] | None = None,
+    run_seconds: float = RUN_SECONDS,
+    batch_limit: int = BATCH_LIMIT,
+) -> dict[str, int]:
+    """One dispatch pass; returns counts by outcome."""
+    counts: Counter[str] = Counter()
+    counts["unknown_after_lease"] = mark_lost_sends_unknown(ctx)
+    now = ctx.now()
+    timeline = load_timeline(ctx)
+    if is_quiet(timeline.at(now).quiet, now):
+        return dict(counts)
+    messages = _claim(ctx, now, timeline, run_seconds, batch_limit, counts)
+    if not messages:
+        return dict(counts)
+    own = channels is None
+    channels = channels or build_channels(ctx)
+    try:
+        deliver(
+            ctx,
+            channels,
+            messages,
+            lambda s, o, t: _record(ctx, timeline, s, o, t, counts),
+            start_within=run_seconds + START_MARGIN,
+        )
+    finally:
+        if own:
+            for channel in channels.values():
+                channel.close()
+    return dict(counts)
+
+
+def mark_lost_sends_unknown(ctx: Context) -> int:
+    """Surveys left in `sending` past their lease become `unknown` (never re-sent)."""
+    with ctx.session() as session:
+        result = session.execute(
+            update(Survey)
+            .where(col(Survey.delivery_status) == DeliveryStatus.sending)
+            .where(col(Survey.lease_until) < ctx.now())
+            .values(delivery_status=DeliveryStatus.unknown, last_error=LEASE_LOST, lease_until=None)
+        )
+        session.commit()
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def load_timeline(ctx: Context) -> PolicyTimeline:
+    with ctx.session() as session:
+        return policy_timeline(session, ctx.settings)
+
+
+def claim_limit(rate: float, run_seconds: float, batch_limit: int) -> int:
+    return max(1, min(batch_limit, int(rate * run_seconds)))
+
+
+def _claim(
+    ctx: Context,
+    now: datetime,
+    timeline: PolicyTimeline,
+    run_seconds: float,
+    batch_limit: int,
+    counts: Counter[str],
+) -> list[Message]:
+    settings = ctx.settings
+    rates = {"sms": settings.sms_rate_per_second, "email": settings.email_rate_per_second}
+    lease_until = now + timedelta(seconds=run_seconds) + LEASE_MARGIN
+    messages: list[Message] = []
+    with ctx.session() as session:
+        for channel, rate in rates.items():
+            query = (
+                select(Survey)
+                .where(col(Survey.delivery_status) == DeliveryStatus.scheduled)
+                .where(col(Survey.send_at) <= now)
+                .where(col(Survey.send_channel) == channel)
+                .order_by(col(Survey.send_at), col(Survey.id))
+                .limit(claim_limit(rate, run_seconds, batch_limit))
+            )
+            if ctx.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            surveys = list(session.exec(query))
+            opted = opted_out_surveys(session, [s.id for s in surveys if s.id is not None])
+            flagged = do_not_survey_cases(session, [s.case_ref for s in surveys])
+            for survey in surveys:
+                if survey.case_ref in flagged:
+                    _cancel(survey, "a contact of the case is marked do_not_survey", counts)
+                    continue
+                message = _prepare(ctx, survey, now, timeline, lease_until, opted, counts)
+                if message is not None:
+                    messages.append(message)
+        session.commit()  # `sending` is durable before any provider call
+    return messages
+
+
+def _prepare(
+    ctx: Context,
+    survey: Survey,
+    now: datetime,
+    timeline: PolicyTimeline,
+    lease_until: datetime,
+    opted: set[int],
+    counts: Counter[str],
+) -> Message | None:
+    assert survey.id is not None
+    if survey.id in opted:
+        survey.response_status = ResponseStatus.opted_out
+        _cancel(survey, "the customer opted out before sending", counts)
+        return None
+    if not survey.to_address:
+        _fail(survey, "no address to send to", counts)
+        return None
+    try:
+        message = render_message(
+            ctx.settings,
+            survey_id=survey.id,
+            channel=survey.send_channel,
+            to=survey.to_address,
+            language=survey.language,
+        )
+    except MessageTooLong as exc:
+        _fail(survey, str(exc), counts)
+        return None
+    policy = timeline.at(survey.closed_at)
+    survey.delivery_status = DeliveryStatus.sending
+    survey.attempts += 1
+    survey.lease_until = lease_until
+    survey.expires_at = now + timedelta(days=policy.expiry_days)
+    hours = policy.reminder_after_hours
+    survey.reminder_due_at = now + timedelta(hours=hours) if hours else None
+    return message
+
+
+def _cancel(survey: Survey, reason: str, counts: Counter[str]) -> None:
+    survey.delivery_status = DeliveryStatus.cancelled
+    survey.last_error = f"cancelled: {reason}"
+    counts["cancelled"] += 1
+
+
+def _fail(survey: Survey, reason: str, counts: Counter[str]) -> None:
+    survey.delivery_status = DeliveryStatus.failed
+    survey.last_error = reason
+    counts["failed"] += 1
+
+
+def do_not_survey_cases(session: Session, case_refs: list[str]) -> set[str]:
+    """Those cases that got a do_not_survey contact (possibly after the draw)."""
+    if not case_refs:
+        return set()
+    return set(
+        session.exec(
+            select(col(Contact.case_ref))
+            .where(col(Contact.case_ref).in_(case_refs))
+            .where(col(Contact.do_not_survey).is_(True))
+        )
+    )
+
+
+def opted_out_surveys(session: Session, survey_ids: list[int]) -> set[int]:
+    if not survey_ids:
+        return set()
+    rows = session.exec(
+        select(col(SurveyIdentifier.survey_id), col(SurveyIdentifier.identifier_hash)).where(
+            col(SurveyIdentifier.survey_id).in_(survey_ids)
+        )
+    ).all()
+    opted = opted_out_hashes(session, [digest for _, digest in rows])
+    return {survey_id for survey_id, digest in rows if digest in opted}
+
+
+def _record(
+    ctx: Context,
+    timeline: PolicyTimeline,
+    session: Session,
+    outcomes: Outcomes,
+    now: datetime,
+    counts: Counter[str],
+) -> None:
+    ids = [message.survey_id for message, _ in outcomes]
+    surveys = {s.id: s for s in session.exec(select(Survey).where(col(Survey.id).in_(ids)))}
+    for message, result in outcomes:
+        survey = surveys.get(message.survey_id)
+        if survey is None:
+            continue
+        counts[result.outcome.value] += 1
+        quiet = timeline.at(survey.closed_at).quiet
+        apply_outcome(ctx, session, survey, message, result, now, quiet)
+
+
+def apply_outcome(
+    ctx: Context,
+    session: Session,
+    survey: Survey,
+    message: Message,
+    result: SendResult,
+    now: datetime,
+    quiet: QuietHours | None = None,
+) -> None:
+    """Move the survey on from `sending` according to what the provider said."""
+    if survey.delivery_status not in (DeliveryStatus.sending, DeliveryStatus.unknown):
+        return  # a status callback got there first
+    survey.lease_until = None
+    if result.outcome is Outcome.sent:
+        mark_sent(survey, result.provider_id, now)
+        return
+    if result.error == NOT_STARTED:  # never tried: not an attempt
+        survey.delivery_status = DeliveryStatus.scheduled
+        survey.attempts -= 1
+        survey.reminder_due_at = None
+        return
+    if result.opted_out:
+        _record_carrier_opt_out(ctx, session, survey, message, now)
+    if result.outcome is Outcome.retry and survey.attempts < MAX_ATTEMPTS:
+        survey.delivery_status = DeliveryStatus.scheduled
+        survey.send_at = out_of_quiet_hours(quiet, now + backoff(survey.attempts))
+        survey.last_error = f"attempt {survey.attempts}: {result.error}"
+        survey.reminder_due_at = None
+        return
+    if result.outcome is Outcome.unknown:
+        survey.delivery_status = DeliveryStatus.unknown
+        survey.last_error = result.error
+        return
+    survey.delivery_status = DeliveryStatus.failed
+    survey.reminder_due_at = None
+    survey.last_error = (
+        result.error
+        if result.outcome is Outcome.permanent
+        else f"gave up after {survey.attempts} attempts: {result.error}"
+    )
+
+
+def mark_sent(survey: Survey, provider_id: str | None, now: datetime) -> None:
+    survey.delivery_status = DeliveryStatus.sent
+    survey.sent_at = survey.sent_at or now
+    survey.provider_message_id = provider_id or survey.provider_message_id
+    survey.last_error = None
+    survey.lease_until = None
+
+
+def backoff(attempt: int) -> timedelta:
+    """Exponential backoff with jitter: about 1, 2, 4, 8 ... minutes, at most an hour."""
+    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** max(0, attempt - 1))
+    return delay * random.uniform(0.5, 1.0)
+
+
+def _record_carrier_opt_out(
+    ctx: Context, session: Session, survey: Survey, message: Message, now: datetime
+) -> None:
+    if message.channel != "sms":
+        return
+    digest = identifier_hash(ctx.settings.identifier_key, IdentifierKind.phone, message.to)
+    record_opt_out(
+        session,
+        hashes={digest: IdentifierKind.phone},
+        source=OptOutSource.provider,
+        now=now,
+        survey_id=survey.id,
+    )
+    survey.response_status = ResponseStatus.opted_out

@@ -1,0 +1,217 @@
+"""Exports of reports: CSV (comma, or semicolon for Swedish Excel), XLSX, and raw answers.
+
+Every text cell that a spreadsheet could read as a formula is escaped (CSV injection).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.chart import LineChart, Reference
+from openpyxl.utils import get_column_letter
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from survey.models import Actor, Response, Survey
+from survey.services.report import (
+    CASE_ITEMS,
+    CONTACT_ITEMS,
+    RESOLUTIONS,
+    TIME_KEYS,
+    ReportRequest,
+    satisfaction_report,
+)
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+RAW_ANSWERS = ("overall", *CONTACT_ITEMS, *CASE_ITEMS, "resolution", "fcr")
+
+
+def escape_cell(value: Any) -> Any:
+    """Prefix text that a spreadsheet would run as a formula with an apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def report_columns(report: dict[str, Any]) -> list[str]:
+    columns = [*report["group_by"], "sent", "responses", "response_rate", "declined", "opted_out"]
+    columns += ["overall_n", "overall_mean", "overall_mean_ci95_low", "overall_mean_ci95_high"]
+    columns += ["csat", "csat_ci95_low", "csat_ci95_high", "contact_experience_mean"]
+    columns += [f"{item}_mean" for item in CONTACT_ITEMS]
+    columns += ["case_handling_mean", *(f"{item}_mean" for item in CASE_ITEMS)]
+    columns += ["resolution_n", *(f"resolution_{a}" for a in RESOLUTIONS), "fcr_n", "fcr_share"]
+    return columns
+
+
+def _flat(group: dict[str, Any]) -> list[Any]:
+    overall = group["overall"]
+    mean_ci = overall["mean_ci95"] or [None, None]
+    csat_ci = overall["csat_ci95"] or [None, None]
+    ce, ch = group["contact_experience"], group["case_handling"]
+    return [
+        group["sent"],
+        group["responses"],
+        group["response_rate"],
+        group["declined"],
+        group["opted_out"],
+        overall["n"],
+        overall["mean"],
+        *mean_ci,
+        overall["csat"],
+        *csat_ci,
+        ce["mean"],
+        *(ce["items"][item]["mean"] for item in CONTACT_ITEMS),
+        ch["mean"],
+        *(ch["items"][item]["mean"] for item in CASE_ITEMS),
+        group["resolution"]["n"],
+        *(group["resolution"][a] for a in RESOLUTIONS),
+        group["fcr"]["n"],
+        group["fcr"]["share"],
+    ]
+
+
+def report_rows(report: dict[str, Any]) -> Iterator[list[Any]]:
+    """The report as rows: one per group, then the total (its key cells say 'total')."""
+    for group in report["groups"]:
+        yield [*(group["key"][k] for k in report["group_by"]), *_flat(group)]
+    total_key = ["total"] + [None] * (len(report["group_by"]) - 1) if report["group_by"] else []
+    yield [*total_key, *_flat(report["total"])]
+
+
+def _csv_text(header: Sequence[str], rows: Iterator[Sequence[Any]], semicolon: bool) -> str:
+    out = io.StringIO()
+    if semicolon:
+        # Swedish Excel: BOM so it reads UTF-8, semicolons, and decimal commas.
+        out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";" if semicolon else ",", lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_csv_cell(value, semicolon) for value in row])
+    return out.getvalue()
+
+
+def _csv_cell(value: Any, semicolon: bool) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        text = repr(round(value, 6))
+        return text.replace(".", ",") if semicolon else text
+    return escape_cell(value)
+
+
+def report_csv(report: dict[str, Any], *, semicolon: bool = False) -> str:
+    return _csv_text(report_columns(report), report_rows(report), semicolon)
+
+
+def report_xlsx(reports: Sequence[dict[str, Any]]) -> bytes:
+    """A workbook with one sheet per report (grouping); time groupings get a trend chart."""
+    book = Workbook()
+    book.remove(book.active)  # type: ignore[arg-type]
+    for report in reports:
+        title = "+".join(report["group_by"]) or "total"
+        sheet = book.create_sheet(title[:31])
+        columns = report_columns(report)
+        sheet.append(columns)
+        rows = 0
+        for row in report_rows(report):
+            sheet.append([escape_cell(v) for v in row])
+            rows += 1
+        if len(report["group_by"]) == 1 and report["group_by"][0] in TIME_KEYS and rows > 1:
+            _trend_chart(sheet, columns, rows - 1)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _trend_chart(sheet: Any, columns: list[str], groups: int) -> None:
+    """A line chart each for the overall mean and CSAT (scales differ), right of the data."""
+    anchor_column = get_column_letter(len(columns) + 2)
+    for i, (name, title) in enumerate((("overall_mean", "Overall mean"), ("csat", "CSAT"))):
+        chart = LineChart()
+        chart.title = f"{title} by {columns[0]}"
+        chart.x_axis.title = columns[0]
+        index = columns.index(name) + 1
+        chart.add_data(
+            Reference(sheet, min_col=index, min_row=1, max_row=groups + 1), titles_from_data=True
+        )
+        chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=groups + 1))
+        sheet.add_chart(chart, f"{anchor_column}{2 + i * 16}")
+
+
+def raw_answers_columns(with_comments: bool) -> list[str]:
+    columns = ["survey_id", "closed_date", "week", "month", "actor", "team", "agent", "channel"]
+    columns += ["case_type", "language", "submitted_date", *RAW_ANSWERS]
+    return [*columns, "comment"] if with_comments else columns
+
+
+def raw_answers_rows(
+    session: Session, *, start: date, end: date, with_comments: bool
+) -> Iterator[list[Any]]:
+    """One row per answered survey; no contact details, dates without times; streamed."""
+    answer_columns = [getattr(Response, name) for name in RAW_ANSWERS]
+    query = (
+        select(
+            col(Survey.id),
+            col(Survey.closed_local_date),
+            col(Survey.closed_week),
+            col(Survey.closed_month),
+            col(Actor.name),
+            col(Survey.team),
+            col(Survey.agent),
+            col(Survey.channel),
+            col(Survey.case_type),
+            col(Survey.language),
+            col(Response.submitted_at),
+            *answer_columns,
+            col(Response.comment),
+        )
+        .join(Response, col(Response.survey_id) == col(Survey.id))
+        .join(Actor, col(Actor.id) == col(Survey.actor_id))
+        .where(
+            col(Survey.closed_local_date) >= start,
+            col(Survey.closed_local_date) < end,
+            col(Response.overall).is_not(None),
+        )
+        .order_by(col(Survey.closed_local_date), col(Survey.id))
+        .execution_options(yield_per=1000)
+    )
+    for row in session.execute(query):
+        values = list(row)
+        values[1] = values[1].isoformat()
+        values[10] = values[10].astimezone(STOCKHOLM).date().isoformat()
+        yield values if with_comments else values[:-1]
+
+
+def raw_answers_csv(
+    session: Session, *, start: date, end: date, with_comments: bool, semicolon: bool = False
+) -> str:
+    rows = raw_answers_rows(session, start=start, end=end, with_comments=with_comments)
+    return _csv_text(raw_answers_columns(with_comments), rows, semicolon)
+
+
+def workbook_requests(request: ReportRequest) -> list[ReportRequest]:
+    """The sheets of a workbook: the grouping asked for, each key alone, and a monthly trend."""
+    keys = request.group_by
+    sheets = [request]
+    if len(keys) > 1:
+        sheets += [ReportRequest(request.start, request.end, (k,)) for k in keys]
+    if not any(k in TIME_KEYS for k in keys):
+        sheets.append(ReportRequest(request.start, request.end, ("month",)))
+    return sheets
+
+
+def workbook(session: Session, request: ReportRequest, *, min_group_size: int) -> bytes:
+    """The XLSX export of a report request (see workbook_requests for its sheets)."""
+    return report_xlsx(
+        [
+            satisfaction_report(session, sheet, min_group_size=min_group_size)
+            for sheet in workbook_requests(request)
+        ]
+    )

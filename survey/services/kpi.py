@@ -1,0 +1,261 @@
+"""Contact-stream KPIs of Bilaga 2: repeat-contact ratio, full resolution time, complaint share,
+and the customer-perceived first-contact resolution, by the report's groupings.
+
+Contacts carry only a UTC closure time, so the Stockholm day, ISO week and month of a contact are
+found by comparing with the local-midnight boundaries of the period (computed here, DST-aware).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, literal, or_, select
+from sqlmodel import Session, col
+
+from survey import stats
+from survey.models import Actor, Case, Contact
+from survey.services.report import ReportRequest, satisfaction_report, sort_key
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+PERCENTILES = (0.5, 0.9)
+Key = tuple[Any, ...]
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=STOCKHOLM)
+
+
+def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The period's local-midnight limits as instants (to exclusive)."""
+    return local_midnight(start), local_midnight(end)
+
+
+def time_label(day: date, key: str) -> str:
+    if key == "day":
+        return day.isoformat()
+    if key == "week":
+        iso = day.isocalendar()
+        return f"{iso.year}-W{iso.week:02d}"
+    return f"{day.year}-{day.month:02d}"
+
+
+def time_buckets(start: date, end: date, key: str) -> list[tuple[str, datetime]]:
+    """(label, exclusive upper limit) of each day, week or month of the period, in order."""
+    buckets: list[tuple[str, datetime]] = []
+    day = start
+    while day < end:
+        label = time_label(day, key)
+        if buckets and buckets[-1][0] == label:
+            buckets.pop()
+        buckets.append((label, local_midnight(day + timedelta(days=1))))
+        day += timedelta(days=1)
+    return buckets
+
+
+def bucket_column(moment: Any, start: date, end: date, key: str) -> ColumnElement[Any]:
+    """A CASE that names the local day, week or month of a timestamp within the period."""
+    whens = [(moment < limit, literal(label)) for label, limit in time_buckets(start, end, key)]
+    return case(*whens, else_=None)
+
+
+def _contact_key(key: str, request: ReportRequest, moment: Any) -> ColumnElement[Any]:
+    if key in ("day", "week", "month"):
+        return bucket_column(moment, request.start, request.end, key).label(f"k_{key}")
+    columns: dict[str, Any] = {
+        "channel": col(Contact.channel),
+        "actor": col(Actor.name),
+        "team": col(Contact.team),
+        "agent": col(Contact.agent),
+        "case_type": col(Contact.case_type),
+        "language": col(Contact.customer_language),
+    }
+    column: ColumnElement[Any] = columns[key]
+    return column.label(f"k_{key}")
+
+
+def contact_counts(session: Session, request: ReportRequest) -> dict[Key, dict[str, int]]:
+    """Contacts, cases, complaints and do_not_survey contacts closed in the period, per group."""
+    low, high = period_bounds(request.start, request.end)
+    closed = col(Contact.closed_at)
+    keys = [_contact_key(k, request, closed) for k in request.group_by]
+    query = (
+        select(
+            *keys,
+            func.count().label("contacts"),
+            func.count(func.distinct(col(Contact.case_ref))).label("cases"),
+            func.coalesce(func.sum(case((col(Contact.complaint), 1), else_=0)), 0).label(
+                "complaints"
+            ),
+            func.coalesce(func.sum(case((col(Contact.do_not_survey), 1), else_=0)), 0).label(
+                "do_not_survey"
+            ),
+        )
+        .select_from(Contact)
+        .join(Actor, col(Actor.id) == col(Contact.actor_id))
+        .where(closed >= low, closed < high)
+    )
+    if keys:
+        query = query.group_by(*keys)
+    result = {}
+    for row in session.execute(query).mappings():
+        key = tuple(row[f"k_{k}"] for k in request.group_by)
+        result[key] = {n: int(row[n]) for n in ("contacts", "cases", "complaints", "do_not_survey")}
+    return result
+
+
+def _duration_seconds(session: Session) -> ColumnElement[Any]:
+    last, first = col(Case.last_closed_at), col(Case.first_opened_at)
+    if session.get_bind().dialect.name == "postgresql":
+        return func.extract("epoch", last - first)
+    return (func.julianday(last) - func.julianday(first)) * 86400.0
+
+
+def _resolved_cases(session: Session, request: ReportRequest) -> Any:
+    """Cases last closed in the period with the attributes of their last closed contact."""
+    low, high = period_bounds(request.start, request.end)
+    last_contact = (
+        select(col(Contact.case_ref), func.min(col(Contact.id)).label("contact_id"))
+        .join(
+            Case,
+            and_(
+                col(Case.case_ref) == col(Contact.case_ref),
+                col(Case.last_closed_at) == col(Contact.closed_at),
+            ),
+        )
+        .where(col(Case.last_closed_at) >= low, col(Case.last_closed_at) < high)
+        .group_by(col(Contact.case_ref))
+        .subquery()
+    )
+    keys = [_contact_key(k, request, col(Case.last_closed_at)) for k in request.group_by]
+    return (
+        select(*keys, _duration_seconds(session).label("seconds"))
+        .select_from(Case)
+        .join(last_contact, last_contact.c.case_ref == col(Case.case_ref))
+        .join(Contact, col(Contact.id) == last_contact.c.contact_id)
+        .join(Actor, col(Actor.id) == col(Contact.actor_id))
+        .where(col(Case.first_opened_at).is_not(None))
+    )
+
+
+def _resolution_times(session: Session, request: ReportRequest) -> dict[Key, dict[str, Any]]:
+    """Per group: the number of resolved cases and the median and 90th percentile in hours."""
+    query = _resolved_cases(session, request)
+    names = [f"k_{k}" for k in request.group_by]
+    if session.get_bind().dialect.name == "postgresql":
+        inner = query.subquery()
+        seconds = inner.c.seconds
+        group = [inner.c[n] for n in names]
+        rows = session.execute(
+            select(
+                *group,
+                func.count(seconds).label("n"),
+                *(
+                    func.percentile_cont(p).within_group(seconds).label(f"p{int(p * 100)}")
+                    for p in PERCENTILES
+                ),
+            ).group_by(*group)
+        ).mappings()
+        return {
+            tuple(row[n] for n in names): {
+                "n": int(row["n"]),
+                **{f"p{int(p * 100)}": _hours(row[f"p{int(p * 100)}"]) for p in PERCENTILES},
+            }
+            for row in rows
+        }
+    return _resolution_times_by_window(session, query, names)
+
+
+def _resolution_times_by_window(
+    session: Session, query: Any, names: list[str]
+) -> dict[Key, dict[str, Any]]:
+    """SQLite has no percentile_cont: rank within each group, fetch only the ranks needed."""
+    inner = query.subquery()
+    group = [inner.c[n] for n in names]
+    ranked = select(
+        *group,
+        inner.c.seconds,
+        func.row_number().over(partition_by=group, order_by=inner.c.seconds).label("rank"),
+        func.count().over(partition_by=group).label("n"),
+    ).subquery()
+    wanted = []
+    for p in PERCENTILES:
+        below = cast(p * (ranked.c.n - 1), Integer) + 1
+        wanted += [ranked.c["rank"] == below, ranked.c["rank"] == below + 1]
+    rows = session.execute(
+        select(*[ranked.c[n] for n in names], ranked.c.seconds, ranked.c["rank"], ranked.c.n).where(
+            or_(*wanted)
+        )
+    ).mappings()
+    sizes: dict[Key, int] = {}
+    values: dict[Key, dict[int, float]] = defaultdict(dict)
+    for row in rows:
+        key = tuple(row[n] for n in names)
+        sizes[key] = int(row["n"])
+        values[key][int(row["rank"])] = float(row["seconds"])
+    result = {}
+    for key, ranks in values.items():
+        figures: dict[str, Any] = {"n": sizes[key]}
+        for p in PERCENTILES:
+            lo, hi, weight = stats.percentile_positions(sizes[key], p)
+            value = ranks[lo] + (ranks[hi] - ranks[lo]) * weight
+            figures[f"p{int(p * 100)}"] = _hours(value)
+        result[key] = figures
+    return result
+
+
+def _hours(seconds: Any) -> float | None:
+    return None if seconds is None else float(seconds) / 3600.0
+
+
+def contact_kpis(
+    session: Session, request: ReportRequest, *, min_group_size: int
+) -> dict[str, Any]:
+    """The Bilaga 2 KPIs for a period and grouping, in the report's shape (groups and total)."""
+    counts = contact_counts(session, request)
+    times = _resolution_times(session, request)
+    survey_report = satisfaction_report(session, request, min_group_size=min_group_size)
+    fcr = {tuple(g["key"].values()): g["fcr"] for g in survey_report["groups"]}
+    keys = sorted(
+        set(counts) | set(times) | set(fcr),
+        key=lambda k: sort_key(dict(zip(request.group_by, k, strict=True))),
+    )
+    total_request = ReportRequest(request.start, request.end, ())
+    total_counts = contact_counts(session, total_request).get((), {})
+    total_times = _resolution_times(session, total_request).get((), {})
+    return {
+        "from": request.start.isoformat(),
+        "to": request.end.isoformat(),
+        "group_by": list(request.group_by),
+        "groups": [
+            {
+                "key": dict(zip(request.group_by, key, strict=True)),
+                **_figures(counts.get(key, {}), times.get(key, {}), fcr.get(key)),
+            }
+            for key in keys
+        ],
+        "total": _figures(total_counts, total_times, survey_report["total"]["fcr"]),
+    }
+
+
+def _figures(
+    counts: dict[str, int], times: dict[str, Any], fcr: dict[str, Any] | None
+) -> dict[str, Any]:
+    contacts = counts.get("contacts", 0)
+    cases = counts.get("cases", 0)
+    return {
+        "contacts": contacts,
+        "cases": cases,
+        "repeat_contact_ratio": stats.share(contacts - cases, contacts),
+        "complaints": counts.get("complaints", 0),
+        "complaint_share": stats.share(counts.get("complaints", 0), contacts),
+        "do_not_survey": counts.get("do_not_survey", 0),
+        "resolution_time_hours": {
+            "n": times.get("n", 0),
+            "median": times.get("p50"),
+            "p90": times.get("p90"),
+        },
+        "fcr": fcr or {"n": 0, "share": None},
+    }

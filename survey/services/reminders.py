@@ -1,0 +1,148 @@
+"""One reminder for an unanswered survey, and expiry of surveys left unanswered."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from survey.channels.base import Channel, Message, Outcome, build_channels
+from survey.config import QuietHours
+from survey.context import Context
+from survey.models import DeliveryStatus, ResponseStatus, Survey
+from survey.services.dispatch import (
+    RUN_SECONDS,
+    START_MARGIN,
+    backoff,
+    claim_limit,
+    load_timeline,
+    opted_out_surveys,
+)
+from survey.services.messages import MessageTooLong, render_message
+from survey.services.sending import Outcomes, deliver
+from survey.services.timing import is_quiet, out_of_quiet_hours
+
+OPEN = (ResponseStatus.pending, ResponseStatus.opened)
+REACHED = (DeliveryStatus.sent, DeliveryStatus.delivered)
+
+
+def send_reminders(
+    ctx: Context, *, channels: dict[str, Channel] | None = None, batch_limit: int = 1000
+) -> dict[str, int]:
+    """Remind once, with the same link, where the survey is still open; not in quiet hours."""
+    counts: Counter[str] = Counter()
+    now = ctx.now()
+    policy = load_timeline(ctx).at(now)
+    if policy.reminder_after_hours == 0 or is_quiet(policy.quiet, now):
+        return dict(counts)
+    messages = _claim(ctx, now, batch_limit, counts)
+    if not messages:
+        return dict(counts)
+    own = channels is None
+    channels = channels or build_channels(ctx)
+    try:
+        quiet = policy.quiet
+        deliver(
+            ctx,
+            channels,
+            messages,
+            lambda s, o, t: _record(quiet, s, o, t, counts),
+            start_within=RUN_SECONDS + START_MARGIN,
+        )
+    finally:
+        if own:
+            for channel in channels.values():
+                channel.close()
+    return dict(counts)
+
+
+def _claim(ctx: Context, now: datetime, batch_limit: int, counts: Counter[str]) -> list[Message]:
+    settings = ctx.settings
+    rates = {"sms": settings.sms_rate_per_second, "email": settings.email_rate_per_second}
+    messages: list[Message] = []
+    with ctx.session() as session:
+        for channel, rate in rates.items():
+            query = (
+                select(Survey)
+                .where(col(Survey.delivery_status).in_(REACHED))
+                .where(col(Survey.response_status).in_(OPEN))
+                .where(col(Survey.send_channel) == channel)
+                .where(col(Survey.reminder_sent_at).is_(None))
+                .where(col(Survey.reminder_due_at) <= now)
+                .where((col(Survey.expires_at).is_(None)) | (col(Survey.expires_at) > now))
+                .order_by(col(Survey.reminder_due_at), col(Survey.id))
+                .limit(claim_limit(rate, RUN_SECONDS, batch_limit))
+            )
+            if ctx.dialect == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            surveys = list(session.exec(query))
+            opted = opted_out_surveys(session, [s.id for s in surveys if s.id is not None])
+            for survey in surveys:
+                message = _prepare(ctx, survey, now, opted, counts)
+                if message is not None:
+                    messages.append(message)
+        session.commit()  # the reminder is marked sent before it goes out: at most once
+    return messages
+
+
+def _prepare(
+    ctx: Context, survey: Survey, now: datetime, opted: set[int], counts: Counter[str]
+) -> Message | None:
+    assert survey.id is not None and survey.to_address
+    if survey.id in opted:
+        survey.reminder_due_at = None
+        counts["skipped_opted_out"] += 1
+        return None
+    try:
+        message = render_message(
+            ctx.settings,
+            survey_id=survey.id,
+            channel=survey.send_channel,
+            to=survey.to_address,
+            language=survey.language,
+            reminder=True,
+        )
+    except MessageTooLong:
+        survey.reminder_due_at = None
+        counts["failed"] += 1
+        return None
+    survey.reminder_sent_at = now
+    return message
+
+
+def _record(
+    quiet: QuietHours | None,
+    session: Session,
+    outcomes: Outcomes,
+    now: datetime,
+    counts: Counter[str],
+) -> None:
+    ids = [message.survey_id for message, _ in outcomes]
+    surveys = {s.id: s for s in session.exec(select(Survey).where(col(Survey.id).in_(ids)))}
+    for message, result in outcomes:
+        counts[result.outcome.value] += 1
+        survey = surveys.get(message.survey_id)
+        if survey is None or result.outcome is Outcome.sent:
+            continue
+        if result.outcome is Outcome.retry:
+            # Nothing went out: offer the reminder again after a pause.
+            survey.reminder_sent_at = None
+            survey.reminder_due_at = out_of_quiet_hours(quiet, now + backoff(1))
+        else:
+            survey.last_error = f"reminder {result.outcome}: {result.error}"
+
+
+def expire_surveys(ctx: Context) -> int:
+    """Open surveys past their expiry become `expired`."""
+    now = ctx.now()
+    with ctx.session() as session:
+        result = session.execute(
+            update(Survey)
+            .where(col(Survey.response_status).in_(OPEN))
+            .where(col(Survey.expires_at) <= now)
+            .values(response_status=ResponseStatus.expired)
+        )
+        session.commit()
+        return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,264 @@
+"""The satisfaction report (Bilaga 1, SPEC section 4): SQL GROUP BY sums, finished by survey.stats.
+
+The database returns one row of counts and sums per group; the means, intervals and shares are
+computed from those in Python, so that every figure is the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlmodel import Session, col
+
+from survey import stats
+from survey.models import Actor, Response, Survey
+from survey.services.errors import ServiceError
+
+GROUP_KEYS = ("day", "week", "month", "channel", "actor", "team", "agent", "case_type", "language")
+TIME_KEYS = ("day", "week", "month")
+CONTACT_ITEMS = ("response_time", "manner", "clarity", "knowledge", "engagement", "proactivity")
+CASE_ITEMS = ("efficiency", "follow_up", "time_taken")
+RESOLUTIONS = ("yes", "partly", "no")
+SENT_DELIVERY = ("sent", "delivered")
+# A survey that was opened, answered or declined reached the customer whatever the provider said.
+SENT_RESPONSE = ("opened", "answered", "declined")
+
+
+class InvalidReportRequest(ServiceError):
+    pass
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    start: date
+    end: date  # exclusive
+    group_by: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def parse(cls, start: str | None, end: str | None, group_by: Iterable[str]) -> ReportRequest:
+        """Validate the period and grouping given as text (API, CLI, admin forms)."""
+        if not start or not end:
+            raise InvalidReportRequest("give both 'from' and 'to' as dates (YYYY-MM-DD)")
+        try:
+            first, last = date.fromisoformat(start), date.fromisoformat(end)
+        except ValueError:
+            raise InvalidReportRequest("'from' and 'to' must be dates (YYYY-MM-DD)") from None
+        if last <= first:
+            raise InvalidReportRequest("'to' must be after 'from' (it is exclusive)")
+        keys: list[str] = []
+        for raw in group_by:
+            for key in (k.strip() for k in raw.split(",")):
+                if key and key not in GROUP_KEYS:
+                    raise InvalidReportRequest(
+                        f"unknown group_by {key!r}; choose from {', '.join(GROUP_KEYS)}"
+                    )
+                if key and key not in keys:
+                    keys.append(key)
+        return cls(first, last, tuple(keys))
+
+
+def key_column(key: str) -> ColumnElement[Any]:
+    """The survey attribute a report groups by (the actor by its name)."""
+    columns: dict[str, Any] = {
+        "day": col(Survey.closed_local_date),
+        "week": col(Survey.closed_week),
+        "month": col(Survey.closed_month),
+        "channel": col(Survey.channel),
+        "actor": col(Actor.name),
+        "team": col(Survey.team),
+        "agent": col(Survey.agent),
+        "case_type": col(Survey.case_type),
+        "language": col(Survey.language),
+    }
+    column: ColumnElement[Any] = columns[key]
+    return column.label(f"k_{key}")
+
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _aggregates() -> list[ColumnElement[Any]]:
+    overall = col(Response.overall)
+    columns: list[ColumnElement[Any]] = [
+        func.count().label("surveys"),
+        _count_if(
+            or_(
+                col(Survey.delivery_status).in_(SENT_DELIVERY),
+                col(Survey.response_status).in_(SENT_RESPONSE),
+            )
+        ).label("sent"),
+        func.count(overall).label("responses"),
+        _count_if(col(Survey.response_status) == "declined").label("declined"),
+        _count_if(col(Survey.response_status) == "opted_out").label("opted_out"),
+        func.coalesce(func.sum(overall), 0).label("overall_sum"),
+        func.coalesce(func.sum(overall * overall), 0).label("overall_sq"),
+        _count_if(overall >= 4).label("csat_yes"),
+        func.count(col(Response.fcr)).label("fcr_n"),
+        _count_if(col(Response.fcr) == "yes").label("fcr_yes"),
+        func.count(col(Response.resolution)).label("resolution_n"),
+    ]
+    for answer in RESOLUTIONS:
+        columns.append(_count_if(col(Response.resolution) == answer).label(f"resolution_{answer}"))
+    for item in CONTACT_ITEMS + CASE_ITEMS:
+        column = getattr(Response, item)
+        columns.append(func.count(column).label(f"{item}_n"))
+        columns.append(func.coalesce(func.sum(column), 0).label(f"{item}_sum"))
+    return columns
+
+
+def _base(columns: Sequence[ColumnElement[Any]], request: ReportRequest) -> Select[Any]:
+    # Only answered questionnaires (overall given) count: a decline or an empty form is not one.
+    query = (
+        select(*columns)
+        .select_from(Survey)
+        .outerjoin(
+            Response,
+            and_(col(Response.survey_id) == col(Survey.id), col(Response.overall).is_not(None)),
+        )
+        .where(
+            col(Survey.closed_local_date) >= request.start,
+            col(Survey.closed_local_date) < request.end,
+        )
+    )
+    if "actor" in request.group_by:
+        query = query.join(Actor, col(Actor.id) == col(Survey.actor_id))
+    return query
+
+
+def aggregate_rows(session: Session, request: ReportRequest) -> list[dict[str, Any]]:
+    """One dict of counts and sums per group (key values under 'key')."""
+    keys = [key_column(k) for k in request.group_by]
+    query = _base([*keys, *_aggregates()], request)
+    if keys:
+        query = query.group_by(*keys)
+    rows = []
+    for row in session.execute(query).mappings():
+        values = dict(row)
+        key = {k: _key_value(values.pop(f"k_{k}")) for k in request.group_by}
+        rows.append({"key": key, **{name: int(v) for name, v in values.items()}})
+    return rows
+
+
+def _key_value(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def sort_key(key: dict[str, Any]) -> tuple[tuple[bool, str], ...]:
+    return tuple((value is None, str(value)) for value in key.values())
+
+
+def satisfaction_report(
+    session: Session, request: ReportRequest, *, min_group_size: int
+) -> dict[str, Any]:
+    """The report of SPEC section 4 for a period and grouping."""
+    rows = sorted(aggregate_rows(session, request), key=lambda r: sort_key(r["key"]))
+    # Every aggregate is a count or a sum, so the total is the sum of the groups: one scan.
+    total = _sum_rows(rows)
+    hidden = stats.suppressed_groups(
+        {i: row["responses"] for i, row in enumerate(rows)}, min_group_size
+    )
+    return {
+        "from": request.start.isoformat(),
+        "to": request.end.isoformat(),
+        "group_by": list(request.group_by),
+        "groups": [
+            {"key": row["key"], **figures(row, suppressed=i in hidden)}
+            for i, row in enumerate(rows)
+        ],
+        "total": figures(total, suppressed=total.get("responses", 0) < min_group_size),
+    }
+
+
+def _sum_rows(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    total: dict[str, Any] = {}
+    for row in rows:
+        for name, value in row.items():
+            if name != "key":
+                total[name] = total.get(name, 0) + value
+    return total
+
+
+def figures(row: dict[str, Any], *, suppressed: bool) -> dict[str, Any]:
+    """The report fields of one group from its counts and sums; scores null when suppressed."""
+    n = row.get("responses", 0)
+    sent = row.get("sent", 0)
+    result: dict[str, Any] = {
+        "sent": sent,
+        "responses": n,
+        "response_rate": stats.share(n, sent),
+        "declined": row.get("declined", 0),
+        "opted_out": row.get("opted_out", 0),
+    }
+
+    def score(value: Any) -> Any:
+        return None if suppressed else value
+
+    mean_ci = stats.t_interval(n, row.get("overall_sum", 0), row.get("overall_sq", 0))
+    csat_ci = stats.wilson_interval(row.get("csat_yes", 0), n)
+    result["overall"] = {
+        "n": n,
+        "mean": score(stats.mean_from_sums(n, row.get("overall_sum", 0))),
+        "mean_ci95": score(list(mean_ci) if mean_ci else None),
+        "csat": score(stats.share(row.get("csat_yes", 0), n)),
+        "csat_ci95": score(list(csat_ci) if csat_ci else None),
+    }
+    result["contact_experience"] = _part(row, CONTACT_ITEMS, suppressed)
+    result["case_handling"] = _part(row, CASE_ITEMS, suppressed)
+    resolution_n = row.get("resolution_n", 0)
+    result["resolution"] = {
+        "n": resolution_n,
+        **{
+            answer: score(stats.share(row.get(f"resolution_{answer}", 0), resolution_n))
+            for answer in RESOLUTIONS
+        },
+    }
+    fcr_n = row.get("fcr_n", 0)
+    result["fcr"] = {"n": fcr_n, "share": score(stats.share(row.get("fcr_yes", 0), fcr_n))}
+    return result
+
+
+def _part(row: dict[str, Any], items: Sequence[str], suppressed: bool) -> dict[str, Any]:
+    """Per-item means and the part's mean over all its answered items (each answer once)."""
+    answers = sum(row.get(f"{item}_n", 0) for item in items)
+    total = sum(row.get(f"{item}_sum", 0) for item in items)
+    return {
+        "mean": None if suppressed else stats.mean_from_sums(answers, total),
+        "items": {
+            item: {
+                "n": row.get(f"{item}_n", 0),
+                "mean": None
+                if suppressed
+                else stats.mean_from_sums(row.get(f"{item}_n", 0), row.get(f"{item}_sum", 0)),
+            }
+            for item in items
+        },
+    }
+
+
+def score_distribution(
+    session: Session, request: ReportRequest, *, min_group_size: int
+) -> dict[int, int] | None:
+    """How many answered each overall score 1-5 in the period; None below the minimum group."""
+    overall = col(Response.overall)
+    rows = session.execute(
+        select(overall, func.count())
+        .select_from(Survey)
+        .join(Response, col(Response.survey_id) == col(Survey.id))
+        .where(
+            overall.is_not(None),
+            col(Survey.closed_local_date) >= request.start,
+            col(Survey.closed_local_date) < request.end,
+        )
+        .group_by(overall)
+    ).all()
+    counts = {score: 0 for score in range(1, 6)}
+    for score, count in rows:
+        counts[int(score)] = int(count)
+    if sum(counts.values()) < min_group_size:
+        return None
+    return counts

@@ -1,0 +1,198 @@
+"""The respondent's use cases: open, answer, decline, opt out and undo. Each owns its transaction.
+
+State changes are conditional updates (only from pending or opened), and a Response is unique per
+survey in the database, so two submissions racing each other leave exactly one answer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Session, col
+
+from survey.models import DeliveryStatus, Response, ResponseStatus, Survey, SurveyIdentifier
+from survey.questionnaire import DONT_KNOW, TEXT_COLUMNS, Questionnaire
+from survey.services.errors import Conflict
+from survey.services.optouts import is_opted_out, opted_out_hashes, record_opt_out
+from survey.tokens import read_token
+
+OPEN = (ResponseStatus.pending, ResponseStatus.opened)
+_COLUMNS = frozenset(Response.model_fields) - {"id", "survey_id", "answers", "submitted_at"}
+
+
+class PageState(StrEnum):
+    """What the survey page shows."""
+
+    open = "open"
+    answered = "answered"
+    declined = "declined"
+    expired = "expired"
+    opted_out = "opted_out"
+
+
+class SurveyClosed(Conflict):
+    """The survey can no longer be answered or declined; `state` says why."""
+
+    def __init__(self, state: PageState) -> None:
+        super().__init__(f"the survey is {state}")
+        self.state = state
+
+
+def survey_for_token(session: Session, secret_key: str, token: str) -> Survey | None:
+    survey_id = read_token(secret_key, token)
+    return None if survey_id is None else session.get(Survey, survey_id)
+
+
+def page_state(survey: Survey, *, now: datetime, expiry_days: int) -> PageState:
+    status = survey.response_status
+    if status in (ResponseStatus.answered, ResponseStatus.declined, ResponseStatus.opted_out):
+        return PageState(status)
+    if status == ResponseStatus.expired or survey.delivery_status == DeliveryStatus.cancelled:
+        return PageState.expired
+    expires_at = survey.expires_at
+    if expires_at is None and survey.sent_at is not None:
+        expires_at = survey.sent_at + timedelta(days=expiry_days)
+    if expires_at is not None and now >= expires_at:
+        return PageState.expired
+    return PageState.open
+
+
+def open_survey(session: Session, survey: Survey, *, now: datetime) -> None:
+    """Record the first opening of the page (pending -> opened)."""
+    if survey.response_status != ResponseStatus.pending:
+        return
+    _transition(
+        session,
+        survey,
+        (ResponseStatus.pending,),
+        response_status=ResponseStatus.opened,
+        opened_at=now,
+    )
+    session.commit()
+
+
+def submit_answers(
+    session: Session,
+    survey: Survey,
+    questionnaire: Questionnaire,
+    answers: dict[str, Any],
+    *,
+    now: datetime,
+) -> Response:
+    """Store the one answer of a survey; raise SurveyClosed when it is answered or closed."""
+    assert survey.id is not None
+    typed = {
+        qid: (None if value == DONT_KNOW else value)
+        for qid, value in answers.items()
+        if qid in _COLUMNS
+    }
+    response = Response(
+        survey_id=survey.id,
+        questionnaire=questionnaire.id,
+        questionnaire_version=questionnaire.version,
+        submitted_at=now,
+        # Free text lives in its own column only, so that an erasure has one place to clear.
+        answers={k: v for k, v in answers.items() if k not in TEXT_COLUMNS},
+        **typed,
+    )
+    try:
+        session.add(response)
+        session.flush()
+        changed = _transition(
+            session,
+            survey,
+            OPEN,
+            response_status=ResponseStatus.answered,
+            responded_at=now,
+            reminder_due_at=None,
+            opened_at=survey.opened_at or now,
+        )
+        if not changed:
+            state = _current_state(session, survey)
+            session.rollback()
+            raise SurveyClosed(state)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise SurveyClosed(PageState.answered) from None
+    return response
+
+
+def decline(session: Session, survey: Survey, *, now: datetime) -> None:
+    """The customer declines: no response, no reminder."""
+    changed = _transition(
+        session,
+        survey,
+        OPEN,
+        response_status=ResponseStatus.declined,
+        responded_at=now,
+        reminder_due_at=None,
+    )
+    state = None if changed else _current_state(session, survey)
+    session.commit()
+    if state is not None:
+        raise SurveyClosed(state)
+
+
+def survey_hashes(session: Session, survey: Survey) -> dict[str, str]:
+    rows = session.execute(
+        select(col(SurveyIdentifier.identifier_hash), col(SurveyIdentifier.kind)).where(
+            col(SurveyIdentifier.survey_id) == survey.id
+        )
+    )
+    return {digest: kind for digest, kind in rows}
+
+
+def is_survey_opted_out(session: Session, survey: Survey) -> bool:
+    return is_opted_out(session, survey_hashes(session, survey))
+
+
+def opt_out(session: Session, survey: Survey, *, now: datetime) -> None:
+    """Opt the survey's customer out of every future survey, by all of their identifiers."""
+    hashes = survey_hashes(session, survey)
+    if len(opted_out_hashes(session, hashes)) < len(hashes):
+        record_opt_out(session, hashes=hashes, source="link", now=now, survey_id=survey.id)
+    _transition(
+        session, survey, OPEN, response_status=ResponseStatus.opted_out, reminder_due_at=None
+    )
+    session.commit()
+
+
+def undo_opt_out(session: Session, survey: Survey, *, now: datetime) -> None:
+    """Lift the opt-out made through this survey's link (appends entries; the latest wins)."""
+    hashes = survey_hashes(session, survey)
+    record_opt_out(
+        session, hashes=hashes, source="link", now=now, opted_out=False, survey_id=survey.id
+    )
+    restored = ResponseStatus.opened if survey.opened_at else ResponseStatus.pending
+    _transition(session, survey, (ResponseStatus.opted_out,), response_status=restored)
+    session.commit()
+
+
+def _current_state(session: Session, survey: Survey) -> PageState:
+    status = str(
+        session.scalar(select(col(Survey.response_status)).where(col(Survey.id) == survey.id))
+    )
+    return PageState(status) if status in PageState.__members__ else PageState.expired
+
+
+def _transition(
+    session: Session, survey: Survey, from_states: tuple[str, ...], **values: Any
+) -> bool:
+    """Change the survey only if it is still in one of `from_states`; True when it changed."""
+    result = session.execute(
+        update(Survey)
+        .where(col(Survey.id) == survey.id, col(Survey.response_status).in_(from_states))
+        .values(**values)
+    )
+    changed = cast(CursorResult[Any], result).rowcount == 1
+    if changed:
+        # Keep the loaded object in step without marking it dirty.
+        for name, value in values.items():
+            set_committed_value(survey, name, value)
+    return changed

@@ -1,0 +1,322 @@
+"""The sampling job: draw each newly closed case once, apply the suppression rules, schedule.
+
+Batches of undecided cases are claimed in order of (last closure, case_ref), with
+FOR UPDATE SKIP LOCKED on PostgreSQL (SQLite serialises writers with BEGIN IMMEDIATE).
+The frequency-cap check and the survey insert of one customer are serialised by advisory
+locks on the customer's identifier hashes, taken in sorted order so that processes never
+deadlock; a drawn case whose customer still has an earlier undecided drawn case is left for
+a later batch, so that any number of processes reach the decisions of one. The unique
+constraints on sampling_decision.case_ref and survey.case_ref are the last guards.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, text, update
+from sqlmodel import Session, col
+
+from survey.context import Context
+from survey.models import (
+    Case,
+    DecisionReason,
+    DeliveryStatus,
+    SamplingDecision,
+    Survey,
+    SurveyIdentifier,
+)
+from survey.sampling import (
+    CaseFacts,
+    decide,
+    is_drawn,
+    is_too_old,
+    key_fingerprint,
+    within_frequency_cap,
+)
+from survey.services.attribution import (
+    CaseView,
+    Key,
+    address,
+    any_do_not_survey,
+    load_contacts,
+    survey_row,
+)
+from survey.services.bulk import among, insert_rows
+from survey.services.optouts import opted_out_hashes
+from survey.services.policy import Policy, PolicyTimeline, policy_timeline
+from survey.services.schedule import cancel_do_not_survey, postpone_surveys
+
+# Surveys that count against the frequency cap: scheduled or (possibly) sent.
+CAPPED_STATUSES = (
+    DeliveryStatus.scheduled,
+    DeliveryStatus.sending,
+    DeliveryStatus.sent,
+    DeliveryStatus.delivered,
+    DeliveryStatus.unknown,
+)
+BATCH_SIZE = 5000
+
+
+@dataclass
+class BatchResult:
+    claimed: int = 0
+    deferred: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+
+def run_sampling(
+    ctx: Context, *, batch_size: int = BATCH_SIZE, max_seconds: float = 50.0
+) -> dict[str, int]:
+    """Decide every undecided case (within `max_seconds`), then postpone or cancel; counts."""
+    deadline = time.monotonic() + max_seconds
+    totals: Counter[str] = Counter()
+    while time.monotonic() < deadline:
+        with ctx.session() as session:
+            result = sample_batch(ctx, session, batch_size=batch_size)
+            session.commit()
+        totals.update(result.reasons)
+        if result.claimed == 0:
+            break
+        if result.claimed == result.deferred:
+            time.sleep(0.05)  # every claimed case waits for another process's batch
+    with ctx.session() as session:
+        totals["postponed"] = postpone_surveys(ctx, session)
+        totals["cancelled"] = cancel_do_not_survey(session)
+        session.commit()
+    return {str(reason): count for reason, count in totals.items()}
+
+
+def sample_batch(ctx: Context, session: Session, *, batch_size: int = BATCH_SIZE) -> BatchResult:
+    """Claim, decide and write one batch in the session's transaction (the caller commits)."""
+    now = ctx.now()
+    claimed = _claim(session, ctx.dialect, batch_size, now)
+    result = BatchResult(claimed=len(claimed))
+    if not claimed:
+        return result
+    settings = ctx.settings
+    timeline = policy_timeline(session, settings)
+    secret = settings.sampling_secret
+    drawn = {
+        ref: CaseView(ref, closed)
+        for ref, closed in claimed
+        if is_drawn(secret, ref, timeline.at(closed).rate)
+    }
+    load_contacts(session, drawn.values(), settings.identifier_key)
+    opted = opted_out_hashes(session, {h for view in drawn.values() for h in view.hashes})
+    surveyed = _surveyed_cases(session, list(drawn))
+    contenders = [
+        v
+        for v in drawn.values()
+        if not any_do_not_survey(v) and not (opted & v.hashes.keys()) and v.case_ref not in surveyed
+    ]
+    contending = {v.case_ref for v in contenders}
+    if ctx.dialect == "postgresql":
+        _lock_customers(session, {h for v in contenders for h in v.hashes})
+    blockers = _earlier_undecided(ctx, session, timeline, claimed)
+    surveyed_at = _capped_surveys(session, contenders, timeline)
+    decisions: list[dict[str, Any]] = []
+    selected: list[CaseView] = []
+    deferred_hashes: set[str] = set()
+    deferred: list[str] = []
+    fingerprint = key_fingerprint(secret)
+    for ref, closed in claimed:
+        policy = timeline.at(closed)
+        view = drawn.get(ref)
+        if view is None:
+            reason = decide(False, None)
+        else:
+            if ref in contending and _blocked(view, blockers, deferred_hashes):
+                deferred_hashes.update(view.hashes)
+                deferred.append(ref)
+                continue
+            reason = decide(True, _facts(view, policy, opted, surveyed, surveyed_at))
+            if reason == DecisionReason.selected:
+                selected.append(view)
+                for digest in view.hashes:
+                    surveyed_at.setdefault(digest, []).append(closed)
+        result.reasons[reason] += 1
+        decisions.append(
+            {
+                "case_ref": ref,
+                "decided_at": now,
+                "last_closed_at": closed,
+                "drawn": view is not None,
+                "reason": str(reason),
+                "rate": policy.rate,
+                "key_fingerprint": fingerprint,
+            }
+        )
+    decision_ids = _insert_decisions(session, decisions)
+    _insert_surveys(session, selected, decision_ids, timeline, now)
+    _release(session, deferred)
+    result.deferred = len(deferred)
+    return result
+
+
+def _facts(
+    view: CaseView,
+    policy: Policy,
+    opted: set[str],
+    surveyed: set[str],
+    surveyed_at: dict[str, list[datetime]],
+) -> CaseFacts:
+    if not view.contacts:  # erased before the draw: nobody to ask
+        return CaseFacts(False, False, view.case_ref in surveyed, False, False, reachable=False)
+    last = view.last
+    closed, cap = view.last_closed_at, policy.frequency_cap_days
+    return CaseFacts(
+        do_not_survey=any_do_not_survey(view),
+        opted_out=bool(opted & view.hashes.keys()),
+        case_already_surveyed=view.case_ref in surveyed,
+        surveyed_recently=any(
+            within_frequency_cap(at, closed, cap)
+            for digest in view.hashes
+            for at in surveyed_at.get(digest, ())
+        ),
+        too_old=is_too_old(last.closed_at, last.received_at, policy.max_contact_age_hours),
+        reachable=address(view) is not None,
+    )
+
+
+def _claim(session: Session, dialect: str, limit: int, now: datetime) -> list[tuple[str, datetime]]:
+    """Mark the next undecided cases decided (in this transaction) and return them in order."""
+    # Code-point order of case_ref ("C" on PostgreSQL, SQLite's default), as Python compares.
+    ref = col(Case.case_ref).collate("C") if dialect == "postgresql" else col(Case.case_ref)
+    oldest = (
+        select(col(Case.case_ref))
+        .where(col(Case.decided_at).is_(None))
+        .order_by(col(Case.last_closed_at), ref)
+        .limit(limit)
+    )
+    if dialect == "postgresql":
+        oldest = oldest.with_for_update(skip_locked=True)
+    rows = session.execute(
+        update(Case)
+        .where(col(Case.case_ref).in_(oldest.scalar_subquery()))
+        .values(decided_at=now)
+        .returning(col(Case.case_ref), col(Case.last_closed_at))
+        .execution_options(synchronize_session=False)
+    ).all()
+    return sorted(((row[0], row[1]) for row in rows), key=lambda item: (item[1], item[0]))
+
+
+def _surveyed_cases(session: Session, refs: list[str]) -> set[str]:
+    found: set[str] = set()
+    for condition in among(session, col(Survey.case_ref), refs):
+        found.update(session.scalars(select(col(Survey.case_ref)).where(condition)))
+    return found
+
+
+def _lock_customers(session: Session, hashes: set[str]) -> None:
+    # One sorted sweep per transaction: every process takes the locks in the same order.
+    keys = sorted({int(h[:16], 16) - 2**63 for h in hashes})
+    if keys:
+        session.execute(
+            text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) k"),
+            {"keys": keys},
+        )
+
+
+def _earlier_undecided(
+    ctx: Context, session: Session, timeline: PolicyTimeline, claimed: list[tuple[str, datetime]]
+) -> list[tuple[Key, set[str]]]:
+    """Drawn cases that other processes have not decided yet and that come before our last."""
+    ours = {ref for ref, _ in claimed}
+    last = max(closed for _, closed in claimed)
+    rows = session.execute(
+        select(col(Case.case_ref), col(Case.last_closed_at))
+        .where(col(Case.decided_at).is_(None))
+        .where(col(Case.last_closed_at) <= last)
+    ).all()
+    secret = ctx.settings.sampling_secret
+    views = {
+        ref: CaseView(ref, closed)
+        for ref, closed in rows
+        if ref not in ours and is_drawn(secret, ref, timeline.at(closed).rate)
+    }
+    load_contacts(session, views.values(), ctx.settings.identifier_key)
+    return [(view.key, set(view.hashes)) for view in views.values()]
+
+
+def _blocked(view: CaseView, blockers: list[tuple[Key, set[str]]], deferred: set[str]) -> bool:
+    if deferred & view.hashes.keys():
+        return True
+    return any(key < view.key and hashes & view.hashes.keys() for key, hashes in blockers)
+
+
+def _capped_surveys(
+    session: Session, views: list[CaseView], timeline: PolicyTimeline
+) -> dict[str, list[datetime]]:
+    """Identifier hash -> closures of surveys that may count against the views' frequency cap."""
+    hashes = sorted({h for view in views for h in view.hashes})
+    if not hashes:
+        return {}
+    cap = max(timeline.at(view.last_closed_at).frequency_cap_days for view in views)
+    low = min(view.last_closed_at for view in views) - timedelta(days=cap)
+    high = max(view.last_closed_at for view in views) + timedelta(days=cap)
+    counted = (
+        select(col(Survey.id))
+        .where(col(Survey.id) == col(SurveyIdentifier.survey_id))
+        .where(col(Survey.delivery_status).in_([str(s) for s in CAPPED_STATUSES]))
+    )
+    found: dict[str, list[datetime]] = {}
+    for condition in among(session, col(SurveyIdentifier.identifier_hash), hashes):
+        # EXISTS, not a join: joined, SQLite would scan every survey by its status index.
+        rows = session.execute(
+            select(col(SurveyIdentifier.identifier_hash), col(SurveyIdentifier.closed_at))
+            .where(condition)
+            .where(col(SurveyIdentifier.closed_at).between(low, high))
+            .where(counted.exists())
+        )
+        for digest, closed_at in rows:
+            found.setdefault(digest, []).append(closed_at)
+    return found
+
+
+def _insert_decisions(session: Session, decisions: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert the decisions (a case decided elsewhere is skipped); case_ref -> decision id."""
+    table: Any = SamplingDecision.__table__  # type: ignore[attr-defined]
+    rows = insert_rows(session, table, decisions, conflict="case_ref", returning=("id", "case_ref"))
+    return {row.case_ref: row.id for row in rows}
+
+
+def _insert_surveys(
+    session: Session,
+    views: list[CaseView],
+    decision_ids: dict[str, int],
+    timeline: PolicyTimeline,
+    now: datetime,
+) -> None:
+    # A case whose decision another process wrote first (a conflict) gets no survey from us.
+    views = [v for v in views if v.case_ref in decision_ids]
+    rows = [survey_row(v, decision_ids[v.case_ref], timeline, now) for v in views]
+    table: Any = Survey.__table__  # type: ignore[attr-defined]
+    inserted = insert_rows(session, table, rows, conflict="case_ref", returning=("id", "case_ref"))
+    ids = {row.case_ref: row.id for row in inserted}
+    identifiers = [
+        {
+            "survey_id": ids[v.case_ref],
+            "identifier_hash": h,
+            "kind": kind,
+            "closed_at": v.last_closed_at,
+        }
+        for v in views
+        if v.case_ref in ids
+        for h, kind in v.hashes.items()
+    ]
+    insert_rows(session, SurveyIdentifier.__table__, identifiers)  # type: ignore[attr-defined]
+
+
+def _release(session: Session, refs: list[str]) -> None:
+    """Leave deferred cases undecided for a later batch."""
+    for condition in among(session, col(Case.case_ref), refs):
+        session.execute(
+            update(Case)
+            .where(condition)
+            .values(decided_at=None)
+            .execution_options(synchronize_session=False)
+        )

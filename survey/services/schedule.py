@@ -1,0 +1,68 @@
+"""Scheduled surveys after the draw: a later contact postpones, a do_not_survey one cancels."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlmodel import Session, col
+
+from survey.context import Context
+from survey.models import Case, Contact, DeliveryStatus, Survey
+from survey.sampling import postponed_send_time
+from survey.services.policy import policy_timeline
+
+
+def postpone_surveys(ctx: Context, session: Session) -> int:
+    """Move the send of still-scheduled surveys whose case got a later contact."""
+    timeline = policy_timeline(session, ctx.settings)
+    rows = session.execute(
+        select(
+            col(Survey.id),
+            col(Survey.send_at),
+            col(Survey.first_send_at),
+            col(Case.last_closed_at),
+        )
+        .join(Case, col(Case.case_ref) == col(Survey.case_ref))
+        .where(col(Survey.delivery_status) == DeliveryStatus.scheduled)
+        .where(col(Case.last_closed_at) > col(Survey.closed_at))
+    ).all()
+    moved = 0
+    for survey_id, send_at, first_send_at, last_closed_at in rows:
+        policy = timeline.at(last_closed_at)
+        new = postponed_send_time(
+            current=send_at,
+            first_send_at=first_send_at,
+            last_closed_at=last_closed_at,
+            delay_minutes=policy.send_delay_minutes,
+            quiet=policy.quiet,
+            max_postpone_hours=policy.max_postpone_hours,
+        )
+        if new != send_at:
+            changed = session.execute(
+                update(Survey)
+                .where(col(Survey.id) == survey_id)
+                .where(col(Survey.delivery_status) == DeliveryStatus.scheduled)
+                .where(col(Survey.send_at) == send_at)
+                .values(send_at=new)
+            )
+            moved += changed.rowcount  # type: ignore[attr-defined]
+    return moved
+
+
+def cancel_do_not_survey(session: Session) -> int:
+    """Cancel still-scheduled surveys of cases that got a do_not_survey contact after the draw."""
+    flagged = (
+        select(col(Contact.id))
+        .where(col(Contact.case_ref) == col(Survey.case_ref))
+        .where(col(Contact.do_not_survey).is_(True))
+    )
+    result = session.execute(
+        update(Survey)
+        .where(col(Survey.delivery_status) == DeliveryStatus.scheduled)
+        .where(flagged.exists())
+        .values(
+            delivery_status=DeliveryStatus.cancelled,
+            last_error="cancelled: a contact of the case is marked do_not_survey",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,194 @@
+"""Regular measurement (A1.1): monthly report snapshots, provisional then final, e-mailed.
+
+On the first day after a month (the job runs daily, so a missed day catches up) a provisional
+snapshot of the month is stored; a final one once no survey of the month can still be answered:
+the month's last closure + send delay + the longest postponement + quiet hours + expiry.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from survey.config import Settings
+from survey.models import OutboxMessage, ReportSnapshot, Survey
+from survey.services.export import report_xlsx
+from survey.services.kpi import STOCKHOLM, contact_kpis, local_midnight
+from survey.services.report import ReportRequest, satisfaction_report
+
+log = logging.getLogger(__name__)
+STOCKHOLM_QUIET_MARGIN = timedelta(hours=24)  # the longest quiet-hours shift, with room to spare
+LOOKBACK_MONTHS = 3
+SNAPSHOT_GROUPINGS: tuple[tuple[str, ...], ...] = ((), ("week",), ("day",), ("channel",), ("team",))
+Mailer = Callable[[str, str, str, bytes, str], None]  # to, subject, body, attachment, filename
+
+
+def month_range(month: str) -> tuple[date, date]:
+    year, number = (int(part) for part in month.split("-"))
+    start = date(year, number, 1)
+    end = date(year + number // 12, number % 12 + 1, 1)
+    return start, end
+
+
+def month_of(day: date) -> str:
+    return f"{day.year}-{day.month:02d}"
+
+
+def previous_months(today: date, count: int) -> list[str]:
+    months, day = [], today.replace(day=1)
+    for _ in range(count):
+        day = (day - timedelta(days=1)).replace(day=1)
+        months.append(month_of(day))
+    return months
+
+
+def settled_at(month: str, settings: Settings) -> datetime:
+    """When no survey of the month can still be answered (the final snapshot's moment)."""
+    _, end = month_range(month)
+    return (
+        local_midnight(end)
+        + timedelta(minutes=settings.send_delay_minutes)
+        + timedelta(hours=settings.max_postpone_hours)
+        + STOCKHOLM_QUIET_MARGIN
+        + timedelta(days=settings.expiry_days)
+    )
+
+
+def snapshot_data(session: Session, month: str, *, min_group_size: int) -> dict[str, Any]:
+    start, end = month_range(month)
+    reports = {
+        "+".join(keys) or "total": satisfaction_report(
+            session, ReportRequest(start, end, keys), min_group_size=min_group_size
+        )
+        for keys in SNAPSHOT_GROUPINGS
+    }
+    kpis = contact_kpis(session, ReportRequest(start, end, ()), min_group_size=min_group_size)
+    return {"month": month, "reports": reports, "kpis": kpis}
+
+
+def snapshot_workbook(snapshot: ReportSnapshot) -> bytes:
+    return report_xlsx(list(snapshot.data["reports"].values()))
+
+
+def take_snapshots(
+    session: Session, settings: Settings, *, now: datetime, mailer: Mailer | None = None
+) -> list[ReportSnapshot]:
+    """Store the snapshots that are due and not yet stored; e-mail each. Commits each one."""
+    today = now.astimezone(STOCKHOLM).date()
+    existing = {
+        (m, k)
+        for m, k in session.execute(
+            select(col(ReportSnapshot.month), col(ReportSnapshot.kind))
+        ).all()
+    }
+    # No snapshots of months before the engine measured anything.
+    first = session.execute(select(func.min(col(Survey.closed_month)))).scalar()
+    made = []
+    for month in reversed(previous_months(today, LOOKBACK_MONTHS)):
+        if first is None or month < first:
+            continue
+        # A month that settled before the job first saw it gets only its final snapshot.
+        settled = now >= settled_at(month, settings)
+        kinds = ["final"] if settled else ["provisional"]
+        for kind in kinds:
+            if (month, kind) in existing:
+                continue
+            snapshot = _store(session, month, kind, settings)
+            if snapshot is not None:
+                made.append(snapshot)
+                _mail(session, settings, snapshot, mailer)
+    return made
+
+
+def _store(session: Session, month: str, kind: str, settings: Settings) -> ReportSnapshot | None:
+    data = snapshot_data(session, month, min_group_size=settings.min_group_size)
+    snapshot = ReportSnapshot(month=month, kind=kind, data=data)
+    session.add(snapshot)
+    try:
+        session.commit()
+    except IntegrityError:
+        # Another scheduler stored it first.
+        session.rollback()
+        return None
+    return snapshot
+
+
+def _mail(
+    session: Session, settings: Settings, snapshot: ReportSnapshot, mailer: Mailer | None
+) -> None:
+    if not settings.report_recipients:
+        return
+    send = mailer or default_mailer(session, settings)
+    subject = f"Customer satisfaction {snapshot.month} ({snapshot.kind})"
+    total = snapshot.data["reports"]["total"]["total"]
+    body = (
+        f"The {snapshot.kind} satisfaction report for {snapshot.month} is attached.\n\n"
+        f"Surveys sent: {total['sent']}\nResponses: {total['responses']}\n"
+    )
+    attachment = snapshot_workbook(snapshot)
+    filename = f"satisfaction-{snapshot.month}-{snapshot.kind}.xlsx"
+    for recipient in settings.report_recipients:
+        try:
+            send(recipient, subject, body, attachment, filename)
+        except (OSError, smtplib.SMTPException):
+            # The snapshot is stored and listed in the admin UI; the mail is a convenience.
+            log.exception("could not e-mail the %s snapshot of %s", snapshot.kind, snapshot.month)
+
+
+def default_mailer(session: Session, settings: Settings) -> Mailer:
+    """SMTP when configured; otherwise the outbox keeps the message (without the attachment)."""
+    if settings.email_backend == "smtp":
+        return lambda to, subject, body, data, name: _smtp_send(
+            settings, to, subject, body, data, name
+        )
+
+    def to_outbox(to: str, subject: str, body: str, data: bytes, name: str) -> None:
+        session.add(
+            OutboxMessage(
+                kind="report",
+                channel="email",
+                to_address=to,
+                subject=subject,
+                body=f"{body}\n[attachment: {name}, {len(data)} bytes]",
+            )
+        )
+        session.commit()
+
+    return to_outbox
+
+
+def _smtp_send(
+    settings: Settings, to: str, subject: str, body: str, data: bytes, name: str
+) -> None:
+    from survey.channels.smtp import SmtpTarget
+
+    target = SmtpTarget.parse(settings.smtp_url)
+    email = EmailMessage()
+    email["From"] = settings.mail_from
+    email["To"] = to
+    email["Subject"] = subject
+    email.set_content(body)
+    email.add_attachment(
+        data,
+        maintype="application",
+        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=name,
+    )
+    context = ssl.create_default_context()
+    smtp_class = smtplib.SMTP_SSL if target.implicit_tls else smtplib.SMTP
+    kwargs: dict[str, Any] = {"context": context} if target.implicit_tls else {}
+    with smtp_class(target.host, target.port, timeout=30, **kwargs) as smtp:
+        if target.starttls:
+            smtp.starttls(context=context)
+        if target.username:
+            smtp.login(target.username, target.password)
+        smtp.send_message(email)

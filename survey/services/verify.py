@@ -1,0 +1,112 @@
+"""Recompute every sampling decision of a period from the secrets (`survey audit verify`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from survey.config import Settings
+from survey.models import Case, DecisionReason, SamplingDecision, Survey
+from survey.sampling import STOCKHOLM, is_drawn, key_fingerprint
+from survey.services.policy import policy_timeline
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    case_ref: str
+    problem: str
+
+
+@dataclass
+class Verification:
+    checked: int = 0
+    mismatches: list[Mismatch] = field(default_factory=list)
+    warnings: list[Mismatch] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+
+def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """Local dates in Europe/Stockholm, `end` exclusive, as UTC-aware instants."""
+    return (
+        datetime.combine(start, time(), tzinfo=STOCKHOLM),
+        datetime.combine(end, time(), tzinfo=STOCKHOLM),
+    )
+
+
+def known_secrets(settings: Settings) -> dict[str, str]:
+    """The current and previous sampling secrets by fingerprint."""
+    secrets = [settings.sampling_secret, *settings.previous_sampling_secrets]
+    return {key_fingerprint(secret): secret for secret in secrets if secret}
+
+
+def verify_decisions(
+    session: Session, settings: Settings, *, start: datetime, end: datetime
+) -> Verification:
+    """Recompute each decision whose case closed in [start, end) and check its survey."""
+    result = Verification()
+    secrets = known_secrets(settings)
+    timeline = policy_timeline(session, settings)
+    for decision, survey_id in _decisions(session, start, end):
+        result.checked += 1
+        ref = decision.case_ref
+        secret = secrets.get(decision.key_fingerprint)
+        if secret is None:
+            result.mismatches.append(
+                Mismatch(ref, f"no known secret has fingerprint {decision.key_fingerprint}")
+            )
+            continue
+        drawn = is_drawn(secret, ref, decision.rate)
+        if drawn != decision.drawn:
+            result.mismatches.append(
+                Mismatch(ref, f"recorded drawn={decision.drawn}, recomputed drawn={drawn}")
+            )
+        if decision.drawn == (decision.reason == DecisionReason.not_drawn):
+            result.mismatches.append(
+                Mismatch(ref, f"reason {decision.reason} contradicts drawn={decision.drawn}")
+            )
+        selected = decision.reason == DecisionReason.selected
+        if selected != (survey_id is not None):
+            problem = "selected without a survey" if selected else "a survey without selection"
+            result.mismatches.append(Mismatch(ref, problem))
+        policy_rate = timeline.at(decision.last_closed_at).rate
+        if policy_rate != decision.rate:
+            result.warnings.append(
+                Mismatch(ref, f"rate {decision.rate} differs from the policy's {policy_rate}")
+            )
+    for case_ref in _decided_without_decision(session, start, end):
+        result.mismatches.append(Mismatch(case_ref, "decided but no decision is recorded"))
+    return result
+
+
+def _decided_without_decision(session: Session, start: datetime, end: datetime) -> list[str]:
+    query = (
+        select(col(Case.case_ref))
+        .outerjoin(SamplingDecision, col(SamplingDecision.case_ref) == col(Case.case_ref))
+        .where(col(Case.decided_at).is_not(None))
+        .where(col(SamplingDecision.id).is_(None))
+        .where(col(Case.last_closed_at) >= start)
+        .where(col(Case.last_closed_at) < end)
+    )
+    return list(session.scalars(query))
+
+
+def _decisions(
+    session: Session, start: datetime, end: datetime
+) -> Iterator[tuple[SamplingDecision, int | None]]:
+    query = (
+        select(SamplingDecision, col(Survey.id))
+        .outerjoin(Survey, col(Survey.decision_id) == col(SamplingDecision.id))
+        .where(col(SamplingDecision.last_closed_at) >= start)
+        .where(col(SamplingDecision.last_closed_at) < end)
+        .order_by(col(SamplingDecision.last_closed_at), col(SamplingDecision.case_ref))
+        .execution_options(yield_per=5000)
+    )
+    for row in session.execute(query):
+        yield row[0], row[1]

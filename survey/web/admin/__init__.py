@@ -1,0 +1,23 @@
+"""The admin web UI under /admin: login (Flask-Login, argon2), dashboard, reports, exports,
+policy, audit log, outbox and snapshots. CSRF comes from survey.web.security (app-wide)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def init_app(app: Flask) -> None:
+    """Flask-Login and the admin's template helpers; call once from survey.web.register."""
+    from survey.web.admin import auth, filters
+
+    auth.init_login(app)
+    filters.init_app(app)
+
+
+# The views attach themselves to bp.
+from survey.web.admin import auth as _auth  # noqa: E402, F401
+from survey.web.admin import dashboard as _dashboard  # noqa: E402, F401
+from survey.web.admin import manage as _manage  # noqa: E402, F401
+from survey.web.admin import reports as _reports  # noqa: E402, F401

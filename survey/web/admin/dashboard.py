@@ -1,0 +1,105 @@
+"""The dashboard a quality manager reads at a glance: trends, distribution, breakdowns, KPIs."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import flash, render_template, request
+from flask.typing import ResponseReturnValue
+
+from survey import charts
+from survey.services.kpi import contact_kpis
+from survey.services.report import (
+    InvalidReportRequest,
+    ReportRequest,
+    satisfaction_report,
+    score_distribution,
+)
+from survey.web.admin import bp
+from survey.web.admin.auth import role_required
+from survey.web.app import context, db_session
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+GRAINS = ("day", "week", "month")
+
+
+def period_from_args(default_days: int = 84) -> tuple[ReportRequest, str]:
+    """The period (and time grain) of the filter form; the last 12 weeks by default."""
+    today = context().now().astimezone(STOCKHOLM).date()
+    start = request.args.get("from") or (today - timedelta(days=default_days)).isoformat()
+    end = request.args.get("to") or (today + timedelta(days=1)).isoformat()
+    grain = request.args.get("grain", "week")
+    grain = grain if grain in GRAINS else "week"
+    try:
+        return ReportRequest.parse(start, end, []), grain
+    except InvalidReportRequest as exc:
+        flash(str(exc), "error")
+        return ReportRequest(today - timedelta(days=default_days), today + timedelta(days=1)), grain
+
+
+def _grouped(period: ReportRequest, *keys: str) -> ReportRequest:
+    return ReportRequest(period.start, period.end, keys)
+
+
+def _label(key: dict[str, Any]) -> str:
+    return " / ".join("(none)" if v is None else str(v) for v in key.values())
+
+
+@bp.get("/")
+@role_required()
+def dashboard() -> ResponseReturnValue:
+    period, grain = period_from_args()
+    session = db_session()
+    min_size = context().settings.min_group_size
+    trend = satisfaction_report(session, _grouped(period, grain), min_group_size=min_size)
+    by_channel = satisfaction_report(session, _grouped(period, "channel"), min_group_size=min_size)
+    by_team = satisfaction_report(session, _grouped(period, "team"), min_group_size=min_size)
+    kpis = contact_kpis(session, _grouped(period, grain), min_group_size=min_size)
+    distribution = score_distribution(session, period, min_group_size=min_size)
+    csat_points = [
+        charts.Point(
+            _label(g["key"]),
+            g["overall"]["csat"],
+            *(g["overall"]["csat_ci95"] or (None, None)),
+        )
+        for g in trend["groups"]
+    ]
+    rate_points = [charts.Point(_label(g["key"]), g["response_rate"]) for g in trend["groups"]]
+    figures = {
+        "csat": charts.trend_chart(f"CSAT by {grain} with 95 % interval", csat_points),
+        "rate": charts.trend_chart(f"Response rate by {grain}", rate_points),
+        "distribution": charts.bar_chart(
+            "Distribution of the overall score",
+            [(str(s), float(n)) for s, n in (distribution or {}).items()],
+        ),
+        "channel": charts.bar_chart(
+            "CSAT by channel",
+            [(_label(g["key"]), g["overall"]["csat"]) for g in by_channel["groups"]],
+            high=1.0,
+            percent=True,
+        ),
+        "team": charts.bar_chart(
+            "CSAT by team",
+            [(_label(g["key"]), g["overall"]["csat"]) for g in by_team["groups"]],
+            high=1.0,
+            percent=True,
+        ),
+    }
+    return render_template(
+        "admin/dashboard.html",
+        period=period,
+        grain=grain,
+        grains=GRAINS,
+        trend=trend,
+        by_channel=by_channel,
+        by_team=by_team,
+        kpis=kpis,
+        distribution=distribution,
+        figures=figures,
+        label=_label,
+        min_size=min_size,
+        last_day=period.end - timedelta(days=1),
+        today=date.today(),
+    )

@@ -1,0 +1,118 @@
+"""Policy, audit log, outbox, snapshots and fairness signals."""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlmodel import col, select
+
+from survey.models import AuditLog, OutboxMessage, PolicyVersion, ReportSnapshot, Role
+from survey.services import policy as policy_service
+from survey.services.errors import ServiceError
+from survey.services.fairness import fairness_signals
+from survey.services.snapshot import snapshot_workbook
+from survey.web.admin import bp
+from survey.web.admin.auth import role_required, who
+from survey.web.admin.dashboard import period_from_args
+from survey.web.app import context, db_session
+
+PAGE = 100
+
+
+@bp.route("/policy", methods=["GET", "POST"])
+@role_required(Role.admin)
+def policy() -> ResponseReturnValue:
+    session = db_session()
+    ctx = context()
+    if request.method == "POST":
+        try:
+            policy_service.change_policy(
+                session,
+                key=request.form.get("key", ""),
+                value=request.form.get("value", "").strip(),
+                who=who(),
+                reason=request.form.get("reason", "").strip() or None,
+                now=ctx.now(),
+                settings=ctx.settings,
+            )
+        except ServiceError as exc:
+            session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("admin.policy"), 303)
+        flash("The policy was changed; it applies to cases closed from now on.", "info")
+        return redirect(url_for("admin.policy"), 303)
+    current = policy_service.effective_policy(session, ctx.settings, ctx.now())
+    versions = session.exec(
+        select(PolicyVersion).order_by(col(PolicyVersion.id).desc()).limit(PAGE)
+    ).all()
+    return render_template(
+        "admin/policy.html",
+        policy=policy_service.policy_dict(current),
+        keys=policy_service.POLICY_KEYS,
+        versions=versions,
+    )
+
+
+@bp.get("/audit")
+@role_required(Role.admin)
+def audit_log() -> ResponseReturnValue:
+    before = request.args.get("before", type=int)
+    query = select(AuditLog).order_by(col(AuditLog.id).desc()).limit(PAGE)
+    if before:
+        query = query.where(col(AuditLog.id) < before)
+    entries = db_session().exec(query).all()
+    older = entries[-1].id if len(entries) == PAGE else None
+    return render_template("admin/audit.html", entries=entries, older=older)
+
+
+@bp.get("/outbox")
+@role_required(Role.admin)
+def outbox() -> ResponseReturnValue:
+    messages = (
+        db_session()
+        .exec(select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(PAGE))
+        .all()
+    )
+    return render_template(
+        "admin/outbox.html", messages=messages, backend=context().settings.email_backend
+    )
+
+
+@bp.get("/snapshots")
+@role_required()
+def snapshots() -> ResponseReturnValue:
+    rows = (
+        db_session()
+        .exec(
+            select(ReportSnapshot).order_by(
+                col(ReportSnapshot.month).desc(), col(ReportSnapshot.kind)
+            )
+        )
+        .all()
+    )
+    return render_template("admin/snapshots.html", snapshots=rows)
+
+
+@bp.get("/snapshots/<int:snapshot_id>.xlsx")
+@role_required()
+def snapshot_download(snapshot_id: int) -> ResponseReturnValue:
+    snapshot = db_session().get(ReportSnapshot, snapshot_id)
+    if snapshot is None:
+        abort(404)
+    response = Response(
+        snapshot_workbook(snapshot),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    name = f"satisfaction-{snapshot.month}-{snapshot.kind}.xlsx"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@bp.get("/fairness")
+@role_required()
+def fairness() -> ResponseReturnValue:
+    period, grain = period_from_args()
+    signals = fairness_signals(
+        db_session(), period, min_group_size=context().settings.min_group_size, grain=grain
+    )
+    return render_template("admin/fairness.html", signals=signals, period=period, grain=grain)

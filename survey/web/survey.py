@@ -1,0 +1,220 @@
+"""The respondent's pages: the survey (/s/<token>), thank-you, and opt-out (/o/<token>)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+
+from survey.models import Survey
+from survey.questionnaire import PACKAGE_DIR, Questionnaire, load_questionnaires, parse_answers
+from survey.services import respond
+from survey.services.respond import PageState, SurveyClosed
+from survey.web.app import context, db_session
+from survey.web.i18n import requested_language
+
+bp = Blueprint("survey", __name__)
+
+# The status each closed state is shown with: the survey exists but cannot take an answer.
+STATE_STATUS = {
+    PageState.answered: 200,
+    PageState.declined: 200,
+    PageState.opted_out: 200,
+    PageState.expired: 410,
+}
+
+
+def init_app(app: Flask) -> None:
+    """Load and check every questionnaire at start: a missing A1.2 part refuses to start."""
+    settings = app.extensions["survey"].settings
+    app.extensions["survey_blank_forms"] = {}
+    app.extensions["questionnaires"] = load_questionnaires(
+        [PACKAGE_DIR, settings.instance_path / "questionnaires"]
+    )
+
+
+def _questionnaire(survey: Survey) -> Questionnaire:
+    questionnaires: dict[str, Questionnaire] = current_app.extensions["questionnaires"]
+    return questionnaires[survey.questionnaire]
+
+
+def _lang_args() -> dict[str, Any]:
+    lang = requested_language()
+    return {"lang": lang} if lang else {}
+
+
+def _load(token: str) -> Survey:
+    survey = respond.survey_for_token(db_session(), context().settings.secret_key, token)
+    if survey is None:
+        abort(404)
+    g.survey_language = survey.language
+    return survey
+
+
+def _state(survey: Survey) -> PageState:
+    ctx = context()
+    return respond.page_state(survey, now=ctx.now(), expiry_days=ctx.settings.expiry_days)
+
+
+def _render(template: str, token: str, status: int = 200, **values: Any) -> ResponseReturnValue:
+    settings = context().settings
+    page_endpoint = "survey.opt_out_page" if template.endswith("opt_out.html") else None
+    if template == "survey/thanks.html":
+        page_endpoint = "survey.thanks"
+    switch_url = url_for(page_endpoint or "survey.survey_page", token=token) if token else ""
+    page = render_template(
+        template,
+        token=token,
+        lang_args=_lang_args(),
+        switch_url=switch_url,
+        organisation=settings.organisation_name,
+        privacy_url=settings.privacy_notice_url,
+        **values,
+    )
+    return page, status
+
+
+def _closed(state: PageState, token: str, status: int | None = None) -> ResponseReturnValue:
+    return _render(f"survey/{state}.html", token, status or STATE_STATUS[state])
+
+
+@bp.get("/s/<token>")
+def survey_page(token: str) -> ResponseReturnValue:
+    survey = _load(token)
+    state = _state(survey)
+    if state is not PageState.open:
+        return _closed(state, token)
+    respond.open_survey(db_session(), survey, now=context().now())
+    return _form(survey, token)
+
+
+def _form(
+    survey: Survey,
+    token: str,
+    *,
+    errors: dict[str, str] | None = None,
+    entered: dict[str, str] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    questionnaire = _questionnaire(survey)
+    errors, entered = errors or {}, entered or {}
+    return _render(
+        "survey/form.html",
+        token,
+        status,
+        questionnaire=questionnaire,
+        errors=errors,
+        entered=entered,
+        questions_html=_questions_html(questionnaire, errors, entered),
+    )
+
+
+def _questions_html(
+    questionnaire: Questionnaire, errors: dict[str, str], entered: dict[str, str]
+) -> Markup:
+    """The questions; a blank form is the same for every survey, so it is rendered once per
+    questionnaire version and language (most of a page's rendering time)."""
+    values = {"questionnaire": questionnaire, "errors": errors, "entered": entered}
+    # Markup: the output of an autoescaping template, already safe.
+    if errors or entered:
+        return Markup(render_template("survey/_questions.html", **values))  # noqa: S704
+    key = (questionnaire.id, questionnaire.version, str(get_locale()))
+    cache: dict[tuple[str, int, str], Markup] = current_app.extensions["survey_blank_forms"]
+    if key not in cache:
+        cache[key] = Markup(render_template("survey/_questions.html", **values))  # noqa: S704
+    return cache[key]
+
+
+@bp.post("/s/<token>")
+def submit(token: str) -> ResponseReturnValue:
+    survey = _load(token)
+    state = _state(survey)
+    if state is not PageState.open:
+        return _closed(state, token, 409)
+    session, now = db_session(), context().now()
+    if request.form.get("action") == "decline":
+        try:
+            respond.decline(session, survey, now=now)
+        except SurveyClosed as exc:
+            return _closed(exc.state, token, 409)
+        return redirect(url_for("survey.survey_page", token=token, **_lang_args()), 303)
+    questionnaire = _questionnaire(survey)
+    parsed = parse_answers(questionnaire, request.form)
+    if parsed.errors:
+        return _form(survey, token, errors=parsed.errors, entered=parsed.entered, status=422)
+    try:
+        respond.submit_answers(session, survey, questionnaire, parsed.answers, now=now)
+    except SurveyClosed as exc:
+        return _closed(exc.state, token, 409)
+    return redirect(url_for("survey.thanks", token=token, **_lang_args()), 303)
+
+
+@bp.get("/s/<token>/thanks")
+def thanks(token: str) -> ResponseReturnValue:
+    survey = _load(token)
+    if _state(survey) is not PageState.answered:
+        return redirect(url_for("survey.survey_page", token=token, **_lang_args()), 303)
+    return _render("survey/thanks.html", token)
+
+
+@bp.get("/o/<token>")
+def opt_out_page(token: str) -> ResponseReturnValue:
+    survey = _load(token)
+    opted_out = respond.is_survey_opted_out(db_session(), survey)
+    return _render("survey/opt_out.html", token, opted_out=opted_out, done=False)
+
+
+@bp.post("/o/<token>")
+def one_click_opt_out(token: str) -> ResponseReturnValue:
+    """RFC 8058 one-click: any POST opts out (mail providers post List-Unsubscribe=One-Click)."""
+    survey = _load(token)
+    respond.opt_out(db_session(), survey, now=context().now())
+    return _render("survey/opt_out.html", token, opted_out=True, done=True)
+
+
+@bp.post("/o/<token>/undo")
+def undo_opt_out(token: str) -> ResponseReturnValue:
+    survey = _load(token)
+    respond.undo_opt_out(db_session(), survey, now=context().now())
+    return _render("survey/opt_out.html", token, opted_out=False, done=True)
+
+
+@bp.errorhandler(404)
+def not_found(_exc: Exception) -> ResponseReturnValue:
+    return _render("survey/not_found.html", "", 404)
+
+
+@bp.errorhandler(429)
+def too_many(_exc: Exception) -> ResponseReturnValue:
+    return _render("survey/too_many.html", "", 429)
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(_exc: CSRFError) -> ResponseReturnValue:
+    """The form's token did not match (an expired session, cookies off): show it again, kept."""
+    token = (request.view_args or {}).get("token", "")
+    survey = _load(token)
+    if request.endpoint != "survey.submit":
+        opted_out = respond.is_survey_opted_out(db_session(), survey)
+        return _render(
+            "survey/opt_out.html", token, 400, opted_out=opted_out, done=False, csrf_failed=True
+        )
+    state = _state(survey)
+    if state is not PageState.open:
+        return _closed(state, token, 400)
+    parsed = parse_answers(_questionnaire(survey), request.form)
+    return _form(survey, token, errors={"_form": "csrf"}, entered=parsed.entered, status=400)

@@ -1,0 +1,213 @@
+"""The admin UI: login with argon2 and CSRF, roles, dashboard with SVG charts, reports, downloads,
+policy, audit log, outbox, snapshots and fairness pages."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlmodel import col, select
+
+from survey.context import Context
+from survey.models import AuditLog, OutboxMessage, PolicyVersion, ReportSnapshot
+from survey.services import accounts
+from tests.factories import make_response, make_survey, seed_report_data, utc
+
+PASSWORD = "correct horse battery staple"
+PERIOD = {"from": "2026-03-01", "to": "2026-05-01"}
+
+
+def _user(ctx: Context, email: str, role: str) -> None:
+    with ctx.session() as session:
+        accounts.create_user(session, email=email, password=PASSWORD, role=role, who="test")
+
+
+def _csrf(client: FlaskClient, path: str = "/admin/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, page
+    return match.group(1)
+
+
+def _login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
+    return client.post(
+        "/admin/login",
+        data={"email": email, "password": password, "csrf_token": _csrf(client)},
+    )
+
+
+@pytest.fixture
+def admin(ctx: Context, client: FlaskClient) -> FlaskClient:
+    _user(ctx, "boss@example.se", "admin")
+    assert _login(client, "boss@example.se").status_code == 302
+    return client
+
+
+@pytest.fixture
+def analyst(ctx: Context, client: FlaskClient) -> FlaskClient:
+    _user(ctx, "analyst@example.se", "analyst")
+    assert _login(client, "analyst@example.se").status_code == 302
+    return client
+
+
+def test_pages_need_a_login(client: FlaskClient) -> None:
+    for path in ("/admin/", "/admin/reports", "/admin/policy", "/admin/snapshots"):
+        answer = client.get(path)
+        assert answer.status_code == 302
+        assert "/admin/login" in answer.headers["Location"]
+
+
+def test_login_checks_the_password_and_audits_both_outcomes(
+    ctx: Context, client: FlaskClient
+) -> None:
+    _user(ctx, "boss@example.se", "admin")
+    assert _login(client, "boss@example.se", "wrong password!!").status_code == 401
+    assert client.get("/admin/").status_code == 302
+    answer = _login(client, "BOSS@example.se")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/admin/")
+    cookie = answer.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie
+    assert client.get("/admin/").status_code == 200
+    with ctx.session() as session:
+        actions = session.exec(select(AuditLog.action).order_by(col(AuditLog.id))).all()
+    assert actions[-2:] == ["admin.login_failed", "admin.login"]
+
+
+def test_a_form_without_its_csrf_token_is_refused(ctx: Context, client: FlaskClient) -> None:
+    _user(ctx, "boss@example.se", "admin")
+    answer = client.post("/admin/login", data={"email": "boss@example.se", "password": PASSWORD})
+    assert answer.status_code == 400
+    assert client.get("/admin/").status_code == 302
+
+
+def test_logout_ends_the_session(admin: FlaskClient) -> None:
+    token = _csrf(admin, "/admin/")
+    assert admin.post("/admin/logout", data={"csrf_token": token}).status_code == 302
+    assert admin.get("/admin/").status_code == 302
+
+
+def test_dashboard_shows_charts_with_tables_and_no_inline_script_or_style(
+    ctx: Context, admin: FlaskClient
+) -> None:
+    with ctx.session() as session:
+        seed_report_data(ctx, session, surveys=80)
+    page = admin.get("/admin/", query_string={**PERIOD, "grain": "week"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert html.count("<svg") == 5
+    assert html.count("<table") >= 5
+    assert "2026-W13" in html and "CSAT by week" in html
+    assert "<script" not in html and "style=" not in html
+    assert "Repeat-contact ratio" in html and "Full resolution time" in html
+    assert "Content-Security-Policy" in page.headers
+
+
+def test_agent_level_report_hides_small_groups(ctx: Context, analyst: FlaskClient) -> None:
+    with ctx.session() as session:
+        for agent, count in (("agent-big", 6), ("agent-small", 2), ("agent-mid", 5)):
+            for _ in range(count):
+                survey = make_survey(
+                    ctx, session, contact={"agent": agent, "closed_at": utc(2026, 3, 10, 10)}
+                )
+                make_response(session, survey, overall=2)
+    page = analyst.get("/admin/reports", query_string={**PERIOD, "group_by": "agent"})
+    html = page.get_data(as_text=True)
+    rows = {
+        m.group(1): m.group(2)
+        for m in re.finditer(r"<th scope=\"row\">(agent-\w+)</th>(.*?)</tr>", html, re.S)
+    }
+    assert set(rows) == {"agent-big", "agent-small", "agent-mid"}
+    assert "2.00" in rows["agent-big"]
+    assert "2.00" not in rows["agent-small"] and "2.00" not in rows["agent-mid"]
+
+
+def test_downloads_in_every_format(ctx: Context, analyst: FlaskClient) -> None:
+    with ctx.session() as session:
+        seed_report_data(ctx, session, surveys=40)
+    base = {**PERIOD, "group_by": "month"}
+    xlsx = analyst.get("/admin/reports/download", query_string={**base, "format": "xlsx"})
+    assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    assert "attachment" in xlsx.headers["Content-Disposition"]
+    sv = analyst.get("/admin/reports/download", query_string={**base, "format": "csv-sv"})
+    assert sv.data.startswith(b"\xef\xbb\xbfmonth;sent;")
+    js = analyst.get("/admin/reports/download", query_string={**base, "format": "json"})
+    assert js.get_json()["group_by"] == ["month"]
+    raw = analyst.get("/admin/reports/raw", query_string={**PERIOD, "comments": "1"})
+    assert raw.status_code == 200 and raw.data.splitlines()[0].endswith(b"comment")
+    with ctx.session() as session:
+        audited = session.exec(
+            select(AuditLog).where(AuditLog.action == "export.raw_answers")
+        ).one()
+    assert audited.who == "admin:analyst@example.se" and audited.details["comments"] is True
+
+
+def test_analysts_cannot_reach_policy_audit_or_outbox(analyst: FlaskClient) -> None:
+    for path in ("/admin/policy", "/admin/audit", "/admin/outbox"):
+        assert analyst.get(path).status_code == 403
+    for path in ("/admin/reports", "/admin/kpis", "/admin/fairness", "/admin/snapshots"):
+        assert analyst.get(path).status_code == 200
+
+
+def test_admin_changes_the_policy_through_a_csrf_protected_form(
+    ctx: Context, admin: FlaskClient
+) -> None:
+    page = admin.get("/admin/policy").get_data(as_text=True)
+    assert "rate" in page
+    token = _csrf(admin, "/admin/policy")
+    assert admin.post("/admin/policy", data={"key": "rate", "value": "0.5"}).status_code == 400
+    answer = admin.post(
+        "/admin/policy",
+        data={"key": "rate", "value": "0.5", "reason": "more answers", "csrf_token": token},
+    )
+    assert answer.status_code == 303
+    bad = admin.post(
+        "/admin/policy",
+        data={"key": "rate", "value": "7", "reason": "x", "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "invalid value" in bad.get_data(as_text=True)
+    with ctx.session() as session:
+        versions = session.exec(select(PolicyVersion)).all()
+    assert [v.values["rate"] for v in versions] == ["0.5"]
+    assert versions[0].changed_by == "admin:boss@example.se"
+    audit_page = admin.get("/admin/audit").get_data(as_text=True)
+    assert "policy.change" in audit_page and "more answers" in audit_page
+
+
+def test_outbox_and_snapshot_pages(ctx: Context, admin: FlaskClient) -> None:
+    with ctx.session() as session:
+        session.add(
+            OutboxMessage(kind="survey", channel="sms", to_address="+46701234567", body="Hej <b>")
+        )
+        session.add(
+            ReportSnapshot(
+                month="2026-03",
+                kind="provisional",
+                data={"reports": {"total": _empty_report()}},
+            )
+        )
+        session.commit()
+        snapshot_id = session.exec(select(ReportSnapshot.id)).one()
+    outbox = admin.get("/admin/outbox").get_data(as_text=True)
+    assert "Hej &lt;b&gt;" in outbox
+    listing = admin.get("/admin/snapshots").get_data(as_text=True)
+    assert "2026-03" in listing and "provisional" in listing
+    download = admin.get(f"/admin/snapshots/{snapshot_id}.xlsx")
+    assert download.status_code == 200 and download.data[:2] == b"PK"
+    assert admin.get("/admin/snapshots/999999.xlsx").status_code == 404
+
+
+def _empty_report() -> dict[str, Any]:
+    from datetime import date
+
+    from survey.services.report import figures
+
+    return {
+        "from": str(date(2026, 3, 1)),
+        "to": str(date(2026, 4, 1)),
+        "group_by": [],
+        "groups": [],
+        "total": figures({}, suppressed=True),
+    }

@@ -1,0 +1,98 @@
+"""A dispatcher killed mid-batch: nothing is sent twice, every survey ends with a reason."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+from survey.context import Context
+from survey.models import DeliveryStatus, Survey
+from survey.services.dispatch import dispatch_due_surveys
+from tests.factories import make_survey
+from tests.plugins.delivery import TWILIO_SID, TWILIO_TOKEN, FakeTwilio
+
+ROOT = Path(__file__).resolve().parents[2]
+SURVEYS = 30
+
+
+@pytest.fixture
+def settings_overrides(
+    settings_overrides: dict[str, Any], fake_twilio: FakeTwilio
+) -> dict[str, Any]:
+    return {
+        **settings_overrides,
+        "quiet_hours": "",
+        "sms_rate_per_second": 1000.0,
+        "dispatch_concurrency": 4,
+        "sms_backend": "twilio",
+        "twilio_account_sid": TWILIO_SID,
+        "twilio_auth_token": TWILIO_TOKEN,
+        "twilio_from_number": "+46700000001",
+        "twilio_base_url": fake_twilio.url,
+    }
+
+
+def _states(ctx: Context) -> list[Survey]:
+    with ctx.session() as session:
+        return list(session.exec(select(Survey)))
+
+
+@pytest.mark.slow
+def test_a_killed_dispatcher_never_causes_a_second_send(
+    ctx: Context, cli_env: dict[str, str], fake_twilio: FakeTwilio
+) -> None:
+    with ctx.session() as session:
+        for n in range(SURVEYS):
+            make_survey(ctx, session, contact={"customer_phone": f"+4670100{n:04d}"})
+    fake_twilio.delay = 0.3
+    process = subprocess.Popen(
+        [sys.executable, "-m", "survey", "jobs", "run-once", "dispatch"],
+        cwd=ROOT,
+        env={**os.environ, **cli_env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(fake_twilio.requests) < 8 and time.monotonic() < deadline:
+            assert process.poll() is None, "the dispatcher ended before it could be killed"
+            time.sleep(0.02)
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+    killed = _states(ctx)
+    assert any(s.delivery_status == DeliveryStatus.sending for s in killed), "not mid-batch"
+
+    # Later runs: first within the lease (nothing may be re-sent), then after it.
+    dispatch_due_surveys(ctx)
+    later = datetime.now(UTC) + timedelta(minutes=10)
+    ctx.now = lambda: later
+    dispatch_due_surveys(ctx)
+    dispatch_due_surveys(ctx)
+
+    per_survey = fake_twilio.per_survey()
+    assert max(per_survey.values()) == 1, "a survey was sent twice"
+    final = _states(ctx)
+    assert len(final) == SURVEYS
+    for survey in final:
+        assert survey.delivery_status in (
+            DeliveryStatus.sent,
+            DeliveryStatus.failed,
+            DeliveryStatus.unknown,
+        )
+        if survey.delivery_status == DeliveryStatus.sent:
+            assert survey.provider_message_id and per_survey[str(survey.id)] == 1
+        else:
+            assert survey.last_error
+    assert len(fake_twilio.requests) < SURVEYS + 1

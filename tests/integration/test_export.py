@@ -1,0 +1,154 @@
+"""Exports: the CLI in every format, the API, CSV injection escaping, XLSX sheets and chart."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+
+from survey.context import Context
+from survey.services import accounts
+from survey.services.export import escape_cell, raw_answers_columns
+from tests.factories import make_actor, make_response, make_survey, seed_report_data, utc
+
+PERIOD = ("--from", "2026-03-01", "--to", "2026-05-01")
+
+
+def _seed(ctx: Context) -> None:
+    with ctx.session() as session:
+        seed_report_data(ctx, session, surveys=60)
+
+
+def test_cli_json_is_the_report_of_the_spec(ctx: Context, runner: Any) -> None:
+    _seed(ctx)
+    result = runner("report", *PERIOD, "--group-by", "team", "--group-by", "week")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["group_by"] == ["team", "week"]
+    assert set(report) == {"from", "to", "group_by", "groups", "total"}
+    assert set(report["groups"][0]) == {
+        "key",
+        "sent",
+        "responses",
+        "response_rate",
+        "declined",
+        "opted_out",
+        "overall",
+        "contact_experience",
+        "case_handling",
+        "resolution",
+        "fcr",
+    }
+    assert sum(g["responses"] for g in report["groups"]) == report["total"]["responses"] > 0
+
+
+def test_cli_csv_has_a_header_and_a_total_row(ctx: Context, runner: Any) -> None:
+    _seed(ctx)
+    result = runner("report", *PERIOD, "--group-by", "channel", "--format", "csv")
+    rows = list(csv.reader(io.StringIO(result.output)))
+    assert rows[0][:3] == ["channel", "sent", "responses"]
+    assert rows[-1][0] == "total"
+    assert {r[0] for r in rows[1:-1]} <= {"phone", "email", "chat"}
+
+
+def test_semicolon_csv_opens_in_swedish_excel(ctx: Context, runner: Any, tmp_path: Path) -> None:
+    _seed(ctx)
+    out = tmp_path / "r.csv"
+    runner("report", *PERIOD, "--format", "csv", "--semicolon", "--output", str(out))
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    header, total = rows[0], rows[-1]
+    mean = total[header.index("overall_mean")]
+    assert "," in mean and "." not in mean
+    assert float(mean.replace(",", ".")) > 0
+
+
+def test_xlsx_has_a_sheet_per_grouping_and_a_trend_chart(
+    ctx: Context, runner: Any, tmp_path: Path
+) -> None:
+    _seed(ctx)
+    out = tmp_path / "r.xlsx"
+    result = runner(
+        "report",
+        *PERIOD,
+        "--group-by",
+        "team",
+        "--group-by",
+        "week",
+        "--format",
+        "xlsx",
+        "--output",
+        str(out),
+    )
+    assert result.exit_code == 0
+    book = load_workbook(out)
+    assert book.sheetnames == ["team+week", "team", "week"]
+    assert len(book["week"]._charts) == 2
+    assert book["week"]["A1"].value == "week"
+    assert book["week"].cell(row=book["week"].max_row, column=1).value == "total"
+
+
+def test_cells_that_look_like_formulas_are_escaped(
+    ctx: Context, runner: Any, tmp_path: Path
+) -> None:
+    with ctx.session() as session:
+        for _ in range(5):
+            survey = make_survey(
+                ctx, session, contact={"team": "=cmd|' /C calc'!A0", "closed_at": utc(2026, 3, 5)}
+            )
+            make_response(session, survey, overall=3)
+    result = runner("report", *PERIOD, "--group-by", "team", "--format", "csv")
+    rows = list(csv.reader(io.StringIO(result.output)))
+    assert rows[1][0] == "'=cmd|' /C calc'!A0"
+    out = tmp_path / "r.xlsx"
+    runner("report", *PERIOD, "--group-by", "team", "--format", "xlsx", "--output", str(out))
+    cell = load_workbook(out)["team"]["A2"]
+    assert cell.data_type == "s" and cell.value == "'=cmd|' /C calc'!A0"
+    for text in ("+1", "-1", "@SUM(A1)", "=1"):
+        assert escape_cell(text) == "'" + text
+    assert escape_cell("team-a") == "team-a" and escape_cell(-1) == -1
+
+
+def test_raw_answers_have_no_contact_details_and_no_times(ctx: Context, runner: Any) -> None:
+    with ctx.session() as session:
+        survey = make_survey(
+            ctx,
+            session,
+            contact={"closed_at": utc(2026, 3, 5, 23, 30), "customer_email": "a@example.se"},
+        )
+        make_response(session, survey, overall=5, comment='=HYPERLINK("x")')
+    plain = runner("report", *PERIOD, "--format", "csv", "--raw").output
+    rows = list(csv.reader(io.StringIO(plain)))
+    assert rows[0] == raw_answers_columns(False)
+    assert rows[1][1] == "2026-03-06"  # the Stockholm date of 23:30 UTC
+    assert "+46701234567" not in plain and "a@example.se" not in plain and ":" not in plain
+    with_comments = runner("report", *PERIOD, "--format", "csv", "--raw", "--with-comments")
+    rows = list(csv.reader(io.StringIO(with_comments.output)))
+    assert rows[0][-1] == "comment" and rows[1][-1] == '\'=HYPERLINK("x")'
+
+
+def test_api_returns_the_report_to_a_valid_key(ctx: Context, client: FlaskClient) -> None:
+    _seed(ctx)
+    with ctx.session() as session:
+        make_actor(session, "crm")
+        key = accounts.create_api_key(session, actor_name="crm", who="test")
+    url = "/api/v1/reports/satisfaction?from=2026-03-01&to=2026-05-01&group_by=team,month"
+    assert client.get(url).status_code == 401
+    answer = client.get(url, headers={"Authorization": f"Bearer {key}"})
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["group_by"] == ["team", "month"]
+    assert body["total"]["responses"] == sum(g["responses"] for g in body["groups"]) > 0
+    bad = client.get(
+        "/api/v1/reports/satisfaction?from=2026-03-01&to=2026-05-01&group_by=phone",
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert bad.status_code == 400
+    assert bad.mimetype == "application/problem+json"
+    assert "phone" in bad.get_json()["detail"]

@@ -1,0 +1,275 @@
+"""The report against an independent computation over the same rows (plain Python and scipy)."""
+
+from __future__ import annotations
+
+from datetime import date
+from statistics import fmean
+from typing import Any
+
+import pytest
+from scipy import stats as sp
+from sqlmodel import select
+
+from survey.context import Context
+from survey.models import Actor, Response, Survey
+from survey.services.report import (
+    GROUP_KEYS,
+    InvalidReportRequest,
+    ReportRequest,
+    satisfaction_report,
+    score_distribution,
+)
+from tests.factories import make_response, make_survey, seed_report_data, utc
+
+ITEMS_CE = ("response_time", "manner", "clarity", "knowledge", "engagement", "proactivity")
+ITEMS_CH = ("efficiency", "follow_up", "time_taken")
+
+
+def _records(ctx: Context) -> list[dict[str, Any]]:
+    with ctx.session() as session:
+        actors = {a.id: a.name for a in session.exec(select(Actor))}
+        responses = {r.survey_id: r for r in session.exec(select(Response))}
+        out = []
+        for s in session.exec(select(Survey)):
+            r = responses.get(s.id)
+            out.append(
+                {
+                    "date": s.closed_local_date,
+                    "keys": {
+                        "day": s.closed_local_date.isoformat(),
+                        "week": s.closed_week,
+                        "month": s.closed_month,
+                        "channel": s.channel,
+                        "actor": actors[s.actor_id],
+                        "team": s.team,
+                        "agent": s.agent,
+                        "case_type": s.case_type,
+                        "language": s.language,
+                    },
+                    "delivery": s.delivery_status,
+                    "status": s.response_status,
+                    "answer": r if r is not None and r.overall is not None else None,
+                }
+            )
+    return out
+
+
+def _mean(values: list[int]) -> float | None:
+    return fmean(values) if values else None
+
+
+def _expected_group(records: list[dict[str, Any]], hidden: bool) -> dict[str, Any]:
+    answers = [r["answer"] for r in records if r["answer"] is not None]
+    sent = sum(
+        1
+        for r in records
+        if r["delivery"] in ("sent", "delivered")
+        or r["status"] in ("opened", "answered", "declined")
+    )
+    overall = [a.overall for a in answers]
+    n = len(overall)
+
+    def hide(value: Any) -> Any:
+        return None if hidden else value
+
+    mean_ci = None
+    if n >= 2:
+        sem = sp.sem(overall)
+        mean_ci = (
+            [fmean(overall)] * 2
+            if sem == 0
+            else list(sp.t.interval(0.95, n - 1, loc=fmean(overall), scale=sem))
+        )
+    csat_yes = sum(1 for v in overall if v >= 4)
+    csat_ci = None
+    if n:
+        ci = sp.binomtest(csat_yes, n).proportion_ci(method="wilson")
+        csat_ci = [ci.low, ci.high]
+
+    def part(items: tuple[str, ...]) -> dict[str, Any]:
+        pooled = [getattr(a, i) for a in answers for i in items if getattr(a, i) is not None]
+        return {
+            "mean": hide(_mean(pooled)),
+            "items": {
+                i: {
+                    "n": sum(1 for a in answers if getattr(a, i) is not None),
+                    "mean": hide(
+                        _mean([getattr(a, i) for a in answers if getattr(a, i) is not None])
+                    ),
+                }
+                for i in items
+            },
+        }
+
+    resolutions = [a.resolution for a in answers if a.resolution is not None]
+    fcr = [a.fcr for a in answers if a.fcr is not None]
+    return {
+        "sent": sent,
+        "responses": n,
+        "response_rate": n / sent if sent else None,
+        "declined": sum(1 for r in records if r["status"] == "declined"),
+        "opted_out": sum(1 for r in records if r["status"] == "opted_out"),
+        "overall": {
+            "n": n,
+            "mean": hide(_mean(overall)),
+            "mean_ci95": hide(mean_ci),
+            "csat": hide(csat_yes / n if n else None),
+            "csat_ci95": hide(csat_ci),
+        },
+        "contact_experience": part(ITEMS_CE),
+        "case_handling": part(ITEMS_CH),
+        "resolution": {
+            "n": len(resolutions),
+            **{
+                k: hide(resolutions.count(k) / len(resolutions) if resolutions else None)
+                for k in ("yes", "partly", "no")
+            },
+        },
+        "fcr": {"n": len(fcr), "share": hide(fcr.count("yes") / len(fcr) if fcr else None)},
+    }
+
+
+def _expected(
+    records: list[dict[str, Any]], start: date, end: date, group_by: list[str], min_size: int
+) -> dict[str, Any]:
+    inside = [r for r in records if start <= r["date"] < end]
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for r in inside:
+        groups.setdefault(tuple(r["keys"][k] for k in group_by), []).append(r)
+    order = sorted(groups, key=lambda t: tuple((v is None, str(v)) for v in t))
+    sizes = {k: sum(1 for r in groups[k] if r["answer"] is not None) for k in order}
+    hidden = {k for k in order if sizes[k] < min_size}
+    if len(hidden) == 1 and len(order) > 1:
+        hidden.add(min((k for k in order if k not in hidden), key=lambda k: sizes[k]))
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "group_by": group_by,
+        "groups": [
+            {"key": dict(zip(group_by, k, strict=True)), **_expected_group(groups[k], k in hidden)}
+            for k in order
+        ],
+        "total": _expected_group(
+            inside, sum(1 for r in inside if r["answer"] is not None) < min_size
+        ),
+    }
+
+
+def _assert_same(got: Any, want: Any, path: str = "") -> None:
+    if isinstance(want, dict):
+        assert isinstance(got, dict) and set(got) == set(want), path
+        for key in want:
+            _assert_same(got[key], want[key], f"{path}.{key}")
+    elif isinstance(want, list | tuple) and not isinstance(want, str):
+        assert isinstance(got, list | tuple) and len(got) == len(want), path
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
+            _assert_same(g, w, f"{path}[{i}]")
+    elif isinstance(want, float):
+        assert got == pytest.approx(want, rel=1e-9, abs=1e-12), path
+    else:
+        assert got == want, path
+
+
+GROUPINGS = [
+    [],
+    ["day"],
+    ["week"],
+    ["month"],
+    ["channel"],
+    ["actor"],
+    ["team"],
+    ["agent"],
+    ["case_type"],
+    ["language"],
+    ["team", "week"],
+    ["actor", "channel", "month"],
+]
+
+
+def test_report_matches_an_independent_computation_for_every_grouping(ctx: Context) -> None:
+    with ctx.session() as session:
+        seed_report_data(ctx, session, surveys=120)
+    records = _records(ctx)
+    start, end = date(2026, 3, 20), date(2026, 4, 12)
+    assert any(r["date"] < start for r in records), "the data must reach outside the period"
+    for group_by in GROUPINGS:
+        with ctx.session() as session:
+            got = satisfaction_report(
+                session, ReportRequest(start, end, tuple(group_by)), min_group_size=5
+            )
+        _assert_same(got, _expected(records, start, end, group_by, 5), str(group_by))
+    assert set(GROUP_KEYS) == {k for g in GROUPINGS for k in g}
+
+
+def test_a_lone_small_group_hides_the_next_smallest_too(ctx: Context) -> None:
+    with ctx.session() as session:
+        for team, count in (("big", 9), ("middle", 6), ("tiny", 2)):
+            for _ in range(count):
+                survey = make_survey(
+                    ctx, session, contact={"team": team, "closed_at": utc(2026, 5, 5, 10)}
+                )
+                make_response(session, survey, overall=5)
+        report = satisfaction_report(
+            session,
+            ReportRequest(date(2026, 5, 1), date(2026, 6, 1), ("team",)),
+            min_group_size=5,
+        )
+    by_team = {g["key"]["team"]: g for g in report["groups"]}
+    assert by_team["tiny"]["responses"] == 2 and by_team["tiny"]["overall"]["mean"] is None
+    assert by_team["middle"]["responses"] == 6 and by_team["middle"]["overall"]["mean"] is None
+    assert by_team["big"]["overall"]["mean"] == 5.0
+    assert report["total"]["overall"]["mean"] == 5.0
+    assert report["total"]["responses"] == 17
+
+
+def test_the_period_uses_the_stockholm_closure_date_and_excludes_to(ctx: Context) -> None:
+    with ctx.session() as session:
+        # 23:30 UTC on 31 May is 1 June in Stockholm (summer time).
+        late = make_survey(ctx, session, contact={"closed_at": utc(2026, 5, 31, 23, 30)})
+        make_response(session, late, overall=5)
+        report = satisfaction_report(
+            session, ReportRequest(date(2026, 5, 1), date(2026, 6, 1), ()), min_group_size=1
+        )
+        june = satisfaction_report(
+            session, ReportRequest(date(2026, 6, 1), date(2026, 6, 2), ("day",)), min_group_size=1
+        )
+    assert report["total"]["responses"] == 0
+    assert june["groups"][0]["key"] == {"day": "2026-06-01"}
+    assert june["groups"][0]["overall"]["mean"] == 5.0
+
+
+def test_score_distribution_counts_each_overall_score(ctx: Context) -> None:
+    with ctx.session() as session:
+        for score in (1, 5, 5, 4, 3, 5):
+            survey = make_survey(ctx, session, contact={"closed_at": utc(2026, 5, 5, 10)})
+            make_response(session, survey, overall=score)
+        request = ReportRequest(date(2026, 5, 1), date(2026, 6, 1), ())
+        assert score_distribution(session, request, min_group_size=5) == {
+            1: 1,
+            2: 0,
+            3: 1,
+            4: 1,
+            5: 3,
+        }
+        assert score_distribution(session, request, min_group_size=7) is None
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "group_by"),
+    [
+        (None, "2026-01-02", []),
+        ("2026-01-02", "2026-01-01", []),
+        ("2026-01-01", "tomorrow", []),
+        ("2026-01-01", "2026-02-01", ["customer_phone"]),
+    ],
+)
+def test_bad_report_requests_are_refused_with_a_reason(
+    start: str | None, end: str, group_by: list[str]
+) -> None:
+    with pytest.raises(InvalidReportRequest):
+        ReportRequest.parse(start, end, group_by)
+
+
+def test_group_by_accepts_repeats_and_comma_lists() -> None:
+    request = ReportRequest.parse("2026-01-01", "2026-02-01", ["team,week", "team"])
+    assert request.group_by == ("team", "week")

@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from survey.context import Context
+from survey.models import Response, Survey
+from tests.factories import make_survey
+from tests.integration.survey_pages import token_for
+
+
+def _token(ctx: Context) -> str:
+    with ctx.session() as session:
+        survey = make_survey(ctx, session)
+    return token_for(ctx, survey)
+
+
+def test_every_answer_carries_the_security_headers(ctx: Context, client: FlaskClient) -> None:
+    token = _token(ctx)
+    for path in (f"/s/{token}", f"/o/{token}", "/s/unknown", "/healthz"):
+        headers = client.get(path).headers
+        csp = headers["Content-Security-Policy"]
+        assert "default-src 'none'" in csp
+        assert "frame-ancestors 'none'" in csp
+        assert "'unsafe-inline'" not in csp and "http" not in csp
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+    assert client.get(f"/s/{token}").headers["Cache-Control"] == "no-store"
+
+
+def test_the_page_loads_nothing_from_elsewhere_and_has_no_inline_script_or_style(
+    ctx: Context, client: FlaskClient
+) -> None:
+    html = client.get(f"/s/{_token(ctx)}").get_data(as_text=True)
+    sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert sources
+    assert all(not s.startswith(("http:", "https:", "//")) for s in sources), sources
+    assert "<script" not in html and "<style" not in html and " style=" not in html
+    stylesheet = client.get("/static/survey.css")
+    assert stylesheet.status_code == 200
+    assert "@import" not in stylesheet.get_data(as_text=True)
+
+
+def test_the_survey_form_needs_its_csrf_token(ctx: Context, client: FlaskClient) -> None:
+    token = _token(ctx)
+    client.get(f"/s/{token}")
+    refused = client.post(f"/s/{token}", data={"overall": "5", "comment": "kept"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "Sidan hade varit öppen för länge" in html
+    assert 'id="overall-5" name="overall" value="5" checked' in html
+    assert ">kept</textarea>" in html
+    with ctx.session() as session:
+        assert session.scalars(select(Response)).all() == []
+    declined = client.post(f"/s/{token}", data={"action": "decline"})
+    assert declined.status_code == 400
+    with ctx.session() as session:
+        statuses = {s.response_status for s in session.scalars(select(Survey)).all()}
+    assert statuses == {"opened"}
+
+
+def test_the_api_is_not_under_csrf(client: FlaskClient) -> None:
+    answer = client.post("/api/v1/contacts", json={"contacts": []})
+    assert answer.status_code == 401  # refused for the missing key, not for a CSRF token
+
+
+class TestRateLimits:
+    @pytest.fixture
+    def settings_overrides(self, settings_overrides: dict[str, Any]) -> dict[str, Any]:
+        return {**settings_overrides, "ratelimit_public": "3/minute"}
+
+    def test_token_guessing_is_slowed_down(self, ctx: Context, client: FlaskClient) -> None:
+        statuses = [client.get(f"/s/{'A' * 32}").status_code for _ in range(4)]
+        assert statuses == [404, 404, 404, 429]
+        page = client.get(f"/o/{'A' * 32}")
+        assert page.status_code == 429
+        assert "För många försök" in page.get_data(as_text=True)
+        assert "Retry-After" in page.headers
+
+    def test_other_routes_are_not_limited(self, ctx: Context, client: FlaskClient) -> None:
+        assert {client.get("/healthz").status_code for _ in range(5)} == {200}
+
+
+class TestRaisedRateLimits:
+    @pytest.fixture
+    def settings_overrides(self, settings_overrides: dict[str, Any]) -> dict[str, Any]:
+        return {**settings_overrides, "ratelimit_public": "1000/minute"}
+
+    def test_a_raised_limit_lets_a_load_through(self, ctx: Context, client: FlaskClient) -> None:
+        token = _token(ctx)
+        assert {client.get(f"/s/{token}").status_code for _ in range(40)} == {200}
+
+
+def _redis_url() -> str:
+    import os
+
+    import redis
+
+    url = os.environ.get("SURVEY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is required under CI=true: {exc}")
+        pytest.skip(f"Redis not reachable: {exc}")
+    return url
+
+
+class TestSharedRateLimitStorage:
+    @pytest.fixture
+    def settings_overrides(self, settings_overrides: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **settings_overrides,
+            "ratelimit_storage_url": _redis_url(),
+            "ratelimit_public": "3/minute",
+        }
+
+    def test_workers_count_one_address_together(
+        self, ctx: Context, settings_overrides: dict[str, Any]
+    ) -> None:
+        """Two app processes (gunicorn workers) share the count through Redis."""
+        import uuid
+
+        from survey import create_app
+
+        address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
+        first, second = (create_app(settings_overrides).test_client() for _ in range(2))
+        path, environ = f"/s/{'A' * 32}", {"REMOTE_ADDR": address}
+        statuses = [
+            client.get(path, environ_base=environ).status_code
+            for client in (first, second, first, second)
+        ]
+        assert statuses == [404, 404, 404, 429]

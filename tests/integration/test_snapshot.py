@@ -1,0 +1,74 @@
+"""Monthly snapshots (A1.1): provisional after the month, final once settled, e-mailed once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import select
+
+from survey.context import Context
+from survey.models import OutboxMessage, ReportSnapshot
+from survey.services.snapshot import previous_months, settled_at, take_snapshots
+from tests.factories import make_response, make_survey, utc
+
+
+def _seed_march(ctx: Context) -> None:
+    with ctx.session() as session:
+        for score in (5, 4, 4, 3, 5, 2):
+            survey = make_survey(ctx, session, contact={"closed_at": utc(2026, 3, 12, 9)})
+            make_response(session, survey, overall=score)
+
+
+def test_provisional_on_the_first_day_then_final_when_settled(make_ctx: Any) -> None:
+    ctx: Context = make_ctx(report_recipients=["quality@example.se"])
+    _seed_march(ctx)
+    sent: list[tuple[str, str, bytes]] = []
+
+    def mailer(to: str, subject: str, body: str, data: bytes, name: str) -> None:
+        sent.append((to, subject, data))
+
+    first_of_april = utc(2026, 3, 31, 22, 30)  # 00:30 on 1 April in Stockholm
+    with ctx.session() as session:
+        made = take_snapshots(session, ctx.settings, now=first_of_april, mailer=mailer)
+        assert [(s.month, s.kind) for s in made] == [("2026-03", "provisional")]
+        # Running again the same day stores nothing new and sends nothing.
+        assert take_snapshots(session, ctx.settings, now=first_of_april, mailer=mailer) == []
+        settled = settled_at("2026-03", ctx.settings)
+        assert settled > first_of_april + timedelta(days=ctx.settings.expiry_days)
+        assert take_snapshots(session, ctx.settings, now=settled - timedelta(minutes=1)) == []
+        final = take_snapshots(session, ctx.settings, now=settled, mailer=mailer)
+        assert [(s.month, s.kind) for s in final] == [("2026-03", "final")]
+        rows = session.exec(select(ReportSnapshot)).all()
+    assert sorted(r.kind for r in rows) == ["final", "provisional"]
+    total = rows[0].data["reports"]["total"]["total"]
+    assert total["responses"] == 6
+    assert total["overall"]["mean"] == sum((5, 4, 4, 3, 5, 2)) / 6
+    assert set(rows[0].data["reports"]) == {"total", "week", "day", "channel", "team"}
+    assert [(to, subject) for to, subject, _ in sent] == [
+        ("quality@example.se", "Customer satisfaction 2026-03 (provisional)"),
+        ("quality@example.se", "Customer satisfaction 2026-03 (final)"),
+    ]
+    assert all(data[:2] == b"PK" for _, _, data in sent)
+
+
+def test_the_job_keeps_the_mail_in_the_outbox_without_smtp(make_ctx: Any, runner: Any) -> None:
+    ctx: Context = make_ctx(report_recipients=["quality@example.se"])
+    _seed_march(ctx)
+    with ctx.session() as session:
+        take_snapshots(session, ctx.settings, now=utc(2026, 4, 2, 8))
+        message = session.exec(select(OutboxMessage)).one()
+    assert message.kind == "report" and message.to_address == "quality@example.se"
+    assert "satisfaction-2026-03-provisional.xlsx" in message.body
+
+
+def test_snapshot_job_is_in_the_job_table(ctx: Context, runner: Any) -> None:
+    result = runner("jobs", "run-once", "snapshot")
+    assert result.exit_code == 0, result.output
+    assert '"job": "snapshot"' in result.output
+
+
+def test_previous_months_cross_the_year() -> None:
+    from datetime import date
+
+    assert previous_months(date(2026, 2, 1), 3) == ["2026-01", "2025-12", "2025-11"]

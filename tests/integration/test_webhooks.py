@@ -1,0 +1,135 @@
+"""Twilio webhooks: signatures checked against the public URL, state moves forward only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from twilio.request_validator import RequestValidator
+
+from survey.context import Context
+from survey.identifiers import identifier_hash
+from survey.models import DeliveryStatus, ResponseStatus, Survey
+from survey.services.optouts import opted_out_hashes
+from tests.factories import make_survey
+
+TOKEN = "test-twilio-auth-token"
+PHONE = "+46701234567"
+
+
+@pytest.fixture
+def settings_overrides(settings_overrides: dict[str, Any]) -> dict[str, Any]:
+    return {**settings_overrides, "twilio_auth_token": TOKEN}
+
+
+def _post(client: FlaskClient, path: str, form: dict[str, str], url: str | None = None) -> Any:
+    signature = RequestValidator(TOKEN).compute_signature(url or f"https://survey.test{path}", form)
+    return client.post(path, data=form, headers={"X-Twilio-Signature": signature})
+
+
+def _status(client: FlaskClient, survey_id: int | None, status: str, sid: str = "SM1") -> Any:
+    path = f"/webhooks/twilio/status?survey_id={survey_id}&kind=survey"
+    form = {"MessageSid": sid, "MessageStatus": status, "To": PHONE}
+    if status in ("failed", "undelivered"):
+        form["ErrorCode"] = "30003"
+    return _post(client, path, form)
+
+
+def _reload(ctx: Context, survey_id: int | None) -> Survey:
+    with ctx.session() as session:
+        survey = session.get(Survey, survey_id)
+        assert survey is not None
+        return survey
+
+
+@pytest.mark.parametrize("signed_for", [None, "wrong", "http://127.0.0.1/webhooks/twilio/inbound"])
+def test_a_request_without_a_valid_signature_is_refused(
+    client: FlaskClient, signed_for: str | None
+) -> None:
+    form = {"From": PHONE, "Body": "STOP"}
+    if signed_for is None:
+        response = client.post("/webhooks/twilio/inbound", data=form)
+    elif signed_for == "wrong":
+        headers = {"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"}
+        response = client.post("/webhooks/twilio/inbound", data=form, headers=headers)
+    else:
+        response = _post(client, "/webhooks/twilio/inbound", form, url=signed_for)
+    assert response.status_code == 403
+
+
+def test_an_unknown_send_is_reconciled_and_moves_forward_only(
+    ctx: Context, client: FlaskClient
+) -> None:
+    with ctx.session() as session:
+        survey = make_survey(ctx, session, delivery_status=DeliveryStatus.unknown, attempts=1)
+    assert _status(client, survey.id, "sent").status_code == 200
+    sent = _reload(ctx, survey.id)
+    assert sent.delivery_status == DeliveryStatus.sent and sent.provider_message_id == "SM1"
+    assert sent.sent_at is not None
+    assert _status(client, survey.id, "delivered").status_code == 200
+    for late in ("sent", "queued", "failed", "delivered"):
+        assert _status(client, survey.id, late).status_code == 204
+    done = _reload(ctx, survey.id)
+    assert done.delivery_status == DeliveryStatus.delivered and done.delivered_at is not None
+
+
+def test_a_failed_delivery_is_recorded_with_the_error_code(
+    ctx: Context, client: FlaskClient
+) -> None:
+    with ctx.session() as session:
+        survey = make_survey(
+            ctx, session, delivery_status=DeliveryStatus.sent, provider_message_id="SM9"
+        )
+    assert _status(client, survey.id, "undelivered", sid="SM9").status_code == 200
+    done = _reload(ctx, survey.id)
+    assert done.delivery_status == DeliveryStatus.failed
+    assert done.last_error == "Twilio reported undelivered (error 30003)"
+
+
+def test_a_callback_for_another_message_sid_is_ignored(ctx: Context, client: FlaskClient) -> None:
+    with ctx.session() as session:
+        survey = make_survey(
+            ctx, session, delivery_status=DeliveryStatus.sent, provider_message_id="SM9"
+        )
+    assert _status(client, survey.id, "delivered", sid="SM8").status_code == 204
+    assert _reload(ctx, survey.id).delivery_status == DeliveryStatus.sent
+
+
+def test_a_callback_never_touches_a_survey_that_was_not_sent(
+    ctx: Context, client: FlaskClient
+) -> None:
+    with ctx.session() as session:
+        survey = make_survey(ctx, session)
+    assert _status(client, survey.id, "delivered").status_code == 204
+    assert _reload(ctx, survey.id).delivery_status == DeliveryStatus.scheduled
+
+
+@pytest.mark.parametrize("word", ["STOP", "stop", "Stopp", "avsluta", " UNSUBSCRIBE "])
+def test_stop_opts_out_that_phone_only_and_start_lifts_it(
+    ctx: Context, client: FlaskClient, word: str
+) -> None:
+    key = ctx.settings.identifier_key
+    phone, email = identifier_hash(key, "phone", PHONE), identifier_hash(key, "email", "a@b.se")
+    with ctx.session() as session:
+        survey = make_survey(
+            ctx, session, delivery_status=DeliveryStatus.sent, contact={"customer_email": "a@b.se"}
+        )
+    response = _post(client, "/webhooks/twilio/inbound", {"From": PHONE, "Body": word})
+    assert response.status_code == 200 and response.mimetype == "text/xml"
+    with ctx.session() as session:
+        assert opted_out_hashes(session, [phone, email]) == {phone}
+    assert _reload(ctx, survey.id).response_status == ResponseStatus.opted_out
+    _post(client, "/webhooks/twilio/inbound", {"From": PHONE, "Body": "start"})
+    with ctx.session() as session:
+        assert opted_out_hashes(session, [phone, email]) == set()
+
+
+def test_an_ordinary_reply_changes_nothing(ctx: Context, client: FlaskClient) -> None:
+    key = ctx.settings.identifier_key
+    response = _post(
+        client, "/webhooks/twilio/inbound", {"From": PHONE, "Body": "stop sending me reminders"}
+    )
+    assert response.status_code == 200
+    with ctx.session() as session:
+        assert opted_out_hashes(session, [identifier_hash(key, "phone", PHONE)]) == set()

@@ -1,0 +1,225 @@
+"""Fixtures for delivery tests: a fake Twilio Messages API and real SMTP servers (aiosmtpd).
+
+Everything listens on 127.0.0.1 on a free port; nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import subprocess
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+TWILIO_SID = "AC" + "0" * 32
+TWILIO_TOKEN = "test-twilio-auth-token"
+
+# Numbers the fake Twilio answers in a given way (anything else is accepted).
+TWILIO_ERRORS: dict[str, tuple[int, int, str]] = {
+    "+46700000429": (429, 20429, "Too Many Requests"),
+    "+46700000500": (500, 20500, "Internal Server Error"),
+    "+46700021211": (400, 21211, "The 'To' number is not a valid phone number."),
+    "+46700021610": (400, 21610, "Attempt to send to unsubscribed recipient"),
+}
+
+
+class FakeTwilio(ThreadingHTTPServer):
+    """Answers POST /2010-04-01/Accounts/<sid>/Messages.json as Twilio does."""
+
+    daemon_threads = True
+    request_queue_size = 128  # many senders connect at once
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _TwilioHandler)
+        self.requests: list[dict[str, str]] = []
+        self.errors = dict(TWILIO_ERRORS)
+        self.delay = 0.0  # seconds before answering (a slow provider)
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def per_survey(self) -> Counter[str]:
+        """How many requests arrived for each survey id (from the status callback URL)."""
+        with self.lock:
+            return Counter(
+                parse_qs(urlsplit(r.get("StatusCallback", "")).query).get("survey_id", ["?"])[0]
+                for r in self.requests
+            )
+
+
+class _TwilioHandler(BaseHTTPRequestHandler):
+    server: FakeTwilio
+    protocol_version = "HTTP/1.1"  # keep-alive, as the real API
+    disable_nagle_algorithm = True  # headers and body go out as two writes
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+        with self.server.lock:
+            self.server.requests.append(form)
+        if self.server.delay:
+            time.sleep(self.server.delay)
+        error = self.server.errors.get(form.get("To", ""))
+        if not self.path.endswith("/Messages.json") or TWILIO_SID not in self.path:
+            self._answer(404, {"code": 20404, "message": "not found", "status": 404})
+        elif error:
+            status, code, message = error
+            self._answer(status, {"code": code, "message": message, "status": status})
+        else:
+            sid = "SM" + uuid.uuid4().hex
+            self._answer(201, {"sid": sid, "status": "accepted", "to": form.get("To")})
+
+    def _answer(self, status: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    server = FakeTwilio()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class Received:
+    envelope_from: str
+    recipients: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class MailHandler:
+    """Keeps what arrives; addresses starting with these words get an error instead."""
+
+    received: list[Received] = field(default_factory=list)
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        local = address.split("@")[0]
+        if local == "tempfail":
+            return "451 4.3.0 Try again later"
+        if local == "reject":
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        local = envelope.rcpt_tos[0].split("@")[0]
+        if local == "datafail":
+            return "451 4.3.0 Error after data"
+        if local == "datareject":
+            return "554 5.7.1 Message refused"
+        assert isinstance(envelope.content, bytes)
+        parsed = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), parsed))
+        return "250 OK"
+
+
+@dataclass
+class SmtpServer:
+    controller: Controller
+    handler: MailHandler
+    port: int
+    cafile: Path | None = None
+
+    @property
+    def received(self) -> list[Received]:
+        return self.handler.received
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_smtp(port: int | None = None, **smtp_kwargs: Any) -> SmtpServer:
+    handler = MailHandler()
+    port = port or free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port, **smtp_kwargs)
+    controller.start()
+    return SmtpServer(controller, handler, port)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    server = start_smtp()
+    yield server
+    server.controller.stop()
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture
+def smtp_tls_server(tmp_path: Path) -> Iterator[SmtpServer]:
+    """Requires STARTTLS and AUTH (user `mailer`, password `s3cret`)."""
+    cert, key = _self_signed(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    def authenticate(
+        server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            b"mailer",
+            b"s3cret",
+        )
+        return AuthResult(success=ok, handled=False)
+
+    server = start_smtp(
+        tls_context=context,
+        require_starttls=True,
+        authenticator=authenticate,
+        auth_required=True,
+    )
+    server.cafile = cert
+    yield server
+    server.controller.stop()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port where nothing listens (an SMTP server that is down)."""
+    return free_port()

@@ -1,0 +1,89 @@
+"""Survey messages in Swedish and English: the three links, no marketing, SMS in two parts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from survey.channels.sms import segments
+from survey.config import Settings, load_settings
+from survey.services.messages import MessageTooLong, render_message
+from survey.tokens import opt_out_url, survey_url
+
+
+def _settings(tmp_path: Path, **extra: Any) -> Settings:
+    return load_settings(
+        {
+            "env": "test",
+            "instance_path": str(tmp_path),
+            "database_url": f"sqlite:///{tmp_path / 'x.db'}",
+            "secret_key": "k" * 32,
+            "sampling_secret": "s",
+            "identifier_key": "i",
+            "base_url": "https://survey.test",
+            **extra,
+        }
+    )
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+@pytest.mark.parametrize("channel", ["sms", "email"])
+@pytest.mark.parametrize("reminder", [False, True])
+def test_every_message_carries_survey_opt_out_and_privacy_links(
+    tmp_path: Path, language: str, channel: str, reminder: bool
+) -> None:
+    settings = _settings(tmp_path, privacy_url="https://example.se/integritet")
+    message = render_message(
+        settings, survey_id=42, channel=channel, to="x", language=language, reminder=reminder
+    )
+    key = settings.secret_key
+    links = [
+        survey_url("https://survey.test", key, 42),
+        opt_out_url("https://survey.test", key, 42),
+        "https://example.se/integritet",
+    ]
+    assert all(link in message.body for link in links)
+    assert message.link == links[0] and message.opt_out_link == links[1]
+    if channel == "email":
+        assert message.subject and message.html_body
+        assert all(f'href="{link}"' in message.html_body for link in links)
+    lowered = message.body.lower()
+    assert not any(word in lowered for word in ("erbjudande", "rabatt", "offer", "discount"))
+
+
+def test_swedish_and_english_differ_and_unknown_languages_fall_back(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    sv = render_message(settings, survey_id=1, channel="email", to="x", language="sv-SE")
+    en = render_message(settings, survey_id=1, channel="email", to="x", language="en")
+    fallback = render_message(settings, survey_id=1, channel="email", to="x", language="fi")
+    assert sv.subject and sv.subject.startswith("Vad tyckte du")
+    assert en.subject and en.subject.startswith("What did you think")
+    assert fallback.subject == sv.subject
+
+
+def test_the_organisation_name_is_escaped_in_html(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, organisation_name="A & <B>")
+    message = render_message(settings, survey_id=1, channel="email", to="x", language="en")
+    assert message.html_body and "A &amp; &lt;B&gt;" in message.html_body
+    assert "A & <B>" in message.body
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_an_sms_reminder_with_a_long_base_url_fits_two_parts(tmp_path: Path, language: str) -> None:
+    settings = _settings(
+        tmp_path,
+        base_url="https://enkat.exempelforetaget.se",
+        organisation_name="Exempelföretaget",
+    )
+    message = render_message(
+        settings, survey_id=10**12, channel="sms", to="x", language=language, reminder=True
+    )
+    assert segments(message.body) <= 2
+
+
+def test_an_sms_that_would_need_three_parts_is_refused(tmp_path: Path) -> None:
+    settings = _settings(tmp_path, organisation_name="Kundservice " * 10)
+    with pytest.raises(MessageTooLong, match="3 parts"):
+        render_message(settings, survey_id=1, channel="sms", to="x", language="sv")

@@ -1,0 +1,66 @@
+"""Policy values and the timeline of versions, without a database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from survey.services.errors import Conflict
+from survey.services.policy import POLICY_KEYS, Policy, PolicyTimeline, parse_value
+
+BASE = Policy("0.2", 60, "20:00-09:00", 30, 72, 72, 7, 48)
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def test_the_timeline_gives_the_version_in_force_at_a_moment() -> None:
+    timeline = PolicyTimeline(
+        BASE,
+        [(T0, {"rate": "0.5"}), (T0 + timedelta(days=1), {"rate": "0.5", "expiry_days": 3})],
+    )
+    assert timeline.at(T0 - timedelta(microseconds=1)) == BASE
+    assert timeline.at(T0).rate == "0.5" and timeline.at(T0).expiry_days == 7
+    later = timeline.at(T0 + timedelta(days=2))
+    assert (later.rate, later.expiry_days, later.send_delay_minutes) == ("0.5", 3, 60)
+
+
+def test_two_versions_at_the_same_moment_the_later_written_wins() -> None:
+    timeline = PolicyTimeline(BASE, [(T0, {"rate": "0.5"}), (T0, {"rate": "0.6"})])
+    assert timeline.at(T0).rate == "0.6"
+
+
+def test_unknown_keys_in_a_stored_version_are_ignored() -> None:
+    assert PolicyTimeline(BASE, [(T0, {"retired_key": 1})]).at(T0) == BASE
+
+
+def test_every_policy_key_has_a_parser() -> None:
+    assert set(POLICY_KEYS) == {
+        "rate",
+        "send_delay_minutes",
+        "quiet_hours",
+        "frequency_cap_days",
+        "max_contact_age_hours",
+        "max_postpone_hours",
+        "expiry_days",
+        "reminder_after_hours",
+    }
+    samples = {"rate": "0.25", "quiet_hours": "21:00-08:00"}
+    for key in POLICY_KEYS:
+        assert parse_value(key, samples.get(key, "5")) == (samples.get(key) or 5)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "stored"),
+    [("rate", " 0.10 ", "0.10"), ("quiet_hours", "", ""), ("frequency_cap_days", "0", 0)],
+)
+def test_values_are_stored_normalised(key: str, value: str, stored: object) -> None:
+    assert parse_value(key, value) == stored
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("rate", "-0.1"), ("rate", "1.0001"), ("expiry_days", "0"), ("max_postpone_hours", "x")],
+)
+def test_out_of_range_values_are_refused(key: str, value: str) -> None:
+    with pytest.raises(Conflict, match=key):
+        parse_value(key, value)
