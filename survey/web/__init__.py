@@ -32,3 +32,14 @@ def register(app: Flask) -> None:
     import_module("survey.web.admin").init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    _limit_login(app)
+
+
+# Password guessing on the admin login, per address; a person who mistypes is not stopped.
+ADMIN_LOGIN_LIMIT = "10/minute;100/day"
+
+
+def _limit_login(app: Flask) -> None:
+    limiter = app.extensions["survey_limiter"]
+    view = app.view_functions["admin.login"]
+    app.view_functions["admin.login"] = limiter.limit(ADMIN_LOGIN_LIMIT, methods=["POST"])(view)

@@ -1,28 +1,98 @@
-"""GET /api/v1/reports/satisfaction: the report of SPEC section 4 for API keys."""
+"""GET /api/v1/reports/satisfaction (the report of SPEC section 4) and /reports/kpi (Bilaga 2)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
+from sqlmodel import Session
 
+from survey.services.kpi import contact_kpis
 from survey.services.report import InvalidReportRequest, ReportRequest, satisfaction_report
 from survey.web.app import context, db_session
 from survey.web.auth import require_api_key
 from survey.web.errors import problem
+from survey.web.openapi import PATHS
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api/v1")
 
 
-@bp.get("/reports/satisfaction")
-@require_api_key
-def satisfaction() -> ResponseReturnValue:
+def _answer(build: Callable[..., dict[str, Any]]) -> ResponseReturnValue:
     try:
         report_request = ReportRequest.parse(
             request.args.get("from"), request.args.get("to"), request.args.getlist("group_by")
         )
     except InvalidReportRequest as exc:
         return problem(400, "Bad Request", str(exc))
-    report = satisfaction_report(
-        db_session(), report_request, min_group_size=context().settings.min_group_size
-    )
-    return jsonify(report)
+    session: Session = db_session()
+    return jsonify(build(session, report_request, min_group_size=context().settings.min_group_size))
+
+
+@bp.get("/reports/satisfaction")
+@require_api_key
+def satisfaction() -> ResponseReturnValue:
+    return _answer(satisfaction_report)
+
+
+@bp.get("/reports/kpi")
+@require_api_key
+def kpi() -> ResponseReturnValue:
+    """Contact-stream KPIs of Bilaga 2: repeat contacts, resolution time, complaints, FCR."""
+    return _answer(contact_kpis)
+
+
+_PARAMETERS = [
+    {
+        "name": "from",
+        "in": "query",
+        "required": True,
+        "schema": {"type": "string", "format": "date"},
+    },
+    {
+        "name": "to",
+        "in": "query",
+        "required": True,
+        "schema": {"type": "string", "format": "date"},
+        "description": "exclusive",
+    },
+    {
+        "name": "group_by",
+        "in": "query",
+        "required": False,
+        "explode": True,
+        "schema": {
+            "type": "array",
+            "items": {
+                "type": "string",
+                "enum": [
+                    "day",
+                    "week",
+                    "month",
+                    "channel",
+                    "actor",
+                    "team",
+                    "agent",
+                    "case_type",
+                    "language",
+                ],
+            },
+        },
+    },
+]
+for _path, _summary in (
+    ("/api/v1/reports/satisfaction", "The satisfaction report (SPEC section 4)"),
+    ("/api/v1/reports/kpi", "Contact-stream KPIs of Bilaga 2"),
+):
+    PATHS[_path] = {
+        "get": {
+            "summary": _summary,
+            "security": [{"bearer": []}],
+            "parameters": _PARAMETERS,
+            "responses": {
+                "200": {"description": "the report"},
+                "400": {"description": "invalid period or grouping"},
+            },
+        }
+    }

@@ -211,3 +211,11 @@ def _empty_report() -> dict[str, Any]:
         "groups": [],
         "total": figures({}, suppressed=True),
     }
+
+
+def test_password_guessing_is_rate_limited(ctx: Context, client: FlaskClient) -> None:
+    _user(ctx, "qm@example.se", "admin")
+    statuses = [_login(client, "qm@example.se", "wrong password").status_code for _ in range(11)]
+    assert statuses[:10] == [401] * 10
+    assert statuses[10] == 429
+    assert client.get("/admin/login").status_code == 200  # only attempts are counted

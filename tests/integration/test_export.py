@@ -152,3 +152,28 @@ def test_api_returns_the_report_to_a_valid_key(ctx: Context, client: FlaskClient
     assert bad.status_code == 400
     assert bad.mimetype == "application/problem+json"
     assert "phone" in bad.get_json()["detail"]
+
+
+def test_api_returns_the_contact_kpis(ctx: Context, client: FlaskClient) -> None:
+    _seed(ctx)
+    with ctx.session() as session:
+        make_actor(session, "crm")
+        key = accounts.create_api_key(session, actor_name="crm", who="test")
+    url = "/api/v1/reports/kpi?from=2026-03-01&to=2026-05-01&group_by=month"
+    assert client.get(url).status_code == 401
+    answer = client.get(url, headers={"Authorization": f"Bearer {key}"})
+    assert answer.status_code == 200
+    body = answer.get_json()
+    with ctx.session() as session:
+        from survey.services.kpi import contact_kpis
+        from survey.services.report import ReportRequest
+
+        expected = contact_kpis(
+            session,
+            ReportRequest.parse("2026-03-01", "2026-05-01", ["month"]),
+            min_group_size=ctx.settings.min_group_size,
+        )
+    assert body == json.loads(json.dumps(expected))
+    assert [g["key"] for g in body["groups"]] == [{"month": "2026-03"}, {"month": "2026-04"}]
+    document = client.get("/api/v1/openapi.json").get_json()
+    assert "get" in document["paths"]["/api/v1/reports/kpi"]
