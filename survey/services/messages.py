@@ -10,7 +10,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from survey.channels.base import Message
 from survey.channels.sms import segments
-from survey.config import SUPPORTED_LANGUAGES, Settings
+from survey.config import Settings
+from survey.schemas import language_of
 from survey.tokens import opt_out_url, survey_url
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "messages"
@@ -46,11 +47,6 @@ def links_for(settings: Settings, survey_id: int) -> Links:
     )
 
 
-def language_of(settings: Settings, language: str | None) -> str:
-    tag = (language or "").split("-")[0].lower()
-    return tag if tag in SUPPORTED_LANGUAGES else settings.default_language
-
-
 def render_message(
     settings: Settings,
     *,
@@ -61,7 +57,7 @@ def render_message(
     reminder: bool = False,
 ) -> Message:
     """The message for one survey; raises MessageTooLong for an SMS of more than 2 parts."""
-    lang = language_of(settings, language)
+    lang = language_of(language, settings.default_language)
     links = links_for(settings, survey_id)
     values = {
         "organisation": settings.organisation_name,
