@@ -82,7 +82,7 @@ def _render(template: str, token: str, status: int = 200, **values: Any) -> Resp
         lang_args=_lang_args(),
         switch_url=switch_url,
         organisation=settings.organisation_name,
-        privacy_url=settings.privacy_notice_url,
+        privacy_url=settings.privacy_url or url_for("privacy.notice"),
         **values,
     )
     return page, status

@@ -25,4 +25,4 @@ def test_messages_and_pages_link_to_it(client, ctx: Context) -> None:
     )
     assert "https://survey.test/privacy" in sms.body
     page = client.get(f"/s/{sms.link.rsplit('/', 1)[1]}").get_data(as_text=True)
-    assert 'href="https://survey.test/privacy"' in page
+    assert 'href="/privacy"' in page
