@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test lint typecheck pytest install clean migration translations
+.PHONY: run test demo lint typecheck pytest install clean migration translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,14 @@ run: install
 	$(BIN)/survey db upgrade
 	$(BIN)/survey run --host $(HOST) --port $(PORT)
 
+# Beside `make run` (same database): a demonstration policy, a few contacts, their surveys.
+demo: install
+	$(BIN)/survey db upgrade
+	$(BIN)/python examples/demo.py
+
 lint: $(STAMP)
-	$(BIN)/ruff check survey jobs tests bench
-	$(BIN)/ruff format --check survey jobs tests bench
+	$(BIN)/ruff check survey jobs tests bench examples
+	$(BIN)/ruff format --check survey jobs tests bench examples
 
 typecheck: $(STAMP)
 	$(BIN)/mypy survey
