@@ -8,6 +8,10 @@ token and cookie) and submit the answers, one survey each. Two phases per server
 `--clients` concurrent clients go (throughput), and a steady `--rate` requests/s (latency,
 measured from each request's planned start so that a stall is not hidden). The rate limits on
 /s/ and /o/ are raised for the run: one address would otherwise hit them at once.
+
+Both apps run under the same gunicorn settings (2 gthread workers, `--threads` each), one after
+the other, with the load generator on the same machine; the JSON line states the settings and
+the load average before and after, since other work on a shared machine moves the figures.
 """
 
 from __future__ import annotations
@@ -88,6 +92,8 @@ def start_gunicorn(
             "gunicorn",
             "-w",
             "2",
+            "--worker-class",
+            "gthread",
             "--threads",
             str(threads),
             "-b",
@@ -275,10 +281,14 @@ def main() -> None:
     result: dict[str, Any] = {
         "benchmark": "web",
         "database": args.database,
+        "server": "gunicorn gthread, the same settings for hello and survey",
         "workers": 2,
         "threads": args.threads,
         "clients": args.clients,
         "rate": args.rate,
+        "surveys": args.surveys,
+        "cpus": os.cpu_count(),
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
     }
     storage = ratelimit_storage(args.ratelimit_storage)
     result["ratelimit_storage"] = storage.split(":", 1)[0]
@@ -321,6 +331,7 @@ def main() -> None:
             finally:
                 server.terminate()
                 server.wait(timeout=30)
+    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     hello_rps = result["hello_max"].get("requests_per_s") or 1
     result["survey_share_of_hello"] = round(
         (result["survey_max"].get("requests_per_s") or 0) / hello_rps, 3

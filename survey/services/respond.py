@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, Table, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
@@ -23,6 +23,15 @@ from survey.tokens import read_token
 
 OPEN = (ResponseStatus.pending, ResponseStatus.opened)
 _COLUMNS = frozenset(Response.model_fields) - {"id", "survey_id", "answers", "submitted_at"}
+# Writes go to the tables through Core, as statements built once: a page's one UPDATE or INSERT
+# needs no unit of work, and building and keying a statement costs more than running it.
+_SURVEY: Table = Survey.__table__  # type: ignore[attr-defined]
+_INSERT_RESPONSE = insert(Response.__table__)  # type: ignore[attr-defined]
+# The SET clause comes from the parameters named after columns.
+_TRANSITION = update(_SURVEY).where(
+    _SURVEY.c.id == bindparam("survey_id"),
+    _SURVEY.c.response_status.in_(bindparam("from_states", expanding=True)),
+)
 
 
 class PageState(StrEnum):
@@ -83,7 +92,7 @@ def submit_answers(
     answers: dict[str, Any],
     *,
     now: datetime,
-) -> Response:
+) -> None:
     """Store the one answer of a survey; raise SurveyClosed when it is answered or closed."""
     assert survey.id is not None
     typed = {
@@ -91,18 +100,8 @@ def submit_answers(
         for qid, value in answers.items()
         if qid in _COLUMNS
     }
-    response = Response(
-        survey_id=survey.id,
-        questionnaire=questionnaire.id,
-        questionnaire_version=questionnaire.version,
-        submitted_at=now,
-        # Free text lives in its own column only, so that an erasure has one place to clear.
-        answers={k: v for k, v in answers.items() if k not in TEXT_COLUMNS},
-        **typed,
-    )
     try:
-        session.add(response)
-        session.flush()
+        # The conditional update first: a survey answered meanwhile stops here, before the insert.
         changed = _transition(
             session,
             survey,
@@ -116,11 +115,22 @@ def submit_answers(
             state = _current_state(session, survey)
             session.rollback()
             raise SurveyClosed(state)
+        session.execute(
+            _INSERT_RESPONSE,
+            {
+                "survey_id": survey.id,
+                "questionnaire": questionnaire.id,
+                "questionnaire_version": questionnaire.version,
+                "submitted_at": now,
+                # Free text lives in its own column only, so that an erasure has one place to clear.
+                "answers": {k: v for k, v in answers.items() if k not in TEXT_COLUMNS},
+                **typed,
+            },
+        )
         session.commit()
     except IntegrityError:
         session.rollback()
         raise SurveyClosed(PageState.answered) from None
-    return response
 
 
 def decline(session: Session, survey: Survey, *, now: datetime) -> None:
@@ -186,9 +196,7 @@ def _transition(
 ) -> bool:
     """Change the survey only if it is still in one of `from_states`; True when it changed."""
     result = session.execute(
-        update(Survey)
-        .where(col(Survey.id) == survey.id, col(Survey.response_status).in_(from_states))
-        .values(**values)
+        _TRANSITION, {"survey_id": survey.id, "from_states": list(from_states), **values}
     )
     changed = cast(CursorResult[Any], result).rowcount == 1
     if changed:

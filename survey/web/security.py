@@ -6,6 +6,9 @@ key and signature) and the RFC 8058 one-click opt-out, which mail providers post
 
 from __future__ import annotations
 
+import logging
+import math
+import time
 from collections.abc import Callable
 from typing import cast
 
@@ -13,6 +16,8 @@ from flask import Blueprint, Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+
+log = logging.getLogger(__name__)
 
 CSRF_EXEMPT_BLUEPRINTS = ("api", "webhooks")
 CSRF_EXEMPT_VIEWS = ("survey.web.survey.one_click_opt_out",)
@@ -65,7 +70,9 @@ def init_app(app: Flask) -> None:
         get_remote_address,
         app=app,
         storage_uri=settings.ratelimit_storage_url,
-        headers_enabled=True,
+        # X-RateLimit-* headers cost two more storage round trips on every page and tell a
+        # token guesser its budget; a refused request gets Retry-After (see retry_after).
+        headers_enabled=False,
         # A storage outage must not lock customers out: count in memory until it is back.
         in_memory_fallback_enabled=True,
         swallow_errors=True,
@@ -79,6 +86,18 @@ def init_app(app: Flask) -> None:
     app.extensions["survey_limiter"] = limiter
     https = settings.base_url.startswith("https://")
     app.after_request(_headers(https))
+
+
+def retry_after(app: Flask) -> int:
+    """Seconds until the limit this request broke lets requests through again (for a 429)."""
+    limiter: Limiter = app.extensions["survey_limiter"]
+    broken = limiter.current_limit
+    try:
+        reset_at = broken.reset_at if broken is not None else None
+    except Exception:  # the storage went away between the count and this answer
+        log.warning("rate-limit storage unreachable: Retry-After falls back to a minute")
+        reset_at = None
+    return 60 if reset_at is None else max(1, math.ceil(reset_at - time.time()))
 
 
 def _headers(https: bool) -> Callable[[Response], Response]:

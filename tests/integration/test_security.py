@@ -79,7 +79,14 @@ class TestRateLimits:
         page = client.get(f"/o/{'A' * 32}")
         assert page.status_code == 429
         assert "För många försök" in page.get_data(as_text=True)
-        assert "Retry-After" in page.headers
+        assert 1 <= int(page.headers["Retry-After"]) <= 61  # within the minute window
+
+    def test_a_page_does_not_tell_a_guesser_its_budget(
+        self, ctx: Context, client: FlaskClient
+    ) -> None:
+        page = client.get(f"/s/{_token(ctx)}")
+        assert page.status_code == 200
+        assert not [name for name, _ in page.headers.items() if name.startswith("X-RateLimit")]
 
     def test_other_routes_are_not_limited(self, ctx: Context, client: FlaskClient) -> None:
         assert {client.get("/healthz").status_code for _ in range(5)} == {200}
