@@ -30,7 +30,10 @@ class Context:
 
 
 def build_context(overrides: dict[str, Any] | None = None) -> Context:
+    from survey.services.messages import check_sms_fits
+
     settings = load_settings(overrides)
+    check_sms_fits(settings)
     return Context(settings=settings, engine=make_engine(settings.database_url))
 
 

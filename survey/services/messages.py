@@ -78,3 +78,27 @@ def render_message(
     text = env.get_template(f"{lang}/email.txt").render(values).strip() + "\n"
     html = env.get_template(f"{lang}/email.html").render(subject=subject, **values)
     return Message(survey_id, kind, "email", to, text, links.survey, links.opt_out, subject, html)
+
+
+def check_sms_fits(settings: Settings) -> None:
+    """Refuse settings under which every SMS would exceed the part limit (checked at start)."""
+    from survey.config import SUPPORTED_LANGUAGES, ConfigError
+
+    largest_id = 2**63 - 1  # tokens have a fixed length, so any id gives the longest text
+    for language in SUPPORTED_LANGUAGES:
+        for reminder in (False, True):
+            try:
+                render_message(
+                    settings,
+                    survey_id=largest_id,
+                    channel="sms",
+                    to="+46700000000",
+                    language=language,
+                    reminder=reminder,
+                )
+            except MessageTooLong as exc:
+                raise ConfigError(
+                    f"invalid configuration: SURVEY_BASE_URL ({len(settings.base_url)} "
+                    f"characters) and SURVEY_ORGANISATION_NAME ({len(settings.organisation_name)}"
+                    f" characters) make the {language} SMS too long: {exc}; shorten either"
+                ) from None
