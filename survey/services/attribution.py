@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property, lru_cache
 from typing import Any
 
 from sqlalchemy import Row, select
@@ -34,12 +35,18 @@ class CaseView:
 
     @property
     def last(self) -> Row[Any]:
-        return max(self.contacts, key=lambda c: (c.closed_at, c.id))
+        return self.newest_first[0]
+
+    @cached_property
+    def newest_first(self) -> list[Row[Any]]:
+        """The contacts, last closed first (read once all contacts are loaded)."""
+        return sorted(self.contacts, key=lambda c: (c.closed_at, c.id), reverse=True)
 
     def latest(self, attribute: str) -> str | None:
-        for contact in sorted(self.contacts, key=lambda c: (c.closed_at, c.id), reverse=True):
-            if getattr(contact, attribute):
-                return str(getattr(contact, attribute))
+        for contact in self.newest_first:
+            value = getattr(contact, attribute)
+            if value:
+                return str(value)
         return None
 
 
@@ -67,10 +74,17 @@ def load_contacts(session: Session, views: Iterable[CaseView], identifier_key: s
         for row in rows:
             view = by_ref[row.case_ref]
             view.contacts.append(row)
-            hashes = identifier_hashes(
-                identifier_key, row.customer_phone, row.customer_email, row.customer_ref
+            view.hashes.update(
+                _hashes(identifier_key, row.customer_phone, row.customer_email, row.customer_ref)
             )
-            view.hashes.update({h: str(kind) for h, kind in hashes.items()})
+
+
+@lru_cache(maxsize=1 << 16)
+def _hashes(
+    key: str, phone: str | None, email: str | None, ref: str | None
+) -> tuple[tuple[str, str], ...]:
+    # Customers recur across cases: each HMAC is computed once per process, not per contact.
+    return tuple((h, str(kind)) for h, kind in identifier_hashes(key, phone, email, ref).items())
 
 
 def any_do_not_survey(view: CaseView) -> bool:
@@ -84,9 +98,7 @@ def address(view: CaseView) -> tuple[str, str] | None:
     return (str(found[0]), found[1]) if found else None
 
 
-def survey_row(
-    view: CaseView, decision_id: int, timeline: PolicyTimeline, now: datetime
-) -> dict[str, Any]:
+def survey_row(view: CaseView, timeline: PolicyTimeline, now: datetime) -> dict[str, Any]:
     """The survey, attributed to the case's last closed contact (SPEC section 2)."""
     last = view.last
     policy = timeline.at(view.last_closed_at)
@@ -95,7 +107,6 @@ def survey_row(
     send_at = send_time(view.last_closed_at, policy.send_delay_minutes, policy.quiet)
     return {
         "case_ref": view.case_ref,
-        "decision_id": decision_id,
         "contact_id": last.id,
         "actor_id": last.actor_id,
         "agent": last.agent,

@@ -10,12 +10,26 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from psycopg.rows import namedtuple_row
+from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import ColumnElement, Row, String, Table, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 CHUNK = 900  # under SQLite's default limit of bound variables per statement, with room
+
+
+class _BinaryList(list[Any]):
+    """Values that psycopg sends as one binary array: no quoting of each element as text."""
+
+
+class _ArrayAsIs(ARRAY[Any]):
+    """An array parameter handed to the driver as it is (keeping it a _BinaryList)."""
+
+    cache_ok = True
+
+    def bind_processor(self, dialect: Any) -> None:
+        return None
 
 
 def dialect_of(session: Session) -> str:
@@ -30,7 +44,10 @@ def among(
     if not wanted:
         return
     if dialect_of(session) == "postgresql":
-        yield column == any_(bindparam(None, wanted, type_=ARRAY(item_type)))
+        driver: Any = session.connection().connection.driver_connection
+        driver.adapters.register_dumper(_BinaryList, ListBinaryDumper)
+        values = bindparam(None, _BinaryList(wanted), type_=_ArrayAsIs(item_type))
+        yield column == any_(values)
         return
     for start in range(0, len(wanted), CHUNK):
         yield column.in_(wanted[start : start + CHUNK])
@@ -66,28 +83,51 @@ def _insert_unnest(
     conflict: str | None,
     returning: tuple[str, ...],
 ) -> list[Row[Any]]:
+    names, rows_sql, params = unnest_select(session, table.c, rows)
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) {rows_sql}"
+    if conflict:
+        sql += f" ON CONFLICT ({conflict}) DO NOTHING"
+    if returning:
+        sql += " RETURNING " + ", ".join(returning)
+    return execute_binary(session, sql, params, fetch=bool(returning))
+
+
+def unnest_select(
+    session: Session, columns: Any, rows: Sequence[dict[str, Any]], *, prefix: str = "p"
+) -> tuple[list[str], str, dict[str, Any]]:
+    """`SELECT ... AS name, ...` giving the rows (all with the same keys) from array parameters.
+
+    For PostgreSQL; run it with execute_binary. `columns` maps each name to the column whose
+    type it has. Returns the names, the SELECT and its parameters, named after `prefix` so
+    that several can go in one statement.
+    """
     dialect = session.get_bind().dialect
     names = list(rows[0])
     params: dict[str, Any] = {}
     selects = []
     for i, name in enumerate(names):
         values = [row[name] for row in rows]
-        sql_type = table.c[name].type.compile(dialect=dialect)
+        sql_type = columns[name].type.compile(dialect=dialect)
+        key = f"{prefix}{i}"
         if len(set(values)) == 1:
             # A value shared by every row (the decision time, the rate) goes once, not per row.
-            params[f"p{i}"] = values[0]
-            selects.append(f"CAST(%(p{i})b AS {sql_type})")
+            params[key] = values[0]
+            selects.append(f"CAST(%({key})b AS {sql_type}) AS {name}")
         else:
-            params[f"p{i}"] = values
-            selects.append(f"unnest(CAST(%(p{i})b AS {sql_type}[]))")
-    sql = f"INSERT INTO {table.name} ({', '.join(names)}) SELECT {', '.join(selects)}"
-    if conflict:
-        sql += f" ON CONFLICT ({conflict}) DO NOTHING"
-    if returning:
-        sql += " RETURNING " + ", ".join(returning)
-    # Straight to psycopg with binary parameters: text arrays need no quoting, which is
-    # most of the client's cost for a batch of thousands of rows.
+            params[key] = values
+            selects.append(f"unnest(CAST(%({key})b AS {sql_type}[])) AS {name}")
+    return names, "SELECT " + ", ".join(selects), params
+
+
+def execute_binary(
+    session: Session, sql: str, params: dict[str, Any], *, fetch: bool = False
+) -> list[Row[Any]]:
+    """Run SQL with psycopg placeholders in the session's transaction, straight on the driver.
+
+    Binary parameters: text arrays need no quoting, which is most of the client's cost for a
+    batch of thousands of rows.
+    """
     driver: Any = session.connection().connection.driver_connection
     with driver.cursor(row_factory=namedtuple_row) as cursor:
         cursor.execute(sql, params)
-        return list(cursor.fetchall()) if returning else []
+        return list(cursor.fetchall()) if fetch else []

@@ -9,8 +9,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from survey.models import IdentifierKind, OptOut
-
-_CHUNK = 500
+from survey.services.bulk import among
 
 
 def record_opt_out(
@@ -43,13 +42,12 @@ def record_opt_out(
 
 def opted_out_hashes(session: Session, hashes: Iterable[str]) -> set[str]:
     """Those of `hashes` whose latest entry is an opt-out."""
-    wanted = list(dict.fromkeys(hashes))
     found: set[str] = set()
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
+    # One array parameter on PostgreSQL: a batch of thousands of hashes is one statement.
+    for condition in among(session, col(OptOut.identifier_hash), dict.fromkeys(hashes)):
         latest = (
             select(col(OptOut.identifier_hash), func.max(OptOut.id).label("last_id"))
-            .where(col(OptOut.identifier_hash).in_(chunk))
+            .where(condition)
             .group_by(col(OptOut.identifier_hash))
             .subquery()
         )

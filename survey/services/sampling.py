@@ -45,7 +45,7 @@ from survey.services.attribution import (
     load_contacts,
     survey_row,
 )
-from survey.services.bulk import among, insert_rows
+from survey.services.bulk import among, execute_binary, insert_rows, unnest_select
 from survey.services.optouts import opted_out_hashes
 from survey.services.policy import Policy, PolicyTimeline, policy_timeline
 from survey.services.schedule import cancel_do_not_survey, postpone_surveys
@@ -150,8 +150,15 @@ def sample_batch(ctx: Context, session: Session, *, batch_size: int = BATCH_SIZE
                 "key_fingerprint": fingerprint,
             }
         )
-    decision_ids = _insert_decisions(session, decisions)
-    _insert_surveys(session, selected, decision_ids, timeline, now)
+    surveys = [survey_row(view, timeline, now) for view in selected]
+    identifiers = [
+        {"case_ref": v.case_ref, "identifier_hash": h, "kind": kind, "closed_at": v.last_closed_at}
+        for v in selected
+        for h, kind in v.hashes.items()
+    ]
+    if decisions:  # none when every claimed case waits for another process
+        write = _write_postgresql if ctx.dialect == "postgresql" else _write_in_steps
+        write(session, decisions, surveys, identifiers)
     _release(session, deferred)
     result.deferred = len(deferred)
     return result
@@ -184,24 +191,42 @@ def _facts(
 
 def _claim(session: Session, dialect: str, limit: int, now: datetime) -> list[tuple[str, datetime]]:
     """Mark the next undecided cases decided (in this transaction) and return them in order."""
-    # Code-point order of case_ref ("C" on PostgreSQL, SQLite's default), as Python compares.
-    ref = col(Case.case_ref).collate("C") if dialect == "postgresql" else col(Case.case_ref)
-    oldest = (
-        select(col(Case.case_ref))
-        .where(col(Case.decided_at).is_(None))
-        .order_by(col(Case.last_closed_at), ref)
-        .limit(limit)
-    )
     if dialect == "postgresql":
-        oldest = oldest.with_for_update(skip_locked=True)
-    rows = session.execute(
-        update(Case)
-        .where(col(Case.case_ref).in_(oldest.scalar_subquery()))
-        .values(decided_at=now)
-        .returning(col(Case.case_ref), col(Case.last_closed_at))
-        .execution_options(synchronize_session=False)
-    ).all()
+        rows = session.execute(_CLAIM_PG, {"now": now, "limit": limit}).all()
+    else:
+        oldest = (
+            select(col(Case.case_ref))
+            .where(col(Case.decided_at).is_(None))
+            .order_by(col(Case.decided_at), col(Case.last_closed_at), col(Case.case_ref))
+            .limit(limit)
+        )
+        rows = session.execute(
+            update(Case)
+            .where(col(Case.case_ref).in_(oldest.scalar_subquery()))
+            .values(decided_at=now)
+            .returning(col(Case.case_ref), col(Case.last_closed_at))
+            .execution_options(synchronize_session=False)
+        ).all()
     return sorted(((row[0], row[1]) for row in rows), key=lambda item: (item[1], item[0]))
+
+
+# Code-point order of case_ref ("C"), as Python compares; SQLite's default is the same.
+# Leading with decided_at lets the undecided index give the order up to case_ref (an
+# incremental sort, not a sort of every undecided case), and the update finds the locked
+# rows by ctid instead of joining the whole table.
+_CLAIM_PG = text(
+    """
+    UPDATE customer_case SET decided_at = :now
+    WHERE decided_at IS NULL AND ctid = ANY(ARRAY(
+        SELECT ctid FROM customer_case
+        WHERE decided_at IS NULL
+        ORDER BY decided_at, last_closed_at, case_ref COLLATE "C"
+        LIMIT :limit
+        FOR UPDATE SKIP LOCKED
+    ))
+    RETURNING case_ref, last_closed_at
+    """
+)
 
 
 def _surveyed_cases(session: Session, refs: list[str]) -> set[str]:
@@ -211,13 +236,28 @@ def _surveyed_cases(session: Session, refs: list[str]) -> set[str]:
     return found
 
 
+# Customers are serialised through a fixed set of lock buckets, not one lock per identifier:
+# a batch at a sampling rate of 1 has thousands of identifiers, and PostgreSQL's lock table
+# (max_locks_per_transaction x connections, about 6,400 by default) would run out. The same
+# customer always maps to the same buckets, so the serialisation holds.
+LOCK_CLASS = 0x53757276  # "Surv": the first key of the two-key advisory lock form
+LOCK_BUCKETS = 256
+
+
+def lock_buckets(hashes: set[str]) -> list[int]:
+    return sorted({int(h[:16], 16) % LOCK_BUCKETS for h in hashes})
+
+
 def _lock_customers(session: Session, hashes: set[str]) -> None:
     # One sorted sweep per transaction: every process takes the locks in the same order.
-    keys = sorted({int(h[:16], 16) - 2**63 for h in hashes})
-    if keys:
+    buckets = lock_buckets(hashes)
+    if buckets:
         session.execute(
-            text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) k"),
-            {"keys": keys},
+            text(
+                "SELECT count(pg_advisory_xact_lock(:lock_class, b)) "
+                "FROM unnest(CAST(:buckets AS integer[])) b"
+            ),
+            {"lock_class": LOCK_CLASS, "buckets": buckets},
         )
 
 
@@ -227,10 +267,12 @@ def _earlier_undecided(
     """Drawn cases that other processes have not decided yet and that come before our last."""
     ours = {ref for ref, _ in claimed}
     last = max(closed for _, closed in claimed)
+    # Ordered as the undecided index is, so that the planner walks the index, not the table.
     rows = session.execute(
         select(col(Case.case_ref), col(Case.last_closed_at))
         .where(col(Case.decided_at).is_(None))
         .where(col(Case.last_closed_at) <= last)
+        .order_by(col(Case.decided_at), col(Case.last_closed_at))
     ).all()
     secret = ctx.settings.sampling_secret
     views = {
@@ -277,38 +319,89 @@ def _capped_surveys(
     return found
 
 
-def _insert_decisions(session: Session, decisions: list[dict[str, Any]]) -> dict[str, int]:
-    """Insert the decisions (a case decided elsewhere is skipped); case_ref -> decision id."""
-    table: Any = SamplingDecision.__table__  # type: ignore[attr-defined]
-    rows = insert_rows(session, table, decisions, conflict="case_ref", returning=("id", "case_ref"))
-    return {row.case_ref: row.id for row in rows}
-
-
-def _insert_surveys(
+def _write_postgresql(
     session: Session,
-    views: list[CaseView],
-    decision_ids: dict[str, int],
-    timeline: PolicyTimeline,
-    now: datetime,
+    decisions: list[dict[str, Any]],
+    surveys: list[dict[str, Any]],
+    identifiers: list[dict[str, Any]],
 ) -> None:
-    # A case whose decision another process wrote first (a conflict) gets no survey from us.
-    views = [v for v in views if v.case_ref in decision_ids]
-    rows = [survey_row(v, decision_ids[v.case_ref], timeline, now) for v in views]
-    table: Any = Survey.__table__  # type: ignore[attr-defined]
-    inserted = insert_rows(session, table, rows, conflict="case_ref", returning=("id", "case_ref"))
-    ids = {row.case_ref: row.id for row in inserted}
-    identifiers = [
-        {
-            "survey_id": ids[v.case_ref],
-            "identifier_hash": h,
-            "kind": kind,
-            "closed_at": v.last_closed_at,
-        }
-        for v in views
-        if v.case_ref in ids
-        for h, kind in v.hashes.items()
+    """The batch's decisions, surveys and survey identifiers in one statement.
+
+    A survey joins the decision the same statement inserted: a case whose decision another
+    process wrote first (a conflict) gets no survey from us. Only column names from the
+    models go into the SQL text; every value is a parameter.
+    """
+    names, rows, params = unnest_select(session, _table(SamplingDecision).c, decisions, prefix="d")
+    sql = [
+        f"WITH decided AS (INSERT INTO sampling_decision ({', '.join(names)}) {rows}",
+        "ON CONFLICT (case_ref) DO NOTHING RETURNING id, case_ref)",
     ]
-    insert_rows(session, SurveyIdentifier.__table__, identifiers)  # type: ignore[attr-defined]
+    if surveys:
+        names, rows, more = unnest_select(session, _table(Survey).c, surveys, prefix="s")
+        params.update(more)
+        sql += [
+            f", surveyed AS (INSERT INTO survey (decision_id, {', '.join(names)})",
+            f"SELECT decided.id, {', '.join('s.' + n for n in names)}",
+            f"FROM ({rows}) s JOIN decided USING (case_ref)",
+            "ON CONFLICT (case_ref) DO NOTHING RETURNING id, case_ref)",
+        ]
+    if surveys and identifiers:
+        columns = {**dict(_table(SurveyIdentifier).c), "case_ref": _table(Survey).c.case_ref}
+        names, rows, more = unnest_select(session, columns, identifiers, prefix="i")
+        params.update(more)
+        names.remove("case_ref")
+        sql += [
+            f"INSERT INTO survey_identifier (survey_id, {', '.join(names)})",
+            f"SELECT surveyed.id, {', '.join('i.' + n for n in names)}",
+            f"FROM ({rows}) i JOIN surveyed USING (case_ref)",
+        ]
+    else:
+        sql.append("SELECT count(*) FROM decided")
+    execute_binary(session, " ".join(sql), params)
+
+
+def _write_in_steps(
+    session: Session,
+    decisions: list[dict[str, Any]],
+    surveys: list[dict[str, Any]],
+    identifiers: list[dict[str, Any]],
+) -> None:
+    """The same writes as _write_postgresql, one table at a time (SQLite)."""
+    inserted = insert_rows(
+        session,
+        _table(SamplingDecision),
+        decisions,
+        conflict="case_ref",
+        returning=("id", "case_ref"),
+    )
+    decision_ids = {row.case_ref: row.id for row in inserted}
+    # A case whose decision another process wrote first (a conflict) gets no survey from us.
+    rows = [
+        {**row, "decision_id": decision_ids[row["case_ref"]]}
+        for row in surveys
+        if row["case_ref"] in decision_ids
+    ]
+    inserted = insert_rows(
+        session, _table(Survey), rows, conflict="case_ref", returning=_ID_AND_CASE
+    )
+    survey_ids = {row.case_ref: row.id for row in inserted}
+    rows = [
+        {"survey_id": survey_ids[row["case_ref"]], **_without(row, "case_ref")}
+        for row in identifiers
+        if row["case_ref"] in survey_ids
+    ]
+    insert_rows(session, _table(SurveyIdentifier), rows)
+
+
+_ID_AND_CASE = ("id", "case_ref")
+
+
+def _table(model: Any) -> Any:
+    return model.__table__
+
+
+def _without(row: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != key}
 
 
 def _release(session: Session, refs: list[str]) -> None:

@@ -322,3 +322,19 @@ def test_the_sampler_runs_every_minute_in_the_job_table() -> None:
 
     job = get_job("sample")
     assert (job.target, job.seconds) == ("jobs.sample:run", 60)
+
+
+def test_cases_closed_together_are_claimed_in_code_point_order_of_case_ref(
+    make_ctx: Callable[..., Context],
+) -> None:
+    # A locale's order would put "a" before "B" and "ä" before "b"; code points do not.
+    refs = ["b", "a", "ä", "B", "A-2", "A-10"]
+    ctx = make_ctx(sampling_rate="0")
+    with ctx.session() as session:
+        actor = make_actor(session)
+        for ref in refs:
+            contact(session, actor, case_ref=ref)
+    run_sampling(ctx, batch_size=2)
+    with ctx.session() as session:
+        order = session.scalars(select(SamplingDecision.case_ref).order_by(SamplingDecision.id))
+        assert list(order) == sorted(refs)

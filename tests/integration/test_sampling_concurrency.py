@@ -106,3 +106,25 @@ def test_four_processes_decide_as_one(
             select(func.count(Survey.case_ref) - func.count(func.distinct(Survey.case_ref)))
         )
     assert per_case == 0
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_customer_locks_stay_within_the_lock_table(ctx: Context) -> None:
+    """Ten thousand identifiers (a batch at rate 1) take at most LOCK_BUCKETS advisory locks."""
+    import hashlib
+
+    from sqlalchemy import text
+
+    from survey.services.sampling import LOCK_BUCKETS, _lock_customers
+
+    hashes = {hashlib.sha256(str(n).encode()).hexdigest() for n in range(10_000)}
+    with ctx.session() as session:
+        _lock_customers(session, hashes)
+        held = session.scalar(
+            text(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                "AND pid = pg_backend_pid()"
+            )
+        )
+        session.rollback()
+    assert held == LOCK_BUCKETS
