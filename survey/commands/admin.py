@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import getpass
 import os
+import secrets
+import sys
 
 import click
 
@@ -62,15 +64,22 @@ def users() -> None:
     "--password",
     envvar="SURVEY_NEW_USER_PASSWORD",
     default=None,
-    help="Read from SURVEY_NEW_USER_PASSWORD or asked for when not given.",
+    help="Or SURVEY_NEW_USER_PASSWORD; asked for on a terminal, else generated and printed.",
 )
 @with_context
 def users_create(ctx: Context, email: str, role: str, password: str | None) -> None:
-    if password is None:
+    generated = password is None and not sys.stdin.isatty()
+    if generated:
+        password = secrets.token_urlsafe(18)
+    elif password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    assert password is not None
     with ctx.session() as session:
         try:
             accounts.create_user(session, email=email, password=password, role=role, who=cli_who())
         except ServiceError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(f"user {email} created with role {role}")
+    if generated:
+        click.echo(f"password: {password}")
+        click.echo("Store this password now: it is not shown again.", err=True)

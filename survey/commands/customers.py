@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -47,12 +48,12 @@ def export(ctx: Context, phone: str | None, email: str | None, ref: str | None) 
 
 @customers.command("erase")
 @_identifier_options
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (asked on a terminal).")
 @with_context
 def erase(ctx: Context, phone: str | None, email: str | None, ref: str | None, yes: bool) -> None:
     """Erase the customer's personal data (the opt-out log and anonymous answers stay)."""
     query = _query(phone, email, ref)
-    if not yes:
+    if not yes and sys.stdin.isatty():
         click.confirm(
             f"Erase the personal data of the customer with this {query.label()}?", abort=True
         )

@@ -57,3 +57,12 @@ def test_jobs_run_once_refuses_an_unknown_job(runner, ctx) -> None:
     result = runner("jobs", "run-once", "send-to-my-friends")
     assert result.exit_code == 2
     assert "choose from" in result.output
+
+
+def test_without_a_terminal_a_password_is_generated_and_printed_once(runner, ctx) -> None:
+    result = runner("users", "create", "ops@example.se", "--role", "admin")
+    assert result.exit_code == 0, result.output
+    password = result.stdout.strip().splitlines()[-1].removeprefix("password: ")
+    assert len(password) >= 20
+    with ctx.session() as session:
+        assert authenticate(session, email="ops@example.se", password=password)

@@ -146,3 +146,10 @@ def test_opt_out_api_needs_an_identifier(client, auth) -> None:
     unknown = client.post("/api/v1/opt-outs", headers=auth, json={"phone": PHONE, "x": 1})
     assert unknown.status_code == 422
     assert unknown.get_json()["errors"][0]["field"] == "x"
+
+
+def test_erasure_without_a_terminal_needs_no_confirmation(ctx: Context, runner) -> None:
+    survey_with_answer(ctx)
+    result = runner("customers", "erase", "--ref", "K-1")
+    assert result.exit_code == 0, result.output
+    assert "erased: 1 contacts" in result.output
