@@ -13,11 +13,12 @@ from sqlalchemy.engine import Engine
 from survey import db
 from survey.context import Context
 
+# SQLite opens a connection per use (NullPool): nothing there can go stale.
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
 
 @pytest.fixture
 def engine(ctx: Context) -> Iterator[Engine]:
-    if ctx.dialect != "postgresql":
-        pytest.skip("SQLite opens a connection per use (NullPool): nothing goes stale")
     engine = db.make_engine(ctx.settings.database_url)
     yield engine
     engine.dispose()
