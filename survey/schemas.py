@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -21,15 +20,11 @@ from pydantic import (
 )
 
 from survey.config import SUPPORTED_LANGUAGES
+from survey.sampling import normalise_case_ref
 
 CLOCK_SKEW = timedelta(minutes=5)
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 ChannelName = Literal["phone", "chat", "email", "sms", "social", "video", "visit", "other"]
-
-
-def normalise_case_ref(value: str) -> str:
-    """Case refs compare after trimming white space and Unicode NFC normalisation."""
-    return unicodedata.normalize("NFC", value.strip())
 
 
 def normalise_phone(value: str, region: str = "SE") -> str:
