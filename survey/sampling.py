@@ -120,6 +120,11 @@ def send_channel(
     return None
 
 
+def is_quiet(quiet: QuietHours | None, moment: datetime) -> bool:
+    """Whether `moment` falls in the quiet hours (Europe/Stockholm)."""
+    return quiet is not None and quiet.contains(moment.astimezone(STOCKHOLM).time())
+
+
 def out_of_quiet_hours(moment: datetime, quiet: QuietHours | None) -> datetime:
     """The moment itself, or the end of the quiet hours it falls in (Europe/Stockholm)."""
     local = moment.astimezone(STOCKHOLM)

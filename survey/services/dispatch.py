@@ -28,11 +28,11 @@ from survey.models import (
     Survey,
     SurveyIdentifier,
 )
+from survey.sampling import is_quiet, out_of_quiet_hours
 from survey.services.messages import MessageTooLong, render_message
 from survey.services.optouts import opted_out_hashes, record_opt_out
 from survey.services.policy import PolicyTimeline, policy_timeline
 from survey.services.sending import NOT_STARTED, Outcomes, deliver
-from survey.services.timing import is_quiet, out_of_quiet_hours
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +259,7 @@ def apply_outcome(
         _record_carrier_opt_out(ctx, session, survey, message, now)
     if result.outcome is Outcome.retry and survey.attempts < MAX_ATTEMPTS:
         survey.delivery_status = DeliveryStatus.scheduled
-        survey.send_at = out_of_quiet_hours(quiet, now + backoff(survey.attempts))
+        survey.send_at = out_of_quiet_hours(now + backoff(survey.attempts), quiet)
         survey.last_error = f"attempt {survey.attempts}: {result.error}"
         survey.reminder_due_at = None
         return

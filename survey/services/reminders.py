@@ -12,6 +12,7 @@ from survey.channels.base import Channel, Message, Outcome, build_channels
 from survey.config import QuietHours
 from survey.context import Context
 from survey.models import DeliveryStatus, ResponseStatus, Survey
+from survey.sampling import is_quiet, out_of_quiet_hours
 from survey.services.dispatch import (
     RUN_SECONDS,
     START_MARGIN,
@@ -22,7 +23,6 @@ from survey.services.dispatch import (
 )
 from survey.services.messages import MessageTooLong, render_message
 from survey.services.sending import Outcomes, deliver
-from survey.services.timing import is_quiet, out_of_quiet_hours
 
 OPEN = (ResponseStatus.pending, ResponseStatus.opened)
 REACHED = (DeliveryStatus.sent, DeliveryStatus.delivered)
@@ -129,7 +129,7 @@ def _record(
         if result.outcome is Outcome.retry:
             # Nothing went out: offer the reminder again after a pause.
             survey.reminder_sent_at = None
-            survey.reminder_due_at = out_of_quiet_hours(quiet, now + backoff(1))
+            survey.reminder_due_at = out_of_quiet_hours(now + backoff(1), quiet)
         else:
             survey.last_error = f"reminder {result.outcome}: {result.error}"
 
