@@ -10,7 +10,6 @@ import io
 from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.chart import LineChart, Reference
@@ -19,6 +18,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from survey.models import Actor, Response, Survey
+from survey.sampling import STOCKHOLM
 from survey.services.report import (
     CASE_ITEMS,
     CONTACT_ITEMS,
@@ -28,7 +28,6 @@ from survey.services.report import (
     satisfaction_report,
 )
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 RAW_ANSWERS = ("overall", *CONTACT_ITEMS, *CASE_ITEMS, "resolution", "fcr")
 

@@ -10,16 +10,15 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, literal, or_, select
 from sqlmodel import Session, col
 
 from survey import stats
 from survey.models import Actor, Case, Contact
+from survey.sampling import STOCKHOLM
 from survey.services.report import ReportRequest, satisfaction_report, sort_key
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 PERCENTILES = (0.5, 0.9)
 Key = tuple[Any, ...]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import flash, render_template, request
 from flask.typing import ResponseReturnValue
 
 from survey import charts
+from survey.sampling import STOCKHOLM
 from survey.services.kpi import contact_kpis
 from survey.services.report import (
     InvalidReportRequest,
@@ -21,7 +21,6 @@ from survey.web.admin import bp
 from survey.web.admin.auth import role_required
 from survey.web.app import context, db_session
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 GRAINS = ("day", "week", "month")
 
 
