@@ -6,11 +6,12 @@ survey in the database, so two submissions racing each other leave exactly one a
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, Table, bindparam, insert, select, update
+from sqlalchemy import Table, Update, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
@@ -27,10 +28,44 @@ _COLUMNS = frozenset(Response.model_fields) - {"id", "survey_id", "answers", "su
 # needs no unit of work, and building and keying a statement costs more than running it.
 _SURVEY: Table = Survey.__table__  # type: ignore[attr-defined]
 _INSERT_RESPONSE = insert(Response.__table__)  # type: ignore[attr-defined]
-# The SET clause comes from the parameters named after columns.
-_TRANSITION = update(_SURVEY).where(
-    _SURVEY.c.id == bindparam("survey_id"),
-    _SURVEY.c.response_status.in_(bindparam("from_states", expanding=True)),
+
+
+def _transition_statement(count: int) -> Update:
+    """The conditional UPDATE from one of `count` states (from_0, from_1, ...); the SET clause
+    comes from the parameters named after columns. Plain equalities rather than an expanding IN,
+    which is rendered anew at every execution."""
+    return update(_SURVEY).where(
+        _SURVEY.c.id == bindparam("survey_id"),
+        or_(*(_SURVEY.c.response_status == bindparam(f"from_{n}") for n in range(count))),
+    )
+
+
+_TRANSITIONS = {count: _transition_statement(count) for count in (1, 2)}
+
+
+@dataclass(slots=True)
+class SurveyView:
+    """What the respondent's pages read of a survey, loaded without the ORM (see survey_for_token).
+
+    The use cases below take it or a Survey alike.
+    """
+
+    id: int
+    questionnaire: str
+    language: str
+    delivery_status: str
+    response_status: str
+    sent_at: datetime | None
+    opened_at: datetime | None
+    expires_at: datetime | None
+
+
+AnySurvey = Survey | SurveyView
+_VIEW_FIELDS = frozenset(f.name for f in fields(SurveyView))
+# A page view's one read: only the columns above, a statement built once (its compiled form is
+# cached by SQLAlchemy), with no identity map or instance to build.
+_SELECT_VIEW = select(*(_SURVEY.c[f.name] for f in fields(SurveyView))).where(
+    _SURVEY.c.id == bindparam("survey_id")
 )
 
 
@@ -52,12 +87,15 @@ class SurveyClosed(Conflict):
         self.state = state
 
 
-def survey_for_token(session: Session, secret_key: str, token: str) -> Survey | None:
+def survey_for_token(session: Session, secret_key: str, token: str) -> SurveyView | None:
     survey_id = read_token(secret_key, token)
-    return None if survey_id is None else session.get(Survey, survey_id)
+    if survey_id is None:
+        return None
+    row = session.connection().execute(_SELECT_VIEW, {"survey_id": survey_id}).first()
+    return None if row is None else SurveyView(*row)
 
 
-def page_state(survey: Survey, *, now: datetime, expiry_days: int) -> PageState:
+def page_state(survey: AnySurvey, *, now: datetime, expiry_days: int) -> PageState:
     status = survey.response_status
     if status in (ResponseStatus.answered, ResponseStatus.declined, ResponseStatus.opted_out):
         return PageState(status)
@@ -71,7 +109,7 @@ def page_state(survey: Survey, *, now: datetime, expiry_days: int) -> PageState:
     return PageState.open
 
 
-def open_survey(session: Session, survey: Survey, *, now: datetime) -> None:
+def open_survey(session: Session, survey: AnySurvey, *, now: datetime) -> None:
     """Record the first opening of the page (pending -> opened)."""
     if survey.response_status != ResponseStatus.pending:
         return
@@ -87,7 +125,7 @@ def open_survey(session: Session, survey: Survey, *, now: datetime) -> None:
 
 def submit_answers(
     session: Session,
-    survey: Survey,
+    survey: AnySurvey,
     questionnaire: Questionnaire,
     answers: dict[str, Any],
     *,
@@ -115,7 +153,7 @@ def submit_answers(
             state = _current_state(session, survey)
             session.rollback()
             raise SurveyClosed(state)
-        session.execute(
+        session.connection().execute(
             _INSERT_RESPONSE,
             {
                 "survey_id": survey.id,
@@ -133,7 +171,7 @@ def submit_answers(
         raise SurveyClosed(PageState.answered) from None
 
 
-def decline(session: Session, survey: Survey, *, now: datetime) -> None:
+def decline(session: Session, survey: AnySurvey, *, now: datetime) -> None:
     """The customer declines: no response, no reminder."""
     changed = _transition(
         session,
@@ -149,7 +187,7 @@ def decline(session: Session, survey: Survey, *, now: datetime) -> None:
         raise SurveyClosed(state)
 
 
-def survey_hashes(session: Session, survey: Survey) -> dict[str, str]:
+def survey_hashes(session: Session, survey: AnySurvey) -> dict[str, str]:
     rows = session.execute(
         select(col(SurveyIdentifier.identifier_hash), col(SurveyIdentifier.kind)).where(
             col(SurveyIdentifier.survey_id) == survey.id
@@ -158,11 +196,11 @@ def survey_hashes(session: Session, survey: Survey) -> dict[str, str]:
     return {digest: kind for digest, kind in rows}
 
 
-def is_survey_opted_out(session: Session, survey: Survey) -> bool:
+def is_survey_opted_out(session: Session, survey: AnySurvey) -> bool:
     return is_opted_out(session, survey_hashes(session, survey))
 
 
-def opt_out(session: Session, survey: Survey, *, now: datetime) -> None:
+def opt_out(session: Session, survey: AnySurvey, *, now: datetime) -> None:
     """Opt the survey's customer out of every future survey, by all of their identifiers."""
     hashes = survey_hashes(session, survey)
     if len(opted_out_hashes(session, hashes)) < len(hashes):
@@ -173,7 +211,7 @@ def opt_out(session: Session, survey: Survey, *, now: datetime) -> None:
     session.commit()
 
 
-def undo_opt_out(session: Session, survey: Survey, *, now: datetime) -> None:
+def undo_opt_out(session: Session, survey: AnySurvey, *, now: datetime) -> None:
     """Lift the opt-out made through this survey's link (appends entries; the latest wins)."""
     hashes = survey_hashes(session, survey)
     record_opt_out(
@@ -184,7 +222,7 @@ def undo_opt_out(session: Session, survey: Survey, *, now: datetime) -> None:
     session.commit()
 
 
-def _current_state(session: Session, survey: Survey) -> PageState:
+def _current_state(session: Session, survey: AnySurvey) -> PageState:
     status = str(
         session.scalar(select(col(Survey.response_status)).where(col(Survey.id) == survey.id))
     )
@@ -192,15 +230,20 @@ def _current_state(session: Session, survey: Survey) -> PageState:
 
 
 def _transition(
-    session: Session, survey: Survey, from_states: tuple[str, ...], **values: Any
+    session: Session, survey: AnySurvey, from_states: tuple[str, ...], **values: Any
 ) -> bool:
     """Change the survey only if it is still in one of `from_states`; True when it changed."""
-    result = session.execute(
-        _TRANSITION, {"survey_id": survey.id, "from_states": list(from_states), **values}
+    # Through the session's connection: a Core statement needs none of Session.execute's ORM steps.
+    states = {f"from_{n}": state for n, state in enumerate(from_states)}
+    result = session.connection().execute(
+        _TRANSITIONS[len(from_states)], {"survey_id": survey.id, **states, **values}
     )
-    changed = cast(CursorResult[Any], result).rowcount == 1
+    changed = result.rowcount == 1
     if changed:
-        # Keep the loaded object in step without marking it dirty.
+        # Keep the loaded object in step (an ORM one without marking it dirty).
         for name, value in values.items():
-            set_committed_value(survey, name, value)
+            if isinstance(survey, Survey):
+                set_committed_value(survey, name, value)
+            elif name in _VIEW_FIELDS:
+                setattr(survey, name, value)
     return changed

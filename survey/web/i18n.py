@@ -29,7 +29,10 @@ def available_languages() -> list[str]:
 
 def requested_language() -> str | None:
     """The language asked for with ?lang=, when it is one we offer."""
-    lang = request.args.get("lang", "").strip().lower()
+    args = request.args
+    if "lang" not in args:  # (MultiDict.get raises and catches a KeyError for a missing key)
+        return None
+    lang = args["lang"].strip().lower()
     return lang if lang in current_app.config["SURVEY_LANGUAGES"] else None
 
 

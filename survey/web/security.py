@@ -12,16 +12,23 @@ import time
 from collections.abc import Callable
 from typing import cast
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, abort, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from limits import RateLimitItem, parse_many
+from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.strategies import FixedWindowRateLimiter
 
 log = logging.getLogger(__name__)
 
 CSRF_EXEMPT_BLUEPRINTS = ("api", "webhooks")
 CSRF_EXEMPT_VIEWS = ("survey.web.survey.one_click_opt_out",)
 RATE_LIMITED_BLUEPRINTS = ("survey",)
+# The one budget per address that /s/ and /o/ share (the key Flask-Limiter gave it).
+PUBLIC_SCOPE = "public-pages"
+# After a storage failure, count in memory for this long before asking the storage again.
+STORAGE_RETRY_SECONDS = 5.0
 # No inline script or style and no external source: the customer's browser asks nobody else.
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -77,23 +84,80 @@ def init_app(app: Flask) -> None:
         in_memory_fallback_enabled=True,
         swallow_errors=True,
     )
+    # Flask-Limiter keeps only the admin login's decorated limit, which checks in its own
+    # wrapper: its per-request hook would look up limits for every page, so it is taken out.
+    # The public pages are counted by PublicLimit, one storage call per limit and request.
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks:
+        hooks.remove(limiter._check_request_limit)
+    public = PublicLimit(settings.ratelimit_storage_url, settings.ratelimit_public)
     for name in RATE_LIMITED_BLUEPRINTS:
         if name in app.blueprints:
             # One budget per address for /s/ and /o/ together: guessing is counted as a whole.
-            limiter.shared_limit(settings.ratelimit_public, scope="public-pages")(
-                cast(Blueprint, app.blueprints[name])
-            )
+            # (The blueprint is shared by every app, so the hook goes on this app, by name.)
+            app.before_request_funcs.setdefault(name, []).append(public.check)
     app.extensions["survey_limiter"] = limiter
+    app.extensions["survey_public_limit"] = public
     https = settings.base_url.startswith("https://")
     app.after_request(_headers(https))
 
 
+class PublicLimit:
+    """The shared limit of the public pages, through the `limits` library directly.
+
+    Like Flask-Limiter with in_memory_fallback_enabled and swallow_errors: when the storage
+    (SURVEY_RATELIMIT_STORAGE_URL) fails, requests are counted in memory for a while, so an
+    outage neither locks customers out nor lifts the limit.
+    """
+
+    def __init__(self, storage_url: str, limits: str) -> None:
+        self.items: list[RateLimitItem] = sorted(parse_many(limits))
+        self.storage = cast(Storage, storage_from_string(storage_url))
+        self.strategy = FixedWindowRateLimiter(self.storage)
+        self.fallback = FixedWindowRateLimiter(MemoryStorage())
+        self.storage_dead_until = 0.0
+
+    def _strategy(self) -> FixedWindowRateLimiter:
+        return self.fallback if time.monotonic() < self.storage_dead_until else self.strategy
+
+    def check(self) -> None:
+        """Count this request against every limit; a 429 when one is broken."""
+        address = get_remote_address()
+        strategy = self._strategy()
+        try:
+            broken = self._hit(strategy, address)
+        except Exception:
+            if strategy is self.fallback:
+                log.exception("rate limiting failed: the request goes through")
+                return
+            log.warning("rate-limit storage unreachable: counting in memory for a while")
+            self.storage_dead_until = time.monotonic() + STORAGE_RETRY_SECONDS
+            broken = self._hit(self.fallback, address)
+        if broken is not None:
+            g.public_limit_broken = (strategy, broken, address)
+            abort(429)
+
+    def _hit(self, strategy: FixedWindowRateLimiter, address: str) -> RateLimitItem | None:
+        for item in self.items:
+            if not strategy.hit(item, address, PUBLIC_SCOPE):
+                log.info("ratelimit %s (%s) exceeded on the public pages", item, address)
+                return item
+        return None
+
+    def reset_at(self) -> float | None:
+        """When the limit this request broke lets requests through again (epoch seconds)."""
+        broken = g.get("public_limit_broken")
+        if broken is None:
+            return None
+        strategy, item, address = broken
+        return float(strategy.get_window_stats(item, address, PUBLIC_SCOPE).reset_time)
+
+
 def retry_after(app: Flask) -> int:
     """Seconds until the limit this request broke lets requests through again (for a 429)."""
-    limiter: Limiter = app.extensions["survey_limiter"]
-    broken = limiter.current_limit
+    public: PublicLimit = app.extensions["survey_public_limit"]
     try:
-        reset_at = broken.reset_at if broken is not None else None
+        reset_at = public.reset_at()
     except Exception:  # the storage went away between the count and this answer
         log.warning("rate-limit storage unreachable: Retry-After falls back to a minute")
         reset_at = None
@@ -101,15 +165,18 @@ def retry_after(app: Flask) -> int:
 
 
 def _headers(https: bool) -> Callable[[Response], Response]:
+    required = dict(HEADERS)
+    if https:
+        required["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    wanted = [(name.lower(), name, value) for name, value in required.items()]
+
     def add(response: Response) -> Response:
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        if https:
-            response.headers.setdefault(
-                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
-            )
+        # What setdefault on each would do, with one pass over the headers instead of one each.
+        headers = response.headers
+        present = {name.lower() for name, _ in headers.items()}
+        headers.extend([(name, value) for key, name, value in wanted if key not in present])
         if request.path.startswith(PRIVATE_PREFIXES):
-            response.headers["Cache-Control"] = "no-store"
+            headers["Cache-Control"] = "no-store"
         return response
 
     return add

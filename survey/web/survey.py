@@ -20,10 +20,9 @@ from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlmodel import Session
 
-from survey.models import Survey
 from survey.questionnaire import PACKAGE_DIR, Questionnaire, load_questionnaires, parse_answers
 from survey.services import respond
-from survey.services.respond import PageState, SurveyClosed
+from survey.services.respond import PageState, SurveyClosed, SurveyView
 from survey.web.app import context, db_session
 from survey.web.i18n import requested_language
 from survey.web.security import retry_after
@@ -51,7 +50,7 @@ def init_app(app: Flask) -> None:
     )
 
 
-def _questionnaire(survey: Survey) -> Questionnaire:
+def _questionnaire(survey: SurveyView) -> Questionnaire:
     questionnaires: dict[str, Questionnaire] = current_app.extensions["questionnaires"]
     return questionnaires[survey.questionnaire]
 
@@ -73,7 +72,7 @@ def _session() -> Session:
     return session
 
 
-def _load(token: str) -> Survey:
+def _load(token: str) -> SurveyView:
     survey = respond.survey_for_token(_session(), context().settings.secret_key, token)
     if survey is None:
         abort(404)
@@ -81,7 +80,7 @@ def _load(token: str) -> Survey:
     return survey
 
 
-def _state(survey: Survey) -> PageState:
+def _state(survey: SurveyView) -> PageState:
     ctx = context()
     return respond.page_state(survey, now=ctx.now(), expiry_days=ctx.settings.expiry_days)
 
@@ -119,7 +118,7 @@ def survey_page(token: str) -> ResponseReturnValue:
 
 
 def _form(
-    survey: Survey,
+    survey: SurveyView,
     token: str,
     *,
     errors: dict[str, str] | None = None,

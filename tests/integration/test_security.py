@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from survey.context import Context
 from survey.models import Response, Survey
+from survey.web.security import HEADERS
 from tests.factories import make_survey
 from tests.integration.survey_pages import token_for
 
@@ -29,6 +30,7 @@ def test_every_answer_carries_the_security_headers(ctx: Context, client: FlaskCl
         assert "'unsafe-inline'" not in csp and "http" not in csp
         assert headers["Referrer-Policy"] == "no-referrer"
         assert headers["X-Content-Type-Options"] == "nosniff"
+        assert all(len(headers.getlist(name)) == 1 for name in HEADERS)  # each once, no more
     assert client.get(f"/s/{token}").headers["Cache-Control"] == "no-store"
 
 
@@ -142,3 +144,23 @@ class TestSharedRateLimitStorage:
             for client in (first, second, first, second)
         ]
         assert statuses == [404, 404, 404, 429]
+
+
+class TestRateLimitStorageOutage:
+    @pytest.fixture
+    def settings_overrides(self, settings_overrides: dict[str, Any]) -> dict[str, Any]:
+        # Nothing listens on port 1: every call to the storage fails at once.
+        return {
+            **settings_overrides,
+            "ratelimit_storage_url": "redis://127.0.0.1:1/0",
+            "ratelimit_public": "3/minute",
+        }
+
+    def test_an_outage_neither_locks_out_nor_lifts_the_limit(
+        self, ctx: Context, client: FlaskClient
+    ) -> None:
+        """The count goes on in memory: a survey still opens, and guessing is still refused."""
+        assert client.get(f"/s/{_token(ctx)}").status_code == 200
+        statuses = [client.get(f"/o/{'A' * 32}").status_code for _ in range(3)]
+        assert statuses == [404, 404, 429]
+        assert 1 <= int(client.get(f"/s/{'A' * 32}").headers["Retry-After"]) <= 61
