@@ -29,7 +29,7 @@ from survey.models import (
     SurveyIdentifier,
 )
 from survey.sampling import is_quiet, out_of_quiet_hours
-from survey.services.messages import MessageTooLong, render_message
+from survey.services.messages import MessageTooLong, render_for_survey
 from survey.services.optouts import opted_out_hashes, record_opt_out
 from survey.services.policy import PolicyTimeline, policy_timeline
 from survey.services.sending import NOT_STARTED, Outcomes, deliver
@@ -158,13 +158,7 @@ def _prepare(
         _fail(survey, "no address to send to", counts)
         return None
     try:
-        message = render_message(
-            ctx.settings,
-            survey_id=survey.id,
-            channel=survey.send_channel,
-            to=survey.to_address,
-            language=survey.language,
-        )
+        message = render_for_survey(ctx.settings, survey)
     except MessageTooLong as exc:
         _fail(survey, str(exc), counts)
         return None

@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from survey.channels.base import Message
 from survey.channels.sms import segments
 from survey.config import Settings
+from survey.models import Survey
 from survey.schemas import language_of
 from survey.tokens import opt_out_url, survey_url
 
@@ -102,3 +103,16 @@ def check_sms_fits(settings: Settings) -> None:
                     f"characters) and SURVEY_ORGANISATION_NAME ({len(settings.organisation_name)}"
                     f" characters) make the {language} SMS too long: {exc}; shorten either"
                 ) from None
+
+
+def render_for_survey(settings: Settings, survey: Survey, *, reminder: bool = False) -> Message:
+    """The message (or reminder) for a scheduled survey, to its address in its language."""
+    assert survey.id is not None and survey.to_address
+    return render_message(
+        settings,
+        survey_id=survey.id,
+        channel=survey.send_channel,
+        to=survey.to_address,
+        language=survey.language,
+        reminder=reminder,
+    )

@@ -21,7 +21,7 @@ from survey.services.dispatch import (
     load_timeline,
     opted_out_surveys,
 )
-from survey.services.messages import MessageTooLong, render_message
+from survey.services.messages import MessageTooLong, render_for_survey
 from survey.services.sending import Outcomes, deliver
 
 OPEN = (ResponseStatus.pending, ResponseStatus.opened)
@@ -96,14 +96,7 @@ def _prepare(
         counts["skipped_opted_out"] += 1
         return None
     try:
-        message = render_message(
-            ctx.settings,
-            survey_id=survey.id,
-            channel=survey.send_channel,
-            to=survey.to_address,
-            language=survey.language,
-            reminder=True,
-        )
+        message = render_for_survey(ctx.settings, survey, reminder=True)
     except MessageTooLong:
         survey.reminder_due_at = None
         counts["failed"] += 1
