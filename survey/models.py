@@ -247,6 +247,21 @@ class SurveyIdentifier(SQLModel, table=True):
     closed_at: datetime = _ts()
 
 
+# The default question ids with their own columns on Response (SPEC section 4), by A1.2 part.
+CONTACT_EXPERIENCE_ITEMS = (
+    "response_time",
+    "manner",
+    "clarity",
+    "knowledge",
+    "engagement",
+    "proactivity",
+)
+CASE_HANDLING_ITEMS = ("efficiency", "follow_up", "time_taken")
+SCALE_ITEMS = ("overall", *CONTACT_EXPERIENCE_ITEMS, *CASE_HANDLING_ITEMS)
+RESOLUTION_CHOICES = ("yes", "partly", "no")
+FCR_CHOICES = ("yes", "no")
+
+
 class Response(SQLModel, table=True):
     """Answers to a versioned questionnaire; the default question ids have their own columns."""
 

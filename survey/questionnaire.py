@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from survey.config import SUPPORTED_LANGUAGES
+from survey.models import FCR_CHOICES, RESOLUTION_CHOICES, SCALE_ITEMS
 
 PACKAGE_DIR = Path(__file__).resolve().parent / "questionnaires"
 PARTS = {
@@ -25,21 +26,8 @@ KINDS = ("scale", "choice", "text")
 SCALE_POINTS = 5
 DONT_KNOW = "dont_know"
 # Question ids that have their own column on Response, and what the column accepts.
-SCALE_COLUMNS = frozenset(
-    {
-        "overall",
-        "response_time",
-        "manner",
-        "clarity",
-        "knowledge",
-        "engagement",
-        "proactivity",
-        "efficiency",
-        "follow_up",
-        "time_taken",
-    }
-)
-CHOICE_COLUMNS = {"resolution": frozenset({"yes", "partly", "no"}), "fcr": frozenset({"yes", "no"})}
+SCALE_COLUMNS = frozenset(SCALE_ITEMS)
+CHOICE_COLUMNS = {"resolution": frozenset(RESOLUTION_CHOICES), "fcr": frozenset(FCR_CHOICES)}
 TEXT_COLUMNS = frozenset({"comment"})
 
 

@@ -209,6 +209,12 @@ def opted_out_surveys(session: Session, survey_ids: list[int]) -> set[int]:
     return {survey_id for survey_id, digest in rows if digest in opted}
 
 
+def surveys_by_id(session: Session, outcomes: Outcomes) -> dict[int | None, Survey]:
+    """The surveys the outcomes are about, in one query."""
+    ids = [message.survey_id for message, _ in outcomes]
+    return {s.id: s for s in session.exec(select(Survey).where(col(Survey.id).in_(ids)))}
+
+
 def _record(
     ctx: Context,
     timeline: PolicyTimeline,
@@ -217,8 +223,7 @@ def _record(
     now: datetime,
     counts: Counter[str],
 ) -> None:
-    ids = [message.survey_id for message, _ in outcomes]
-    surveys = {s.id: s for s in session.exec(select(Survey).where(col(Survey.id).in_(ids)))}
+    surveys = surveys_by_id(session, outcomes)
     for message, result in outcomes:
         survey = surveys.get(message.survey_id)
         if survey is None:

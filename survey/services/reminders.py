@@ -20,6 +20,7 @@ from survey.services.dispatch import (
     claim_limit,
     load_timeline,
     opted_out_surveys,
+    surveys_by_id,
 )
 from survey.services.messages import MessageTooLong, render_for_survey
 from survey.services.sending import Outcomes, deliver
@@ -112,8 +113,7 @@ def _record(
     now: datetime,
     counts: Counter[str],
 ) -> None:
-    ids = [message.survey_id for message, _ in outcomes]
-    surveys = {s.id: s for s in session.exec(select(Survey).where(col(Survey.id).in_(ids)))}
+    surveys = surveys_by_id(session, outcomes)
     for message, result in outcomes:
         counts[result.outcome.value] += 1
         survey = surveys.get(message.survey_id)

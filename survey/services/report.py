@@ -15,14 +15,21 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlmodel import Session, col
 
 from survey import stats
-from survey.models import Actor, Response, Survey
+from survey.models import (
+    CASE_HANDLING_ITEMS,
+    CONTACT_EXPERIENCE_ITEMS,
+    RESOLUTION_CHOICES,
+    Actor,
+    Response,
+    Survey,
+)
 from survey.services.errors import ServiceError
 
 GROUP_KEYS = ("day", "week", "month", "channel", "actor", "team", "agent", "case_type", "language")
 TIME_KEYS = ("day", "week", "month")
-CONTACT_ITEMS = ("response_time", "manner", "clarity", "knowledge", "engagement", "proactivity")
-CASE_ITEMS = ("efficiency", "follow_up", "time_taken")
-RESOLUTIONS = ("yes", "partly", "no")
+CONTACT_ITEMS = CONTACT_EXPERIENCE_ITEMS
+CASE_ITEMS = CASE_HANDLING_ITEMS
+RESOLUTIONS = RESOLUTION_CHOICES
 SENT_DELIVERY = ("sent", "delivered")
 # A survey that was opened, answered or declined reached the customer whatever the provider said.
 SENT_RESPONSE = ("opened", "answered", "declined")
