@@ -248,15 +248,6 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def _instance_path(values: dict[str, Any]) -> Path:
-    raw = (
-        values.get("instance_path")
-        or _from_files_and_environment().get("instance_path")
-        or "instance"
-    )
-    return Path(raw).expanduser().resolve()
-
-
 def _toml_values(path: Path) -> dict[str, Any]:
     with path.open("rb") as fh:
         data = tomllib.load(fh)
@@ -267,8 +258,7 @@ def _dev_secrets(instance: Path, values: dict[str, Any]) -> dict[str, str]:
     """Generate missing secrets once and keep them in the instance folder (not in production)."""
     store = instance / "secrets.toml"
     kept = _toml_values(store) if store.exists() else {}
-    environment = _from_files_and_environment()
-    missing = [f for f in GENERATED_SECRETS if not values.get(f) and not environment.get(f)]
+    missing = [f for f in GENERATED_SECRETS if not values.get(f)]
     result = {f: str(kept[f]) for f in missing if f in kept}
     new = [f for f in missing if f not in kept]
     if new:
@@ -291,31 +281,26 @@ def _dev_secrets(instance: Path, values: dict[str, Any]) -> dict[str, str]:
 
 
 def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
-    """Read and validate the settings; raise ConfigError naming the bad variable."""
+    """Read and validate the settings; raise ConfigError naming the bad variable.
+
+    Sources, each over the one before: defaults, the TOML file (SURVEY_CONFIG_FILE), `.env`,
+    the environment, `overrides`.
+    """
     overrides = {k.lower().removeprefix("survey_"): v for k, v in (overrides or {}).items()}
-    values: dict[str, Any] = {}
-    toml_file = overrides.get("config_file") or os.environ.get("SURVEY_CONFIG_FILE")
-    if toml_file:
-        values.update(_toml_values(Path(toml_file)))
+    toml_file = overrides.pop("config_file", None) or os.environ.get("SURVEY_CONFIG_FILE")
+    values: dict[str, Any] = _toml_values(Path(toml_file)) if toml_file else {}
+    values.update(_from_files_and_environment())
     values.update(overrides)
-    values.pop("config_file", None)
-    instance = _instance_path(values)
+    instance = Path(values.get("instance_path") or "instance").expanduser().resolve()
     values["instance_path"] = instance
-    mode = values.get("env") or _from_files_and_environment().get("env", "development")
-    if mode != "production":
+    if values.get("env", "development") != "production":
         values.update(_dev_secrets(instance, values))
-    if not values.get("database_url") and not _from_files_and_environment().get("database_url"):
+    if not values.get("database_url"):
         values["database_url"] = f"sqlite:///{instance / 'survey.db'}"
     try:
-        settings = _build(values)
+        return Settings.model_validate({**DEFAULTS, **values})
     except ValidationError as exc:
         raise ConfigError(_explain(exc)) from None
-    return settings
-
-
-def _build(values: dict[str, Any]) -> Settings:
-    merged = {**DEFAULTS, **_from_files_and_environment(), **values}
-    return Settings.model_validate(merged)
 
 
 def env_name(field: str) -> str:

@@ -113,3 +113,13 @@ def test_tokens_are_redacted_from_log_lines() -> None:
     assert "AAAAAAAAMDmE" not in redact(line)
     assert "/s/[redacted]" in redact(line)
     assert redact("POST /o/abc_-123 ") == "POST /o/[redacted] "
+
+
+def test_the_environment_wins_over_the_toml_file(tmp_path: Path, monkeypatch) -> None:
+    config = tmp_path / "survey.toml"
+    config.write_text('SURVEY_SAMPLING_RATE = "0.5"\nSURVEY_EXPIRY_DAYS = 3\n', encoding="utf-8")
+    monkeypatch.setenv("SURVEY_CONFIG_FILE", str(config))
+    monkeypatch.setenv("SURVEY_SAMPLING_RATE", "0.1")
+    settings = load_settings({"instance_path": tmp_path, **SECRETS})
+    assert settings.sampling_rate == "0.1"  # the environment
+    assert settings.expiry_days == 3  # the file adds what the environment does not set
