@@ -4,8 +4,9 @@ Batches of undecided cases are claimed in order of (last closure, case_ref), wit
 FOR UPDATE SKIP LOCKED on PostgreSQL (SQLite serialises writers with BEGIN IMMEDIATE).
 The frequency-cap check and the survey insert of one customer are serialised by advisory
 locks on the buckets of the customer's identifier hashes, taken in sorted order so that
-processes never deadlock; a drawn case whose customer still has an earlier undecided drawn case is left for
-a later batch, so that any number of processes reach the decisions of one. The unique
+processes never deadlock; a drawn case whose customer still has an earlier undecided
+drawn case is left for a later batch, so that any number of processes reach the decisions
+of one. The unique
 constraints on sampling_decision.case_ref and survey.case_ref are the last guards.
 """
 
