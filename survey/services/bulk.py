@@ -31,6 +31,11 @@ class _ArrayAsIs(ARRAY[Any]):
     def bind_processor(self, dialect: Any) -> None:
         return None
 
+    def adapt(self, cls: Any, **kw: Any) -> Any:
+        # The psycopg dialect would swap in its own ARRAY, whose bind processor copies the
+        # value into a plain list (quoted element by element as text): keep this type.
+        return type(self)(self.item_type)
+
 
 def dialect_of(session: Session) -> str:
     return session.get_bind().dialect.name

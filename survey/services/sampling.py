@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -60,6 +61,7 @@ CAPPED_STATUSES = (
     DeliveryStatus.unknown,
 )
 BATCH_SIZE = 5000
+PIPELINE_WORKERS = 2
 
 
 @dataclass
@@ -70,10 +72,40 @@ class BatchResult:
 
 
 def run_sampling(
-    ctx: Context, *, batch_size: int = BATCH_SIZE, max_seconds: float = 50.0
+    ctx: Context,
+    *,
+    batch_size: int = BATCH_SIZE,
+    max_seconds: float = 50.0,
+    workers: int | None = None,
 ) -> dict[str, int]:
-    """Decide every undecided case (within `max_seconds`), then postpone or cancel; counts."""
+    """Decide every undecided case (within `max_seconds`), then postpone or cancel; counts.
+
+    On PostgreSQL two workers (threads, each with its own connection) run side by side by
+    default: while one waits for its customers' locks and writes, the other claims and reads
+    the next batch, so the Python work overlaps the database's. The locks and the deferral
+    make the decisions those of one worker (the concurrency tests run several processes).
+    """
+    if workers is None:
+        workers = PIPELINE_WORKERS if ctx.dialect == "postgresql" else 1
     deadline = time.monotonic() + max_seconds
+    totals: Counter[str] = Counter()
+    if workers == 1:
+        totals = _decide_until_done(ctx, batch_size, deadline)
+    else:
+        with ThreadPoolExecutor(workers, thread_name_prefix="sampling") as pool:
+            running = [
+                pool.submit(_decide_until_done, ctx, batch_size, deadline) for _ in range(workers)
+            ]
+            for future in running:
+                totals.update(future.result())
+    with ctx.session() as session:
+        totals["postponed"] = postpone_surveys(ctx, session)
+        totals["cancelled"] = cancel_do_not_survey(session)
+        session.commit()
+    return {str(reason): count for reason, count in totals.items()}
+
+
+def _decide_until_done(ctx: Context, batch_size: int, deadline: float) -> Counter[str]:
     totals: Counter[str] = Counter()
     while time.monotonic() < deadline:
         with ctx.session() as session:
@@ -83,12 +115,8 @@ def run_sampling(
         if result.claimed == 0:
             break
         if result.claimed == result.deferred:
-            time.sleep(0.05)  # every claimed case waits for another process's batch
-    with ctx.session() as session:
-        totals["postponed"] = postpone_surveys(ctx, session)
-        totals["cancelled"] = cancel_do_not_survey(session)
-        session.commit()
-    return {str(reason): count for reason, count in totals.items()}
+            time.sleep(0.05)  # every claimed case waits for another worker's batch
+    return totals
 
 
 def sample_batch(ctx: Context, session: Session, *, batch_size: int = BATCH_SIZE) -> BatchResult:
@@ -192,8 +220,9 @@ def _facts(
 
 def _claim(session: Session, dialect: str, limit: int, now: datetime) -> list[tuple[str, datetime]]:
     """Mark the next undecided cases decided (in this transaction) and return them in order."""
-    if dialect == "postgresql":
-        rows = session.execute(_CLAIM_PG, {"now": now, "limit": limit}).all()
+    if dialect == "postgresql":  # in order already
+        claimed = session.execute(_CLAIM_PG, {"now": now, "limit": limit})
+        return [(row[0], row[1]) for row in claimed]
     else:
         oldest = (
             select(col(Case.case_ref))
@@ -217,15 +246,18 @@ def _claim(session: Session, dialect: str, limit: int, now: datetime) -> list[tu
 # rows by ctid instead of joining the whole table.
 _CLAIM_PG = text(
     """
-    UPDATE customer_case SET decided_at = :now
-    WHERE decided_at IS NULL AND ctid = ANY(ARRAY(
-        SELECT ctid FROM customer_case
-        WHERE decided_at IS NULL
-        ORDER BY decided_at, last_closed_at, case_ref COLLATE "C"
-        LIMIT :limit
-        FOR UPDATE SKIP LOCKED
-    ))
-    RETURNING case_ref, last_closed_at
+    WITH claimed AS (
+        UPDATE customer_case SET decided_at = :now
+        WHERE decided_at IS NULL AND ctid = ANY(ARRAY(
+            SELECT ctid FROM customer_case
+            WHERE decided_at IS NULL
+            ORDER BY decided_at, last_closed_at, case_ref COLLATE "C"
+            LIMIT :limit
+            FOR UPDATE SKIP LOCKED
+        ))
+        RETURNING case_ref, last_closed_at
+    )
+    SELECT case_ref, last_closed_at FROM claimed ORDER BY last_closed_at, case_ref COLLATE "C"
     """
 )
 

@@ -66,7 +66,7 @@ def test_four_processes_decide_as_one(
 ) -> None:
     ctx = make_ctx(sampling_rate="0.5")
     bulk_contacts(ctx, contacts=20_000, cases=10_000, seed=3)
-    run_sampling(ctx, batch_size=500)
+    run_sampling(ctx, batch_size=500, workers=1)
     alone, alone_surveys = outcome(ctx)
     assert len(alone) == 10_000
     assert "customer_surveyed_recently" in {reason for _, reason, _ in alone.values()}
@@ -106,6 +106,12 @@ def test_four_processes_decide_as_one(
             select(func.count(Survey.case_ref) - func.count(func.distinct(Survey.case_ref)))
         )
     assert per_case == 0
+
+    # One process whose batches are pipelined over several connections decides as one too.
+    forget_decisions(ctx)
+    counts = run_sampling(ctx, batch_size=500, workers=3)
+    assert outcome(ctx) == (alone, alone_surveys)
+    assert sum(v for k, v in counts.items() if k not in ("postponed", "cancelled")) == 10_000
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
