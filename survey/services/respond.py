@@ -11,13 +11,28 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Table, Update, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    Insert,
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from survey.models import DeliveryStatus, Response, ResponseStatus, Survey, SurveyIdentifier
 from survey.questionnaire import DONT_KNOW, TEXT_COLUMNS, Questionnaire
+from survey.services.bulk import dialect_of
 from survey.services.errors import Conflict
 from survey.services.optouts import is_opted_out, opted_out_hashes, record_opt_out
 from survey.tokens import read_token
@@ -69,6 +84,83 @@ _SELECT_VIEW = select(*(_SURVEY.c[f.name] for f in fields(SurveyView))).where(
 )
 
 
+_VIEW_COLUMNS = [_SURVEY.c[f.name] for f in fields(SurveyView)]
+
+
+def _still_open() -> Any:
+    """page_state's `open` in SQL: not cancelled and not past its expiry (:now, :sent_after)."""
+    return and_(
+        _SURVEY.c.delivery_status != DeliveryStatus.cancelled,
+        or_(
+            _SURVEY.c.expires_at > bindparam("now"),
+            and_(
+                _SURVEY.c.expires_at.is_(None),
+                or_(_SURVEY.c.sent_at.is_(None), _SURVEY.c.sent_at > bindparam("sent_after")),
+            ),
+        ),
+    )
+
+
+def _view_and_open_statement() -> Select[Any]:
+    """PostgreSQL: the survey for its page, opened (pending -> opened) if still open, in one
+    statement; the row as it is after the update."""
+    opened = (
+        update(_SURVEY)
+        .where(
+            _SURVEY.c.id == bindparam("survey_id"),
+            _SURVEY.c.response_status == ResponseStatus.pending,
+            _still_open(),
+        )
+        .values(response_status=ResponseStatus.opened, opened_at=bindparam("now"))
+        .returning(*_VIEW_COLUMNS)
+        .cte("opened")
+    )
+    unchanged = select(*_VIEW_COLUMNS).where(
+        _SURVEY.c.id == bindparam("survey_id"), ~exists(select(opened.c.id))
+    )
+    return select(union_all(select(*opened.c), unchanged).subquery())
+
+
+_RESPONSE: Table = Response.__table__  # type: ignore[attr-defined]
+_RESPONSE_COLUMNS = sorted(_COLUMNS)
+
+
+def _answer_statement() -> Insert:
+    """PostgreSQL: the conditional update to answered and the Response in one statement (so in
+    autocommit one round trip, and atomic); it returns no row when the survey was not open."""
+    answered = (
+        update(_SURVEY)
+        .where(
+            _SURVEY.c.id == bindparam("survey_id"),
+            or_(*(_SURVEY.c.response_status == state for state in OPEN)),
+        )
+        .values(
+            response_status=ResponseStatus.answered,
+            responded_at=bindparam("now"),
+            reminder_due_at=None,
+            opened_at=func.coalesce(_SURVEY.c.opened_at, bindparam("now")),
+        )
+        .returning(_SURVEY.c.id)
+        .cte("answered")
+    )
+    names = ["survey_id", "submitted_at", "answers", *_RESPONSE_COLUMNS]
+    values = [
+        answered.c.id,
+        bindparam("now", type_=_RESPONSE.c.submitted_at.type),
+        bindparam("p_answers", type_=_RESPONSE.c.answers.type),
+        *(bindparam(f"p_{name}", type_=_RESPONSE.c[name].type) for name in _RESPONSE_COLUMNS),
+    ]
+    return (
+        insert(_RESPONSE)
+        .from_select(names, select(*values).select_from(answered))
+        .returning(_RESPONSE.c.id)
+    )
+
+
+_VIEW_AND_OPEN = _view_and_open_statement()
+_ANSWER = _answer_statement()
+
+
 class PageState(StrEnum):
     """What the survey page shows."""
 
@@ -92,6 +184,35 @@ def survey_for_token(session: Session, secret_key: str, token: str) -> SurveyVie
     if survey_id is None:
         return None
     row = session.connection().execute(_SELECT_VIEW, {"survey_id": survey_id}).first()
+    return None if row is None else SurveyView(*row)
+
+
+def survey_for_page(
+    session: Session, secret_key: str, token: str, *, now: datetime, expiry_days: int
+) -> SurveyView | None:
+    """The survey behind a token for its page, with the first opening of an open survey recorded.
+
+    On PostgreSQL one statement does both; elsewhere a read, then on the first view the
+    conditional update.
+    """
+    if dialect_of(session) != "postgresql":
+        survey = survey_for_token(session, secret_key, token)
+        if survey is not None and page_state(survey, now=now, expiry_days=expiry_days) is (
+            PageState.open
+        ):
+            open_survey(session, survey, now=now)
+        return survey
+    survey_id = read_token(secret_key, token)
+    if survey_id is None:
+        return None
+    row = (
+        session.connection()
+        .execute(
+            _VIEW_AND_OPEN,
+            {"survey_id": survey_id, "now": now, "sent_after": now - timedelta(days=expiry_days)},
+        )
+        .first()
+    )
     return None if row is None else SurveyView(*row)
 
 
@@ -138,6 +259,9 @@ def submit_answers(
         for qid, value in answers.items()
         if qid in _COLUMNS
     }
+    if dialect_of(session) == "postgresql":
+        _submit_in_one_statement(session, survey, questionnaire, answers, typed, now=now)
+        return
     try:
         # The conditional update first: a survey answered meanwhile stops here, before the insert.
         changed = _transition(
@@ -169,6 +293,46 @@ def submit_answers(
     except IntegrityError:
         session.rollback()
         raise SurveyClosed(PageState.answered) from None
+
+
+def _submit_in_one_statement(
+    session: Session,
+    survey: AnySurvey,
+    questionnaire: Questionnaire,
+    answers: dict[str, Any],
+    typed: dict[str, Any],
+    *,
+    now: datetime,
+) -> None:
+    params = {f"p_{name}": typed.get(name) for name in _RESPONSE_COLUMNS}
+    params.update(
+        {
+            "survey_id": survey.id,
+            "now": now,
+            "p_questionnaire": questionnaire.id,
+            "p_questionnaire_version": questionnaire.version,
+            "p_answers": {k: v for k, v in answers.items() if k not in TEXT_COLUMNS},
+        }
+    )
+    try:
+        inserted = session.connection().execute(_ANSWER, params).first()
+    except IntegrityError:
+        session.rollback()
+        raise SurveyClosed(PageState.answered) from None
+    if inserted is None:
+        state = _current_state(session, survey)
+        session.rollback()
+        raise SurveyClosed(state)
+    session.commit()
+    _keep_in_step(
+        survey,
+        {
+            "response_status": ResponseStatus.answered,
+            "responded_at": now,
+            "reminder_due_at": None,
+            "opened_at": survey.opened_at or now,
+        },
+    )
 
 
 def decline(session: Session, survey: AnySurvey, *, now: datetime) -> None:
@@ -240,10 +404,14 @@ def _transition(
     )
     changed = result.rowcount == 1
     if changed:
-        # Keep the loaded object in step (an ORM one without marking it dirty).
-        for name, value in values.items():
-            if isinstance(survey, Survey):
-                set_committed_value(survey, name, value)
-            elif name in _VIEW_FIELDS:
-                setattr(survey, name, value)
+        _keep_in_step(survey, values)
     return changed
+
+
+def _keep_in_step(survey: AnySurvey, values: dict[str, Any]) -> None:
+    """The loaded object as the database now has it (an ORM one without marking it dirty)."""
+    for name, value in values.items():
+        if isinstance(survey, Survey):
+            set_committed_value(survey, name, value)
+        elif name in _VIEW_FIELDS:
+            setattr(survey, name, value)

@@ -60,20 +60,27 @@ def _lang_args() -> dict[str, Any]:
     return {"lang": lang} if lang else {}
 
 
-def _session() -> Session:
+def _session(*, autocommit: bool = False) -> Session:
     """The request's session; a page view's in autocommit.
 
     A GET reads the survey and at most records the first opening, one conditional UPDATE: in
     autocommit each is a single round trip, with no BEGIN, COMMIT or ROLLBACK around it.
     """
     session = db_session()
-    if request.method in ("GET", "HEAD") and not session.in_transaction():
+    wanted = autocommit or request.method in ("GET", "HEAD")
+    if wanted and not session.in_transaction():
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return session
 
 
-def _load(token: str) -> SurveyView:
-    survey = respond.survey_for_token(_session(), context().settings.secret_key, token)
+def _load(token: str, *, autocommit: bool = False) -> SurveyView:
+    survey = respond.survey_for_token(
+        _session(autocommit=autocommit), context().settings.secret_key, token
+    )
+    return _found(survey)
+
+
+def _found(survey: SurveyView | None) -> SurveyView:
     if survey is None:
         abort(404)
     g.survey_language = survey.language
@@ -109,11 +116,19 @@ def _closed(state: PageState, token: str, status: int | None = None) -> Response
 
 @bp.get("/s/<token>")
 def survey_page(token: str) -> ResponseReturnValue:
-    survey = _load(token)
+    ctx = context()
+    survey = _found(
+        respond.survey_for_page(
+            _session(),
+            ctx.settings.secret_key,
+            token,
+            now=ctx.now(),
+            expiry_days=ctx.settings.expiry_days,
+        )
+    )
     state = _state(survey)
     if state is not PageState.open:
         return _closed(state, token)
-    respond.open_survey(_session(), survey, now=context().now())
     return _form(survey, token)
 
 
@@ -164,7 +179,9 @@ def _blank_form(questionnaire: Questionnaire, token: str) -> str:
 
 @bp.post("/s/<token>")
 def submit(token: str) -> ResponseReturnValue:
-    survey = _load(token)
+    # On PostgreSQL every write below is one statement (see respond.submit_answers), so the
+    # request runs in autocommit: no BEGIN and COMMIT round trips around it.
+    survey = _load(token, autocommit=context().dialect == "postgresql")
     state = _state(survey)
     if state is not PageState.open:
         return _closed(state, token, 409)

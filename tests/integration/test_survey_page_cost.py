@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from survey.context import Context
+from survey.models import Response, Survey
+from survey.tokens import read_token
 from survey.web.survey import CSRF_SLOT, LINK_SLOT
 from tests.factories import make_survey
 from tests.integration.survey_pages import csrf_from, token_for
@@ -38,17 +42,89 @@ def _token(ctx: Context, **fields: Any) -> str:
     return token_for(ctx, survey)
 
 
+def _opened_at(ctx: Context, token: str) -> tuple[str, datetime | None]:
+    with ctx.session() as session:
+        survey = session.get(Survey, read_token(ctx.settings.secret_key, token))
+        assert survey is not None
+        return survey.response_status, survey.opened_at
+
+
 def test_only_the_first_view_writes_and_no_view_takes_a_write_lock(
     ctx: Context, client: FlaskClient
 ) -> None:
     token = _token(ctx)
     with _statements(ctx) as first:
         assert client.get(f"/s/{token}").status_code == 200
-    assert first == ["SELECT", "UPDATE"]
+    status, opened_at = _opened_at(ctx, token)
+    assert status == "opened" and opened_at is not None
     with _statements(ctx) as again:
         assert client.get(f"/s/{token}").status_code == 200
         assert client.get(f"/o/{token}").status_code == 200
-    assert set(again) == {"SELECT"}
+    assert _opened_at(ctx, token) == (status, opened_at)
+    if ctx.dialect == "postgresql":
+        # One statement opens and reads (WITH ... UPDATE ... RETURNING), in autocommit; a later
+        # view's UPDATE matches no row, so it locks none.
+        assert first == ["WITH"]
+        assert again[0] == "WITH" and set(again[1:]) == {"SELECT"}
+    else:
+        assert first == ["SELECT", "UPDATE"]
+        assert set(again) == {"SELECT"}
+
+
+# SQLite has no data-modifying WITH: there the answer is an UPDATE and an INSERT in a transaction.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_an_answer_on_postgresql_is_a_read_and_one_statement(
+    ctx: Context, client: FlaskClient
+) -> None:
+    token = _token(ctx, delivery_status="sent")
+    csrf = csrf_from(client.get(f"/s/{token}").get_data(as_text=True))
+    with _statements(ctx) as answer:
+        posted = client.post(f"/s/{token}", data={"overall": "5", "csrf_token": csrf})
+    assert posted.status_code == 303
+    assert answer == ["SELECT", "WITH"]
+    with ctx.session() as session:
+        stored = session.scalars(select(Response)).one()
+        survey = session.get(Survey, stored.survey_id)
+    assert stored.overall == 5 and survey is not None and survey.response_status == "answered"
+    assert survey.responded_at is not None and survey.opened_at is not None
+
+
+@pytest.mark.parametrize(
+    ("age", "expires_in", "delivery_status", "opens"),
+    [
+        (timedelta(days=1), None, "sent", True),
+        (timedelta(days=1), timedelta(minutes=1), "sent", True),
+        (timedelta(days=1), timedelta(minutes=-1), "sent", False),
+        (timedelta(days=1), None, "cancelled", False),
+        ("expiry", None, "sent", False),  # sent exactly the expiry period ago
+        ("just within", None, "sent", True),
+    ],
+)
+def test_a_view_opens_only_a_survey_that_is_still_open(
+    ctx: Context,
+    client: FlaskClient,
+    age: Any,
+    expires_in: timedelta | None,
+    delivery_status: str,
+    opens: bool,
+) -> None:
+    """The one-statement view on PostgreSQL decides `open` in SQL: it must agree with page_state."""
+    now = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+    ctx.now = lambda: now
+    expiry = timedelta(days=ctx.settings.expiry_days)
+    sent_ago = {"expiry": expiry, "just within": expiry - timedelta(seconds=1)}.get(age, age)
+    token = _token(
+        ctx,
+        delivery_status=delivery_status,
+        sent_at=now - sent_ago,
+        expires_at=None if expires_in is None else now + expires_in,
+    )
+    page = client.get(f"/s/{token}")
+    status, opened_at = _opened_at(ctx, token)
+    if opens:
+        assert page.status_code == 200 and (status, opened_at) == ("opened", now)
+    else:
+        assert page.status_code == 410 and (status, opened_at) == ("pending", None)
 
 
 def test_the_cached_blank_form_carries_each_surveys_own_link_and_form_token(
