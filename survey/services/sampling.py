@@ -142,7 +142,39 @@ def sample_batch(ctx: Context, session: Session, *, batch_size: int = BATCH_SIZE
         for v in drawn.values()
         if not any_do_not_survey(v) and not (opted & v.hashes.keys()) and v.case_ref not in surveyed
     ]
+    write = _write_postgresql if ctx.dialect == "postgresql" else _write_in_steps
+    fingerprint = key_fingerprint(secret)
+
+    def decision(ref: str, closed: datetime, rate: str, drawn: bool, reason: str) -> dict[str, Any]:
+        result.reasons[reason] += 1
+        return {
+            "case_ref": ref,
+            "decided_at": now,
+            "last_closed_at": closed,
+            "drawn": drawn,
+            "reason": reason,
+            "rate": rate,
+            "key_fingerprint": fingerprint,
+        }
+
+    # First what needs no customer lock: cases not drawn, and drawn cases that a rule before
+    # the frequency cap suppresses (do_not_survey, opt-out, case surveyed). Written before the
+    # locks are taken, so that another worker's locked phase overlaps this one.
     contending = {v.case_ref for v in contenders}
+    settled = []
+    for ref, closed in claimed:
+        if ref in contending:
+            continue
+        policy = timeline.at(closed)
+        view = drawn.get(ref)
+        facts = None if view is None else _facts(view, policy, opted, surveyed, {})
+        reason = decide(view is not None, facts)
+        settled.append(decision(ref, closed, policy.rate, view is not None, str(reason)))
+    if settled:
+        write(session, settled, [], [])
+    if not contenders:
+        return result
+    # Then the contenders, in order, each customer's cases serialised by the customer locks.
     if ctx.dialect == "postgresql":
         _lock_customers(session, {h for v in contenders for h in v.hashes})
     blockers = _earlier_undecided(ctx, session, timeline, claimed)
@@ -151,42 +183,26 @@ def sample_batch(ctx: Context, session: Session, *, batch_size: int = BATCH_SIZE
     selected: list[CaseView] = []
     deferred_hashes: set[str] = set()
     deferred: list[str] = []
-    fingerprint = key_fingerprint(secret)
-    for ref, closed in claimed:
+    for view in contenders:
+        ref, closed = view.case_ref, view.last_closed_at
+        if _blocked(view, blockers, deferred_hashes):
+            deferred_hashes.update(view.hashes)
+            deferred.append(ref)
+            continue
         policy = timeline.at(closed)
-        view = drawn.get(ref)
-        if view is None:
-            reason = decide(False, None)
-        else:
-            if ref in contending and _blocked(view, blockers, deferred_hashes):
-                deferred_hashes.update(view.hashes)
-                deferred.append(ref)
-                continue
-            reason = decide(True, _facts(view, policy, opted, surveyed, surveyed_at))
-            if reason == DecisionReason.selected:
-                selected.append(view)
-                for digest in view.hashes:
-                    surveyed_at.setdefault(digest, []).append(closed)
-        result.reasons[reason] += 1
-        decisions.append(
-            {
-                "case_ref": ref,
-                "decided_at": now,
-                "last_closed_at": closed,
-                "drawn": view is not None,
-                "reason": str(reason),
-                "rate": policy.rate,
-                "key_fingerprint": fingerprint,
-            }
-        )
+        reason = decide(True, _facts(view, policy, opted, surveyed, surveyed_at))
+        if reason == DecisionReason.selected:
+            selected.append(view)
+            for digest in view.hashes:
+                surveyed_at.setdefault(digest, []).append(closed)
+        decisions.append(decision(ref, closed, policy.rate, True, str(reason)))
     surveys = [survey_row(view, timeline, now) for view in selected]
     identifiers = [
         {"case_ref": v.case_ref, "identifier_hash": h, "kind": kind, "closed_at": v.last_closed_at}
         for v in selected
         for h, kind in v.hashes.items()
     ]
-    if decisions:  # none when every claimed case waits for another process
-        write = _write_postgresql if ctx.dialect == "postgresql" else _write_in_steps
+    if decisions:  # none when every contender waits for another process
         write(session, decisions, surveys, identifiers)
     _release(session, deferred)
     result.deferred = len(deferred)
