@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Row, select
@@ -37,10 +37,10 @@ class CaseView:
     def last(self) -> Row[Any]:
         return self.newest_first[0]
 
-    @cached_property
+    @property
     def newest_first(self) -> list[Row[Any]]:
-        """The contacts, last closed first (read once all contacts are loaded)."""
-        return sorted(self.contacts, key=lambda c: (c.closed_at, c.id), reverse=True)
+        """The contacts, last closed first: load_contacts reads them in that order."""
+        return self.contacts
 
     def latest(self, attribute: str) -> str | None:
         for contact in self.newest_first:
@@ -69,7 +69,10 @@ def load_contacts(session: Session, views: Iterable[CaseView], identifier_key: s
                 col(Contact.customer_email),
                 col(Contact.customer_language),
                 col(Contact.customer_ref),
-            ).where(condition)
+            )
+            .where(condition)
+            # Each case's contacts last closed first (newest_first), ties by the later row.
+            .order_by(col(Contact.case_ref), col(Contact.closed_at).desc(), col(Contact.id).desc())
         ).all()
         for row in rows:
             view = by_ref[row.case_ref]

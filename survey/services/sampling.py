@@ -17,7 +17,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select, text, update
 from sqlmodel import Session, col
@@ -237,8 +237,9 @@ def _facts(
 def _claim(session: Session, dialect: str, limit: int, now: datetime) -> list[tuple[str, datetime]]:
     """Mark the next undecided cases decided (in this transaction) and return them in order."""
     if dialect == "postgresql":  # in order already
-        claimed = session.execute(_CLAIM_PG, {"now": now, "limit": limit})
-        return [(row[0], row[1]) for row in claimed]
+        # Rows unpack as (case_ref, last_closed_at) pairs: no tuple copied per case.
+        rows = session.execute(_CLAIM_PG, {"now": now, "limit": limit}).all()
+        return cast(list[tuple[str, datetime]], rows)
     else:
         oldest = (
             select(col(Case.case_ref))
