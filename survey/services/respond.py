@@ -197,9 +197,9 @@ def survey_for_page(
     """
     if dialect_of(session) != "postgresql":
         survey = survey_for_token(session, secret_key, token)
-        if survey is not None and page_state(survey, now=now, expiry_days=expiry_days) is (
-            PageState.open
-        ):
+        if survey is None:
+            return None
+        if page_state(survey, now=now, expiry_days=expiry_days) is PageState.open:
             open_survey(session, survey, now=now)
         return survey
     survey_id = read_token(secret_key, token)

@@ -145,13 +145,15 @@ def sample_batch(ctx: Context, session: Session, *, batch_size: int = BATCH_SIZE
     write = _write_postgresql if ctx.dialect == "postgresql" else _write_in_steps
     fingerprint = key_fingerprint(secret)
 
-    def decision(ref: str, closed: datetime, rate: str, drawn: bool, reason: str) -> dict[str, Any]:
+    def decision(
+        ref: str, closed: datetime, rate: str, was_drawn: bool, reason: str
+    ) -> dict[str, Any]:
         result.reasons[reason] += 1
         return {
             "case_ref": ref,
             "decided_at": now,
             "last_closed_at": closed,
-            "drawn": drawn,
+            "drawn": was_drawn,
             "reason": reason,
             "rate": rate,
             "key_fingerprint": fingerprint,
