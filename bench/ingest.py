@@ -27,7 +27,7 @@ from survey.context import build_context
 from survey.models import Contact
 from survey.schemas import ContactIn
 from survey.services import accounts
-from survey.services.csv_import import COLUMNS
+from survey.services.csv_import import COLUMNS, PLAIN_COLUMNS
 from survey.services.ingest import contact_row
 
 BATCH = 1000
@@ -36,19 +36,7 @@ BATCH = 1000
 def csv_line(item: dict[str, Any]) -> dict[str, Any]:
     customer = item["customer"]
     return {
-        **{
-            k: item.get(k, "")
-            for k in (
-                "external_id",
-                "case_ref",
-                "channel",
-                "opened_at",
-                "closed_at",
-                "agent",
-                "team",
-                "case_type",
-            )
-        },
+        **{k: item.get(k, "") for k in PLAIN_COLUMNS},
         "complaint": "yes" if item["complaint"] else "no",
         "do_not_survey": "",
         "customer_phone": customer.get("phone", ""),

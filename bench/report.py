@@ -24,6 +24,7 @@ from sqlalchemy import text
 
 from survey.context import build_context
 from survey.migrate import upgrade
+from survey.models import CASE_HANDLING_ITEMS, CONTACT_EXPERIENCE_ITEMS
 from survey.services.report import ReportRequest, satisfaction_report
 
 ADMIN_URL = os.environ.get(
@@ -88,17 +89,7 @@ LOAD = [
        FROM survey s WHERE s.response_status = 'answered'""",
 ]
 
-ITEMS = (
-    "response_time",
-    "manner",
-    "clarity",
-    "knowledge",
-    "engagement",
-    "proactivity",
-    "efficiency",
-    "follow_up",
-    "time_taken",
-)
+ITEMS = (*CONTACT_EXPERIENCE_ITEMS, *CASE_HANDLING_ITEMS)
 
 FLOOR = """
 SELECT {keys},

@@ -14,6 +14,8 @@ from sqlmodel import Session
 from survey.context import Context
 from survey.identifiers import identifier_hashes
 from survey.models import (
+    CASE_HANDLING_ITEMS,
+    CONTACT_EXPERIENCE_ITEMS,
     Actor,
     Case,
     Contact,
@@ -210,17 +212,7 @@ def seed_report_data(ctx: Context, session: Session, *, surveys: int = 90, seed:
 
     rng = random.Random(seed)
     actors = [make_actor(session, f"actor-{name}-{seed}") for name in ("in", "out")]
-    items = (
-        "response_time",
-        "manner",
-        "clarity",
-        "knowledge",
-        "engagement",
-        "proactivity",
-        "efficiency",
-        "follow_up",
-        "time_taken",
-    )
+    items = (*CONTACT_EXPERIENCE_ITEMS, *CASE_HANDLING_ITEMS)
     for _ in range(surveys):
         closed = utc(2026, 3, 18) + timedelta(minutes=rng.randrange(0, 60 * 24 * 30))
         delivery = rng.choice(["sent", "delivered", "delivered", "failed", "unknown", "scheduled"])

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
-from survey.channels.base import Channel, Message, Outcome, SendResult, build_channels
+from survey.channels.base import (
+    Channel,
+    Message,
+    Outcome,
+    SendResult,
+    build_channels,
+    channels_for,
+)
 
-__all__ = ["Channel", "Message", "Outcome", "SendResult", "build_channels"]
+__all__ = ["Channel", "Message", "Outcome", "SendResult", "build_channels", "channels_for"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
@@ -87,3 +89,17 @@ def build_channels(ctx: Context) -> dict[str, Channel]:
 
         channels["email"] = OutboxChannel(ctx.engine, "email", now=ctx.now)
     return channels
+
+
+@contextmanager
+def channels_for(ctx: Context, given: dict[str, Channel] | None) -> Iterator[dict[str, Channel]]:
+    """The channels a caller gave, or the configured ones, built for the block and closed after."""
+    if given is not None:
+        yield given
+        return
+    built = build_channels(ctx)
+    try:
+        yield built
+    finally:
+        for channel in built.values():
+            channel.close()

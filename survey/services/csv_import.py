@@ -19,7 +19,8 @@ from survey.schemas import ContactIn
 from survey.services.accounts import get_actor
 from survey.services.ingest import contact_row, field_errors, ingest_rows
 
-COLUMNS = (
+# The columns that go into the API item as they are (empty cells are absent values).
+PLAIN_COLUMNS = (
     "external_id",
     "case_ref",
     "channel",
@@ -28,6 +29,9 @@ COLUMNS = (
     "agent",
     "team",
     "case_type",
+)
+COLUMNS = (
+    *PLAIN_COLUMNS,
     "complaint",
     "do_not_survey",
     "customer_phone",
@@ -64,20 +68,7 @@ def _flag(value: str, column: str) -> bool:
 def item_from_line(line: dict[str, str]) -> dict[str, Any]:
     """The API shape of one CSV line; empty cells are absent values."""
     value = {k: (v.strip() if isinstance(v, str) else v) for k, v in line.items()}
-    item: dict[str, Any] = {
-        k: value[k] or None
-        for k in (
-            "external_id",
-            "case_ref",
-            "channel",
-            "opened_at",
-            "closed_at",
-            "agent",
-            "team",
-            "case_type",
-        )
-        if k in value
-    }
+    item: dict[str, Any] = {k: value[k] or None for k in PLAIN_COLUMNS if k in value}
     item["complaint"] = _flag(value.get("complaint") or "", "complaint")
     reason = value.get("do_not_survey") or ""
     if reason.lower() not in _FALSE:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from survey.channels.base import Channel, Message, Outcome, SendResult, build_channels
+from survey.channels.base import Channel, Message, Outcome, SendResult, channels_for
 from survey.config import QuietHours
 from survey.context import Context
 from survey.identifiers import identifier_hash
@@ -63,20 +63,14 @@ def dispatch_due_surveys(
     messages = _claim(ctx, now, timeline, run_seconds, batch_limit, counts)
     if not messages:
         return dict(counts)
-    own = channels is None
-    channels = channels or build_channels(ctx)
-    try:
+    with channels_for(ctx, channels) as using:
         deliver(
             ctx,
-            channels,
+            using,
             messages,
             lambda s, o, t: _record(ctx, timeline, s, o, t, counts),
             start_within=run_seconds + START_MARGIN,
         )
-    finally:
-        if own:
-            for channel in channels.values():
-                channel.close()
     return dict(counts)
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from survey.channels.base import Channel, Message, Outcome, build_channels
+from survey.channels.base import Channel, Message, Outcome, channels_for
 from survey.config import QuietHours
 from survey.context import Context
 from survey.models import DeliveryStatus, ResponseStatus, Survey
@@ -41,21 +41,15 @@ def send_reminders(
     messages = _claim(ctx, now, batch_limit, counts)
     if not messages:
         return dict(counts)
-    own = channels is None
-    channels = channels or build_channels(ctx)
-    try:
-        quiet = policy.quiet
+    quiet = policy.quiet
+    with channels_for(ctx, channels) as using:
         deliver(
             ctx,
-            channels,
+            using,
             messages,
             lambda s, o, t: _record(quiet, s, o, t, counts),
             start_within=RUN_SECONDS + START_MARGIN,
         )
-    finally:
-        if own:
-            for channel in channels.values():
-                channel.close()
     return dict(counts)
 
 

@@ -16,18 +16,12 @@ from survey.services.dispatch import dispatch_due_surveys
 from survey.services.optouts import record_opt_out
 from survey.services.reminders import expire_surveys, send_reminders
 from tests.factories import make_survey
+from tests.plugins.delivery import DELIVERY_SETTINGS
 
 
 @pytest.fixture
 def settings_overrides(settings_overrides: dict[str, Any]) -> dict[str, Any]:
-    return {
-        **settings_overrides,
-        "quiet_hours": "",
-        "sms_rate_per_second": 1000.0,
-        "email_rate_per_second": 1000.0,
-        "reminder_after_hours": 48,
-        "expiry_days": 7,
-    }
+    return {**settings_overrides, **DELIVERY_SETTINGS}
 
 
 class Clock:

@@ -28,6 +28,15 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 TWILIO_SID = "AC" + "0" * 32
 TWILIO_TOKEN = "test-twilio-auth-token"
+# Settings under which a delivery test sends at once: no quiet hours, no pacing to speak of,
+# and the reminder and expiry periods the tests count from.
+DELIVERY_SETTINGS: dict[str, Any] = {
+    "quiet_hours": "",
+    "sms_rate_per_second": 1000.0,
+    "email_rate_per_second": 1000.0,
+    "reminder_after_hours": 48,
+    "expiry_days": 7,
+}
 
 # Numbers the fake Twilio answers in a given way (anything else is accepted).
 TWILIO_ERRORS: dict[str, tuple[int, int, str]] = {
