@@ -37,6 +37,18 @@ def read_token(secret_key: str, token: str, purpose: str = "survey") -> int | No
     return survey_id
 
 
+def form_token(secret_key: str, token: str) -> str:
+    """The CSRF token of the forms on a survey's pages: a MAC of the survey's link token.
+
+    It takes the place of a session cookie's token. Whoever can forge a respondent's POST must
+    know the link, and with the link they could fetch either kind of token, so this one is as
+    strong; and the respondent's pages set no cookie, so they work with cookies turned off.
+    """
+    message = f"form:{token}".encode()
+    mac = hmac.new(secret_key.encode(), message, hashlib.sha256).digest()[:_MAC_BYTES]
+    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+
+
 def survey_url(base_url: str, secret_key: str, survey_id: int) -> str:
     return f"{base_url}/s/{make_token(secret_key, survey_id)}"
 

@@ -1,7 +1,9 @@
 """App-wide protection: CSRF on forms, security headers on every answer, rate limits on /s/ and /o/.
 
-CSRF covers every form (survey, admin); exempt are the JSON API and the Twilio webhooks (checked by
-key and signature) and the RFC 8058 one-click opt-out, which mail providers post without a token.
+CSRF covers every form. The admin's forms carry Flask-WTF's token, kept in the session cookie; the
+respondent's pages (/s/, /o/) carry a token bound to the survey's link and set no cookie (see
+survey.web.survey). Exempt are the JSON API and the Twilio webhooks (checked by key and signature)
+and the RFC 8058 one-click opt-out, which mail providers post without a token.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from limits.strategies import FixedWindowRateLimiter
 
 log = logging.getLogger(__name__)
 
-CSRF_EXEMPT_BLUEPRINTS = ("api", "webhooks")
-CSRF_EXEMPT_VIEWS = ("survey.web.survey.one_click_opt_out",)
+# The survey blueprint checks its own form token (survey.web.survey.check_form_token).
+CSRF_EXEMPT_BLUEPRINTS = ("api", "webhooks", "survey")
 RATE_LIMITED_BLUEPRINTS = ("survey",)
 # The one budget per address that /s/ and /o/ share (the key Flask-Limiter gave it).
 PUBLIC_SCOPE = "public-pages"
@@ -71,8 +73,6 @@ def init_app(app: Flask) -> None:
     for name in CSRF_EXEMPT_BLUEPRINTS:
         if name in app.blueprints:
             csrf.exempt(cast(Blueprint, app.blueprints[name]))
-    for view in CSRF_EXEMPT_VIEWS:
-        csrf.exempt(view)
     limiter = Limiter(
         get_remote_address,
         app=app,
@@ -95,7 +95,8 @@ def init_app(app: Flask) -> None:
         if name in app.blueprints:
             # One budget per address for /s/ and /o/ together: guessing is counted as a whole.
             # (The blueprint is shared by every app, so the hook goes on this app, by name.)
-            app.before_request_funcs.setdefault(name, []).append(public.check)
+            # First of the blueprint's hooks: a refused form token counts against the budget.
+            app.before_request_funcs.setdefault(name, []).insert(0, public.check)
     app.extensions["survey_limiter"] = limiter
     app.extensions["survey_public_limit"] = public
     https = settings.base_url.startswith("https://")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from flask import (
@@ -17,12 +18,13 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
-from flask_wtf.csrf import CSRFError, generate_csrf
+from flask_wtf.csrf import CSRFError
 from sqlmodel import Session
 
 from survey.questionnaire import PACKAGE_DIR, Questionnaire, load_questionnaires, parse_answers
 from survey.services import respond
 from survey.services.respond import PageState, SurveyClosed, SurveyView
+from survey.tokens import form_token
 from survey.web.app import context, db_session
 from survey.web.i18n import requested_language
 from survey.web.security import retry_after
@@ -39,6 +41,8 @@ STATE_STATUS = {
 # Stand-ins for a survey's token and the CSRF token in the cached blank form (see _blank_form).
 LINK_SLOT = "0link0slot0"
 CSRF_SLOT = "0csrf0slot0"
+# Posted by mail providers without a form (RFC 8058 one-click): no form token to check.
+NO_FORM_TOKEN = ("survey.one_click_opt_out",)
 
 
 def init_app(app: Flask) -> None:
@@ -48,6 +52,26 @@ def init_app(app: Flask) -> None:
     app.extensions["questionnaires"] = load_questionnaires(
         [PACKAGE_DIR, settings.instance_path / "questionnaires"]
     )
+
+
+@bp.before_request
+def check_form_token() -> None:
+    """CSRF for the respondent's forms: the posted csrf_token must be the link's form token.
+
+    Flask-WTF's token lives in the session cookie; this one is a MAC of the link (see
+    tokens.form_token), so a customer with cookies turned off can answer, and the pages set
+    no cookie at all. A wrong or missing token raises CSRFError, shown by csrf_failed below.
+    """
+    if request.method != "POST" or request.endpoint in NO_FORM_TOKEN:
+        return
+    token = (request.view_args or {}).get("token", "")
+    posted = request.form.get("csrf_token", "")
+    if not hmac.compare_digest(posted.encode(), _form_token(token).encode()):
+        raise CSRFError("The form token is missing or does not match the link.")
+
+
+def _form_token(token: str) -> str:
+    return form_token(context().settings.secret_key, token)
 
 
 def _questionnaire(survey: SurveyView) -> Questionnaire:
@@ -98,6 +122,7 @@ def _render(template: str, token: str, status: int = 200, **values: Any) -> tupl
     if template == "survey/thanks.html":
         page_endpoint = "survey.thanks"
     switch_url = url_for(page_endpoint or "survey.survey_page", token=token) if token else ""
+    values.setdefault("csrf_token", lambda: _form_token(token))
     page = render_template(
         template,
         token=token,
@@ -172,9 +197,9 @@ def _blank_form(questionnaire: Questionnaire, token: str) -> str:
             csrf_token=lambda: CSRF_SLOT,
         )
         cache[key] = page
-    # Both values go in as they are: a token is URL-safe base64 (read_token checked it) and a
-    # CSRF token URL-safe itsdangerous output, so neither needs escaping in a URL or attribute.
-    return page.replace(LINK_SLOT, token).replace(CSRF_SLOT, generate_csrf())
+    # Both values go in as they are: a token and its form token are URL-safe base64 (read_token
+    # checked the token), so neither needs escaping in a URL or attribute.
+    return page.replace(LINK_SLOT, token).replace(CSRF_SLOT, _form_token(token))
 
 
 @bp.post("/s/<token>")

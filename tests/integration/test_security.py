@@ -4,14 +4,16 @@ import re
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from survey.context import Context
 from survey.models import Response, Survey
+from survey.tokens import form_token
 from survey.web.security import HEADERS
 from tests.factories import make_survey
-from tests.integration.survey_pages import token_for
+from tests.integration.survey_pages import csrf_from, token_for
 
 
 def _token(ctx: Context) -> str:
@@ -63,6 +65,35 @@ def test_the_survey_form_needs_its_csrf_token(ctx: Context, client: FlaskClient)
     with ctx.session() as session:
         statuses = {s.response_status for s in session.scalars(select(Survey)).all()}
     assert statuses == {"opened"}
+
+
+def test_the_respondent_pages_set_no_cookie_and_answer_without_one(
+    ctx: Context, app: Flask
+) -> None:
+    token = _token(ctx)
+    browser = app.test_client(use_cookies=False)  # cookies turned off
+    for path in (f"/s/{token}", f"/o/{token}", f"/s/{token}?lang=en"):
+        assert "Set-Cookie" not in browser.get(path).headers, path
+    csrf = csrf_from(browser.get(f"/s/{token}").get_data(as_text=True))
+    answer = browser.post(f"/s/{token}", data={"overall": "5", "csrf_token": csrf})
+    assert answer.status_code == 303
+    assert "Set-Cookie" not in answer.headers
+    with ctx.session() as session:
+        assert [r.answers["overall"] for r in session.scalars(select(Response))] == [5]
+
+
+def test_a_form_token_works_only_with_its_own_link(ctx: Context, client: FlaskClient) -> None:
+    mine, other = _token(ctx), _token(ctx)
+    others_csrf = csrf_from(client.get(f"/s/{other}").get_data(as_text=True))
+    assert others_csrf == form_token(ctx.settings.secret_key, other)
+    refused = client.post(f"/s/{mine}", data={"overall": "5", "csrf_token": others_csrf})
+    assert refused.status_code == 400
+    undo = client.post(f"/o/{mine}/undo", data={"csrf_token": others_csrf})
+    assert undo.status_code == 400
+    with ctx.session() as session:
+        assert session.scalars(select(Response)).all() == []
+    mine_csrf = form_token(ctx.settings.secret_key, mine)
+    assert client.post(f"/o/{mine}/undo", data={"csrf_token": mine_csrf}).status_code == 200
 
 
 def test_the_api_is_not_under_csrf(client: FlaskClient) -> None:
