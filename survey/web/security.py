@@ -14,7 +14,8 @@ import time
 from collections.abc import Callable
 from typing import cast
 
-from flask import Blueprint, Flask, Response, abort, g, request
+from flask import Blueprint, Flask, Request, Response, abort, g, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -59,6 +60,20 @@ PRIVATE_PREFIXES = ("/s/", "/o/")
 csrf = CSRFProtect()
 
 
+class StaffOnlySessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, for the staff's pages only.
+
+    The respondent's pages (/s/, /o/) keep nothing between requests: their forms' token comes
+    from the link. They get Flask's null session, which cannot be written, so no code path can
+    set a cookie on a customer; nor is a cookie that arrives there read or verified.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(PRIVATE_PREFIXES):
+            return None  # Flask then hands out its NullSession
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask) -> None:
     """Call after the blueprints are registered (exemptions and limits go by blueprint name)."""
     settings = app.extensions["survey"].settings
@@ -69,6 +84,7 @@ def init_app(app: Flask) -> None:
         # A customer may leave the page open for a while before sending.
         WTF_CSRF_TIME_LIMIT=None,
     )
+    app.session_interface = StaffOnlySessions()
     csrf.init_app(app)
     for name in CSRF_EXEMPT_BLUEPRINTS:
         if name in app.blueprints:
@@ -90,6 +106,11 @@ def init_app(app: Flask) -> None:
     hooks = app.before_request_funcs.get(None, [])
     if limiter._check_request_limit in hooks:
         hooks.remove(limiter._check_request_limit)
+    # Its response hook only adds the X-RateLimit-* headers, which are turned off above.
+    after = app.after_request_funcs.get(None, [])
+    inject_headers = getattr(limiter, "_Limiter__inject_headers", None)
+    if inject_headers in after:
+        after.remove(inject_headers)
     public = PublicLimit(settings.ratelimit_storage_url, settings.ratelimit_public)
     for name in RATE_LIMITED_BLUEPRINTS:
         if name in app.blueprints:

@@ -4,7 +4,8 @@ import re
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, session
+from flask.sessions import NullSession
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -80,6 +81,14 @@ def test_the_respondent_pages_set_no_cookie_and_answer_without_one(
     assert "Set-Cookie" not in answer.headers
     with ctx.session() as session:
         assert [r.answers["overall"] for r in session.scalars(select(Response))] == [5]
+
+
+def test_only_the_staff_pages_have_a_session(app: Flask) -> None:
+    for path, null in (("/s/abc", True), ("/o/abc", True), ("/admin/login", False)):
+        with app.test_request_context(path):
+            assert isinstance(session._get_current_object(), NullSession) is null, path
+    hooks = [getattr(f, "__name__", "") for f in app.after_request_funcs.get(None, [])]
+    assert not [name for name in hooks if "inject_headers" in name]  # X-RateLimit-* are off
 
 
 def test_a_form_token_works_only_with_its_own_link(ctx: Context, client: FlaskClient) -> None:
