@@ -1,16 +1,18 @@
 """Survey pages under gunicorn (2 workers, loopback) against a bare Flask "hello" route (ceiling).
 
 Usage: python bench/web.py [--database sqlite|postgresql] [--seconds N] [--rate N] [--clients N]
-                           [--threads N]
+                           [--threads N] [--rounds N]
 
 A load generator in other processes plays respondents: fetch a survey page (taking its CSRF
-token and cookie) and submit the answers, one survey each. Two phases per server: as fast as
-`--clients` concurrent clients go (throughput), and a steady `--rate` requests/s (latency,
+token, and a cookie if one is set) and submit the answers, one survey each. Two phases per
+server: as fast as `--clients` concurrent clients go (throughput, `--seconds` split into
+`--rounds` that alternate between the two servers, so that a change in the machine's speed falls
+on both alike), and a steady `--rate` requests/s (latency,
 measured from each request's planned start so that a stall is not hidden). The rate limits on
 /s/ and /o/ are raised for the run: one address would otherwise hit them at once.
 
-Both apps run under the same gunicorn settings (2 gthread workers, `--threads` each), one after
-the other, with the load generator on the same machine; the JSON line states the settings and
+Both apps run under the same gunicorn settings (2 gthread workers, `--threads` each), side by
+side, with the load generator on the same machine; the JSON line states the settings and
 the load average before and after, since other work on a shared machine moves the figures.
 """
 
@@ -232,6 +234,7 @@ def warm_up(port: int, tokens: list[str | None]) -> None:
 def run_load(
     port: int, tokens: list[str | None], *, seconds: float, clients: int, rate: float | None
 ) -> dict[str, Any]:
+    """One phase: the generators' latencies (seconds), errors and elapsed time."""
     out: Any = multiprocessing.Queue()
     share = [tokens[i::GENERATOR_PROCESSES] for i in range(GENERATOR_PROCESSES)]
     per_rate = rate / GENERATOR_PROCESSES if rate else None
@@ -247,21 +250,34 @@ def run_load(
     results = [out.get() for _ in processes]
     for process in processes:
         process.join()
-    latencies = sorted(x for r in results for x in r[0])
-    elapsed = max(r[2] for r in results)
+    return {
+        "latencies": [x for r in results for x in r[0]],
+        "errors": sum(r[1] for r in results),
+        "elapsed": max(r[2] for r in results),
+    }
+
+
+def summary(phases: list[dict[str, Any]]) -> dict[str, Any]:
+    """Requests/s over the phases together, and latency percentiles over all their requests."""
+    latencies = sorted(x for phase in phases for x in phase["latencies"])
     if not latencies:
         return {"requests": 0}
+    elapsed = sum(phase["elapsed"] for phase in phases)
 
     def pct(p: float) -> float:
         return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 2)
 
     return {
         "requests": len(latencies),
-        "errors": sum(r[1] for r in results),
+        "errors": sum(phase["errors"] for phase in phases),
         "requests_per_s": round(len(latencies) / elapsed, 1),
         "p50_ms": pct(0.50),
         "p99_ms": pct(0.99),
     }
+
+
+def rate_of(phase: dict[str, Any]) -> float:
+    return len(phase["latencies"]) / phase["elapsed"] if phase["elapsed"] else 0.0
 
 
 def main() -> None:
@@ -275,6 +291,9 @@ def main() -> None:
     parser.add_argument("--surveys", type=int, default=14000)
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument(
+        "--rounds", type=int, default=4, help="throughput rounds per app, alternating hello, survey"
+    )
+    parser.add_argument(
         "--ratelimit-storage",
         default="redis://127.0.0.1:6379/15",
         help="rate-limit counters as in production (Redis); memory:// when Redis is absent",
@@ -287,6 +306,7 @@ def main() -> None:
         "workers": 2,
         "threads": args.threads,
         "clients": args.clients,
+        "rounds": args.rounds,
         "rate": args.rate,
         "surveys": args.surveys,
         "cpus": os.cpu_count(),
@@ -310,34 +330,62 @@ def main() -> None:
         }
         targets = {"hello": "bench.web:hello_app", "survey": "survey:create_app()"}
         half = len(tokens) // 2
-        plans: dict[str, tuple[list[str | None], list[str | None]]] = {
-            "hello": ([None] * 100_000, [None] * 100_000),
-            "survey": (list(tokens[20:half]), list(tokens[half:])),
+        throughput: list[str | None] = list(tokens[20:half])
+        share = len(throughput) // args.rounds
+        rounds: dict[str, list[list[str | None]]] = {
+            "hello": [[None] * 100_000 for _ in range(args.rounds)],
+            "survey": [throughput[i * share : (i + 1) * share] for i in range(args.rounds)],
         }
-        for name, target in targets.items():
-            port = free_port()
-            server = start_gunicorn(target, port, env, args.threads)
-            try:
-                warm_up(port, [None] * 20 if name == "hello" else list(tokens[:20]))
-                throughput, steady = plans[name]
-                result[f"{name}_max"] = run_load(
-                    port, throughput, seconds=args.seconds, clients=args.clients, rate=None
+        steady: dict[str, list[str | None]] = {
+            "hello": [None] * 100_000,
+            "survey": list(tokens[half:]),
+        }
+        ports = {name: free_port() for name in targets}
+        servers = [start_gunicorn(targets[n], ports[n], env, args.threads) for n in targets]
+        try:
+            warm_up(ports["hello"], [None] * 20)
+            warm_up(ports["survey"], list(tokens[:20]))
+            # Throughput in alternating rounds (hello, survey, hello, ...), so that a change in
+            # the machine's speed during the run (other tenants) falls on both alike.
+            phases: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
+            for r in range(args.rounds):
+                for name in targets:
+                    phases[name].append(
+                        run_load(
+                            ports[name],
+                            rounds[name][r],
+                            seconds=args.seconds / args.rounds,
+                            clients=args.clients,
+                            rate=None,
+                        )
+                    )
+            for name in targets:
+                result[f"{name}_max"] = summary(phases[name])
+                result[f"{name}_at_rate"] = summary(
+                    [
+                        run_load(
+                            ports[name],
+                            steady[name],
+                            seconds=args.seconds,
+                            clients=args.clients * 4,
+                            rate=args.rate,
+                        )
+                    ]
                 )
-                result[f"{name}_at_rate"] = run_load(
-                    port,
-                    steady,
-                    seconds=args.seconds,
-                    clients=args.clients * 4,
-                    rate=args.rate,
-                )
-            finally:
+        finally:
+            for server in servers:
                 server.terminate()
+            for server in servers:
                 server.wait(timeout=30)
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     hello_rps = result["hello_max"].get("requests_per_s") or 1
     result["survey_share_of_hello"] = round(
         (result["survey_max"].get("requests_per_s") or 0) / hello_rps, 3
     )
+    result["survey_share_by_round"] = [
+        round(rate_of(survey) / (rate_of(hello) or 1), 3)
+        for hello, survey in zip(phases["hello"], phases["survey"], strict=True)
+    ]
     emit(result)
 
 
