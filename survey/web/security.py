@@ -108,9 +108,7 @@ def init_app(app: Flask) -> None:
         hooks.remove(limiter._check_request_limit)
     # Its response hook only adds the X-RateLimit-* headers, which are turned off above.
     after = app.after_request_funcs.get(None, [])
-    inject_headers = getattr(limiter, "_Limiter__inject_headers", None)
-    if inject_headers in after:
-        after.remove(inject_headers)
+    after[:] = [hook for hook in after if not _is_limiter_headers_hook(hook)]
     public = PublicLimit(settings.ratelimit_storage_url, settings.ratelimit_public)
     for name in RATE_LIMITED_BLUEPRINTS:
         if name in app.blueprints:
@@ -122,6 +120,12 @@ def init_app(app: Flask) -> None:
     app.extensions["survey_public_limit"] = public
     https = settings.base_url.startswith("https://")
     app.after_request(_headers(https))
+
+
+def _is_limiter_headers_hook(hook: object) -> bool:
+    """Flask-Limiter registers its private __inject_headers, bound with functools.partial."""
+    function = getattr(hook, "func", hook)
+    return getattr(function, "__qualname__", "") == "Limiter.__inject_headers"
 
 
 class PublicLimit:
