@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass
 
@@ -18,7 +17,7 @@ class Identifier:
 def identifier_hash(key: str, kind: IdentifierKind | str, value: str) -> str:
     """HMAC-SHA256 of kind and normalised value with SURVEY_IDENTIFIER_KEY (hex)."""
     message = f"{kind}:{value}".encode()
-    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+    return hmac.digest(key.encode(), message, "sha256").hex()  # one call, no HMAC object
 
 
 def customer_identifiers(phone: str | None, email: str | None, ref: str | None) -> list[Identifier]:

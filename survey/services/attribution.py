@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -53,7 +53,8 @@ class CaseView:
 def load_contacts(session: Session, views: Iterable[CaseView], identifier_key: str) -> None:
     by_ref = {view.case_ref: view for view in views}
     for condition in among(session, col(Contact.case_ref), by_ref):
-        rows = session.execute(
+        # Through the connection: Core rows, none of Session.execute's ORM result steps.
+        statement = (
             select(
                 col(Contact.id),
                 col(Contact.case_ref),
@@ -73,7 +74,8 @@ def load_contacts(session: Session, views: Iterable[CaseView], identifier_key: s
             .where(condition)
             # Each case's contacts last closed first (newest_first), ties by the later row.
             .order_by(col(Contact.case_ref), col(Contact.closed_at).desc(), col(Contact.id).desc())
-        ).all()
+        )
+        rows: Sequence[Any] = session.connection().execute(statement).all()
         for row in rows:
             view = by_ref[row.case_ref]
             view.contacts.append(row)
