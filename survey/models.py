@@ -13,6 +13,7 @@ from sqlalchemy import (
     Index,
     Integer,
     SmallInteger,
+    String,
     Text,
     UniqueConstraint,
 )
@@ -22,6 +23,17 @@ from survey.db import UTCDateTime, utcnow
 
 # Big integers on PostgreSQL, INTEGER (the rowid alias) on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def key_string(length: int) -> Any:
+    """A text key (case_ref, identifier hash) in code-point order: COLLATE "C" on PostgreSQL.
+
+    Keys are matched and ordered, never shown sorted to a person. "C" compares bytes, where a
+    locale's collation calls strcoll on every comparison in every index; and the sampling order
+    (last closure, case_ref in code points, as Python compares) is the column's own order.
+    SQLite's default order is already code points.
+    """
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 def _ts(nullable: bool = False, index: bool = False) -> Any:
@@ -143,7 +155,7 @@ class Contact(SQLModel, table=True):
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
     actor_id: int = Field(foreign_key="actor.id")
     external_id: str = Field(max_length=200)
-    case_ref: str = Field(max_length=200)
+    case_ref: str = Field(max_length=200, sa_type=key_string(200))
     channel: str = Field(max_length=16)
     opened_at: datetime | None = _ts(nullable=True)
     closed_at: datetime = _ts()
@@ -170,7 +182,7 @@ class Case(SQLModel, table=True):
         Index("ix_customer_case_undecided", "decided_at", "last_closed_at", "case_ref"),
     )
 
-    case_ref: str = Field(max_length=200, primary_key=True)
+    case_ref: str = Field(max_length=200, sa_type=key_string(200), primary_key=True)
     first_opened_at: datetime | None = _ts(nullable=True)
     last_closed_at: datetime = _ts()
     contact_count: int = 0
@@ -184,7 +196,12 @@ class SamplingDecision(SQLModel, table=True):
     __tablename__ = "sampling_decision"
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
-    case_ref: str = Field(max_length=200, unique=True, foreign_key="customer_case.case_ref")
+    case_ref: str = Field(
+        max_length=200,
+        sa_type=key_string(200),
+        unique=True,
+        foreign_key="customer_case.case_ref",
+    )
     decided_at: datetime = _created()
     last_closed_at: datetime = _ts(index=True)
     drawn: bool
@@ -202,7 +219,12 @@ class Survey(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
-    case_ref: str = Field(max_length=200, unique=True, foreign_key="customer_case.case_ref")
+    case_ref: str = Field(
+        max_length=200,
+        sa_type=key_string(200),
+        unique=True,
+        foreign_key="customer_case.case_ref",
+    )
     decision_id: int = Field(sa_type=BigId, foreign_key="sampling_decision.id")
     contact_id: int = Field(sa_type=BigId, foreign_key="contact.id")
     actor_id: int = Field(foreign_key="actor.id")
@@ -242,7 +264,9 @@ class SurveyIdentifier(SQLModel, table=True):
     __tablename__ = "survey_identifier"
 
     survey_id: int = Field(sa_type=BigId, foreign_key="survey.id", primary_key=True)
-    identifier_hash: str = Field(max_length=64, primary_key=True, index=True)
+    identifier_hash: str = Field(
+        max_length=64, sa_type=key_string(64), primary_key=True, index=True
+    )
     kind: str = Field(max_length=8)
     closed_at: datetime = _ts()
 
@@ -293,7 +317,7 @@ class OptOut(SQLModel, table=True):
     __table_args__ = (Index("ix_opt_out_identifier_hash_id", "identifier_hash", "id"),)
 
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
-    identifier_hash: str = Field(max_length=64)
+    identifier_hash: str = Field(max_length=64, sa_type=key_string(64))
     kind: str = Field(max_length=8)
     opted_out: bool = True
     source: str = Field(max_length=24)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 06:30:44.887783
+Create Date: 2026-11-24 12:27:58.734230
 """
 
 from collections.abc import Sequence
@@ -56,7 +56,11 @@ def upgrade() -> None:
 
     op.create_table(
         "customer_case",
-        sa.Column("case_ref", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column(
+            "case_ref",
+            sa.String(length=200).with_variant(sa.String(length=200, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("first_opened_at", survey.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_closed_at", survey.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("contact_count", sa.Integer(), nullable=False),
@@ -120,7 +124,11 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("actor_id", sa.Integer(), nullable=False),
         sa.Column("external_id", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
-        sa.Column("case_ref", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column(
+            "case_ref",
+            sa.String(length=200).with_variant(sa.String(length=200, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("opened_at", survey.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("closed_at", survey.db.UTCDateTime(timezone=True), nullable=False),
@@ -153,7 +161,11 @@ def upgrade() -> None:
     op.create_table(
         "sampling_decision",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("case_ref", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column(
+            "case_ref",
+            sa.String(length=200).with_variant(sa.String(length=200, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("decided_at", survey.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_closed_at", survey.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("drawn", sa.Boolean(), nullable=False),
@@ -176,7 +188,11 @@ def upgrade() -> None:
     op.create_table(
         "survey",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("case_ref", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column(
+            "case_ref",
+            sa.String(length=200).with_variant(sa.String(length=200, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column(
             "decision_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
@@ -236,7 +252,11 @@ def upgrade() -> None:
     op.create_table(
         "opt_out",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("identifier_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column(
+            "identifier_hash",
+            sa.String(length=64).with_variant(sa.String(length=64, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("opted_out", sa.Boolean(), nullable=False),
         sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
@@ -306,7 +326,11 @@ def upgrade() -> None:
         sa.Column(
             "survey_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
         ),
-        sa.Column("identifier_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column(
+            "identifier_hash",
+            sa.String(length=64).with_variant(sa.String(length=64, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("closed_at", survey.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

@@ -6,6 +6,7 @@ unnest(...)`), so a batch is one statement with a handful of parameters; SQLite 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+_COLLATION = re.compile(r' COLLATE "[^"]*"')
 CHUNK = 900  # under SQLite's default limit of bound variables per statement, with room
 
 
@@ -112,7 +114,8 @@ def unnest_select(
     selects = []
     for i, name in enumerate(names):
         values = [row[name] for row in rows]
-        sql_type = columns[name].type.compile(dialect=dialect)
+        # The column's type without its collation: a CAST names a type, not a collation.
+        sql_type = _COLLATION.sub("", columns[name].type.compile(dialect=dialect))
         key = f"{prefix}{i}"
         if len(set(values)) == 1:
             # A value shared by every row (the decision time, the rate) goes once, not per row.
