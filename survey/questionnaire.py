@@ -29,6 +29,8 @@ DONT_KNOW = "dont_know"
 SCALE_COLUMNS = frozenset(SCALE_ITEMS)
 CHOICE_COLUMNS = {"resolution": frozenset(RESOLUTION_CHOICES), "fcr": frozenset(FCR_CHOICES)}
 TEXT_COLUMNS = frozenset({"comment"})
+# The survey form's own fields beside the questions: no question may take their names.
+FORM_FIELDS = frozenset({"csrf_token", "action", "questionnaire"})
 
 
 class QuestionnaireError(Exception):
@@ -202,6 +204,9 @@ def _question(item: dict[str, Any], scales: dict[str, Any]) -> Question:
     where = f"question '{qid}'"
     if not qid.isidentifier():
         raise ValueError(f"{where}: an id is letters, digits and underscores")
+    if qid in FORM_FIELDS:
+        taken = ", ".join(sorted(FORM_FIELDS))
+        raise ValueError(f"{where}: the form itself uses that name ({taken})")
     if kind not in KINDS:
         raise ValueError(f"{where}: kind must be one of {', '.join(KINDS)}")
     if part is not None and part not in PARTS:

@@ -125,15 +125,22 @@ _RESPONSE: Table = Response.__table__  # type: ignore[attr-defined]
 _RESPONSE_COLUMNS = sorted(_COLUMNS)
 
 
-def _answer_statement() -> Insert:
+def _answer_statement(*, unread: bool = False) -> Insert:
     """PostgreSQL: the conditional update to answered and the Response in one statement (so in
-    autocommit one round trip, and atomic); it returns no row when the survey was not open."""
+    autocommit one round trip, and atomic); it returns no row when the survey was not open.
+
+    `unread`: for a survey the request has not read, the statement also checks what the page
+    would have: that it is still open (:now, :sent_after) and asks :p_questionnaire.
+    """
+    conditions = [
+        _SURVEY.c.id == bindparam("survey_id"),
+        or_(*(_SURVEY.c.response_status == state for state in OPEN)),
+    ]
+    if unread:
+        conditions += [_still_open(), _SURVEY.c.questionnaire == bindparam("p_questionnaire")]
     answered = (
         update(_SURVEY)
-        .where(
-            _SURVEY.c.id == bindparam("survey_id"),
-            or_(*(_SURVEY.c.response_status == state for state in OPEN)),
-        )
+        .where(*conditions)
         .values(
             response_status=ResponseStatus.answered,
             responded_at=bindparam("now"),
@@ -159,6 +166,7 @@ def _answer_statement() -> Insert:
 
 _VIEW_AND_OPEN = _view_and_open_statement()
 _ANSWER = _answer_statement()
+_ANSWER_UNREAD = _answer_statement(unread=True)
 
 
 class PageState(StrEnum):
@@ -254,11 +262,7 @@ def submit_answers(
 ) -> None:
     """Store the one answer of a survey; raise SurveyClosed when it is answered or closed."""
     assert survey.id is not None
-    typed = {
-        qid: (None if value == DONT_KNOW else value)
-        for qid, value in answers.items()
-        if qid in _COLUMNS
-    }
+    typed = _typed(answers)
     if dialect_of(session) == "postgresql":
         _submit_in_one_statement(session, survey, questionnaire, answers, typed, now=now)
         return
@@ -295,6 +299,15 @@ def submit_answers(
         raise SurveyClosed(PageState.answered) from None
 
 
+def _typed(answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers that have their own Response column, "don't know" as NULL."""
+    return {
+        qid: (None if value == DONT_KNOW else value)
+        for qid, value in answers.items()
+        if qid in _COLUMNS
+    }
+
+
 def _submit_in_one_statement(
     session: Session,
     survey: AnySurvey,
@@ -304,16 +317,7 @@ def _submit_in_one_statement(
     *,
     now: datetime,
 ) -> None:
-    params = {f"p_{name}": typed.get(name) for name in _RESPONSE_COLUMNS}
-    params.update(
-        {
-            "survey_id": survey.id,
-            "now": now,
-            "p_questionnaire": questionnaire.id,
-            "p_questionnaire_version": questionnaire.version,
-            "p_answers": {k: v for k, v in answers.items() if k not in TEXT_COLUMNS},
-        }
-    )
+    params = _answer_params(survey.id, questionnaire, answers, typed, now)
     try:
         inserted = session.connection().execute(_ANSWER, params).first()
     except IntegrityError:
@@ -333,6 +337,61 @@ def _submit_in_one_statement(
             "opened_at": survey.opened_at or now,
         },
     )
+
+
+def _answer_params(
+    survey_id: int | None,
+    questionnaire: Questionnaire,
+    answers: dict[str, Any],
+    typed: dict[str, Any],
+    now: datetime,
+) -> dict[str, Any]:
+    params = {f"p_{name}": typed.get(name) for name in _RESPONSE_COLUMNS}
+    params.update(
+        {
+            "survey_id": survey_id,
+            "now": now,
+            "p_questionnaire": questionnaire.id,
+            "p_questionnaire_version": questionnaire.version,
+            # Free text lives in its own column only, so that an erasure has one place to clear.
+            "p_answers": {k: v for k, v in answers.items() if k not in TEXT_COLUMNS},
+        }
+    )
+    return params
+
+
+def answer_unread(
+    session: Session,
+    secret_key: str,
+    token: str,
+    questionnaire: Questionnaire,
+    answers: dict[str, Any],
+    *,
+    now: datetime,
+    expiry_days: int,
+) -> bool:
+    """PostgreSQL: answer the survey behind `token` without reading it first, in one statement.
+
+    True when the answer is stored. False when nothing changed: an unknown token, a survey
+    no longer open or that asks another questionnaire, an answer already there. The caller
+    then reads the survey and says why (or answers it the ordinary way).
+    """
+    survey_id = read_token(secret_key, token)
+    if survey_id is None:
+        return False
+    typed = _typed(answers)
+    params = _answer_params(survey_id, questionnaire, answers, typed, now)
+    params["sent_after"] = now - timedelta(days=expiry_days)
+    try:
+        inserted = session.connection().execute(_ANSWER_UNREAD, params).first()
+    except IntegrityError:
+        session.rollback()
+        return False
+    if inserted is None:
+        session.rollback()
+        return False
+    session.commit()
+    return True
 
 
 def decline(session: Session, survey: AnySurvey, *, now: datetime) -> None:

@@ -206,7 +206,10 @@ def _blank_form(questionnaire: Questionnaire, token: str) -> str:
 def submit(token: str) -> ResponseReturnValue:
     # On PostgreSQL every write below is one statement (see respond.submit_answers), so the
     # request runs in autocommit: no BEGIN and COMMIT round trips around it.
-    survey = _load(token, autocommit=context().dialect == "postgresql")
+    postgresql = context().dialect == "postgresql"
+    if postgresql and request.form.get("action") != "decline" and _answered_unread(token):
+        return redirect(url_for("survey.thanks", token=token, **_lang_args()), 303)
+    survey = _load(token, autocommit=postgresql)
     state = _state(survey)
     if state is not PageState.open:
         return _closed(state, token, 409)
@@ -226,6 +229,29 @@ def submit(token: str) -> ResponseReturnValue:
     except SurveyClosed as exc:
         return _closed(exc.state, token, 409)
     return redirect(url_for("survey.thanks", token=token, **_lang_args()), 303)
+
+
+def _answered_unread(token: str) -> bool:
+    """PostgreSQL: a valid answer to the questionnaire the form names, stored in one statement
+    that also checks what reading the survey would (see respond.answer_unread). False when it
+    stored nothing; the ordinary path then reads the survey and answers or says why."""
+    questionnaires: dict[str, Questionnaire] = current_app.extensions["questionnaires"]
+    questionnaire = questionnaires.get(request.form.get("questionnaire", ""))
+    if questionnaire is None:
+        return False
+    parsed = parse_answers(questionnaire, request.form)
+    if parsed.errors:
+        return False
+    ctx = context()
+    return respond.answer_unread(
+        _session(autocommit=True),
+        ctx.settings.secret_key,
+        token,
+        questionnaire,
+        parsed.answers,
+        now=ctx.now(),
+        expiry_days=ctx.settings.expiry_days,
+    )
 
 
 @bp.get("/s/<token>/thanks")

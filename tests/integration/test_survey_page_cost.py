@@ -15,7 +15,7 @@ from sqlalchemy import event, select
 
 from survey.context import Context
 from survey.models import Response, Survey
-from survey.tokens import read_token
+from survey.tokens import form_token, read_token
 from survey.web.survey import CSRF_SLOT, LINK_SLOT
 from tests.factories import make_survey
 from tests.integration.survey_pages import csrf_from, token_for
@@ -40,6 +40,10 @@ def _token(ctx: Context, **fields: Any) -> str:
     with ctx.session() as session:
         survey = make_survey(ctx, session, **fields)
     return token_for(ctx, survey)
+
+
+def form_token_of(ctx: Context, token: str) -> str:
+    return form_token(ctx.settings.secret_key, token)
 
 
 def _opened_at(ctx: Context, token: str) -> tuple[str, datetime | None]:
@@ -73,15 +77,26 @@ def test_only_the_first_view_writes_and_no_view_takes_a_write_lock(
 
 # SQLite has no data-modifying WITH: there the answer is an UPDATE and an INSERT in a transaction.
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_an_answer_on_postgresql_is_a_read_and_one_statement(
-    ctx: Context, client: FlaskClient
+@pytest.mark.parametrize(
+    ("form", "statements"),
+    [
+        ({"questionnaire": "default"}, ["WITH"]),  # as the page's form sends it
+        ({}, ["SELECT", "WITH"]),  # a client that leaves out the hidden field: read, then write
+        ({"questionnaire": "short"}, ["WITH", "SELECT", "WITH"]),  # not this survey's: the same
+    ],
+)
+def test_an_answer_on_postgresql_is_one_statement(
+    ctx: Context, client: FlaskClient, form: dict[str, str], statements: list[str]
 ) -> None:
     token = _token(ctx, delivery_status="sent")
-    csrf = csrf_from(client.get(f"/s/{token}").get_data(as_text=True))
+    page = client.get(f"/s/{token}").get_data(as_text=True)
+    assert '<input type="hidden" name="questionnaire" value="default">' in page
     with _statements(ctx) as answer:
-        posted = client.post(f"/s/{token}", data={"overall": "5", "csrf_token": csrf})
+        posted = client.post(
+            f"/s/{token}", data={"overall": "5", "csrf_token": csrf_from(page), **form}
+        )
     assert posted.status_code == 303
-    assert answer == ["SELECT", "WITH"]
+    assert answer == statements
     with ctx.session() as session:
         stored = session.scalars(select(Response)).one()
         survey = session.get(Survey, stored.survey_id)
@@ -125,6 +140,47 @@ def test_a_view_opens_only_a_survey_that_is_still_open(
         assert page.status_code == 200 and (status, opened_at) == ("opened", now)
     else:
         assert page.status_code == 410 and (status, opened_at) == ("pending", None)
+
+
+@pytest.mark.parametrize(
+    ("age", "expires_in", "delivery_status", "takes"),
+    [
+        (timedelta(days=1), None, "sent", True),
+        (timedelta(days=1), timedelta(minutes=-1), "sent", False),
+        (timedelta(days=1), None, "cancelled", False),
+        ("expiry", None, "sent", False),
+        ("just within", None, "sent", True),
+    ],
+)
+def test_an_answer_is_taken_only_while_the_survey_is_open(
+    ctx: Context,
+    client: FlaskClient,
+    age: Any,
+    expires_in: timedelta | None,
+    delivery_status: str,
+    takes: bool,
+) -> None:
+    """On PostgreSQL the answer checks `open` in its one statement: it must agree with
+    page_state, which the ordinary path (and SQLite) asks."""
+    now = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+    ctx.now = lambda: now
+    expiry = timedelta(days=ctx.settings.expiry_days)
+    sent_ago = {"expiry": expiry, "just within": expiry - timedelta(seconds=1)}.get(age, age)
+    token = _token(
+        ctx,
+        delivery_status=delivery_status,
+        sent_at=now - sent_ago,
+        expires_at=None if expires_in is None else now + expires_in,
+    )
+    form = {"overall": "4", "questionnaire": "default", "csrf_token": form_token_of(ctx, token)}
+    posted = client.post(f"/s/{token}", data=form)
+    with ctx.session() as session:
+        stored = session.scalars(select(Response)).all()
+    if takes:
+        assert posted.status_code == 303 and [r.overall for r in stored] == [4]
+        assert stored[0].questionnaire == "default" and stored[0].submitted_at == now
+    else:
+        assert posted.status_code == 409 and stored == []
 
 
 def test_the_cached_blank_form_carries_each_surveys_own_link_and_form_token(

@@ -124,6 +124,13 @@ def test_missing_swedish_text_is_refused(tmp_path: Path) -> None:
         load_questionnaire(path)
 
 
+@pytest.mark.parametrize("taken", ["csrf_token", "action", "questionnaire"])
+def test_a_question_may_not_take_a_name_the_form_uses(tmp_path: Path, taken: str) -> None:
+    path = write(tmp_path, OVERALL + question("manner", "b") + question(taken, "c"))
+    with pytest.raises(QuestionnaireError, match=f"question '{taken}': the form itself uses"):
+        load_questionnaire(path)
+
+
 def test_a_typed_column_must_keep_its_values(tmp_path: Path) -> None:
     options = 'options = [{ value = "maybe", sv = "Kanske", en = "Maybe" }]'
     path = write(
