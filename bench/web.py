@@ -3,8 +3,8 @@
 Usage: python bench/web.py [--database sqlite|postgresql] [--seconds N] [--rate N] [--clients N]
                            [--threads N] [--rounds N]
 
-A load generator in other processes plays respondents: fetch a survey page (taking its CSRF
-token, and a cookie if one is set) and submit the answers, one survey each. Two phases per
+A load generator in other processes plays respondents: fetch a survey page (taking its hidden
+fields, and a cookie if one is set) and submit the answers, one survey each. Two phases per
 server: as fast as `--clients` concurrent clients go (throughput, `--seconds` split into
 `--rounds` that alternate between the two servers, so that a change in the machine's speed falls
 on both alike), and a steady `--rate` requests/s (latency,
@@ -48,7 +48,8 @@ def hello() -> str:
 
 
 ANSWERS = {"overall": "4", "manner": "5", "clarity": "", "resolution": "yes", "fcr": "yes"}
-_CSRF = re.compile(rb'name="csrf_token" value="([^"]+)"')
+# The form's hidden fields (CSRF token, questionnaire), sent back as a browser does.
+_HIDDEN = re.compile(rb'<input type="hidden" name="([^"]+)" value="([^"]*)">')
 GENERATOR_PROCESSES = 2
 
 
@@ -147,8 +148,8 @@ def _respondent(port: int, token: str | None, record: Any) -> None:
     started = time.perf_counter()
     status, page, cookie = _request(port, "GET", f"/s/{token}")
     record(started, status == 200)
-    found = _CSRF.search(page)
-    body = urlencode({**ANSWERS, "csrf_token": found.group(1).decode() if found else ""})
+    hidden = {name.decode(): value.decode() for name, value in _HIDDEN.findall(page)}
+    body = urlencode({**ANSWERS, **hidden})
     started = time.perf_counter()
     status, _, _ = _request(
         port,
