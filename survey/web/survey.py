@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 from sqlmodel import Session
+from werkzeug.exceptions import NotFound
 
 from survey.questionnaire import PACKAGE_DIR, Questionnaire, load_questionnaires, parse_answers
 from survey.services import respond
@@ -297,9 +298,13 @@ def too_many(_exc: Exception) -> ResponseReturnValue:
 
 @bp.errorhandler(CSRFError)
 def csrf_failed(_exc: CSRFError) -> ResponseReturnValue:
-    """The form's token did not match (an expired session, cookies off): show it again, kept."""
+    """The form's token did not match (a tampered or cut-off form): show it again, kept."""
     token = (request.view_args or {}).get("token", "")
-    survey = _load(token)
+    # Not _load: an abort inside an error handler would escape it as a server error.
+    found = respond.survey_for_token(_session(), context().settings.secret_key, token)
+    if found is None:
+        return not_found(NotFound())
+    survey = _found(found)
     if request.endpoint != "survey.submit":
         opted_out = respond.is_survey_opted_out(db_session(), survey)
         return _render(

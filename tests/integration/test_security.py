@@ -107,6 +107,13 @@ def test_a_form_token_works_only_with_its_own_link(ctx: Context, client: FlaskCl
     assert client.post(f"/o/{mine}/undo", data={"csrf_token": mine_csrf}).status_code == 200
 
 
+def test_a_form_posted_to_an_unknown_link_is_a_plain_404(client: FlaskClient) -> None:
+    for path in (f"/s/{'A' * 32}", f"/o/{'A' * 32}/undo", "/s/short"):
+        answer = client.post(path, data={"overall": "5"})
+        assert answer.status_code == 404, path
+        assert "Set-Cookie" not in answer.headers
+
+
 def test_the_api_is_not_under_csrf(client: FlaskClient) -> None:
     answer = client.post("/api/v1/contacts", json={"contacts": []})
     assert answer.status_code == 401  # refused for the missing key, not for a CSRF token
