@@ -104,17 +104,32 @@ def test_an_answer_on_postgresql_is_one_statement(
     assert survey.responded_at is not None and survey.opened_at is not None
 
 
-@pytest.mark.parametrize(
-    ("age", "expires_in", "delivery_status", "opens"),
-    [
-        (timedelta(days=1), None, "sent", True),
-        (timedelta(days=1), timedelta(minutes=1), "sent", True),
-        (timedelta(days=1), timedelta(minutes=-1), "sent", False),
-        (timedelta(days=1), None, "cancelled", False),
-        ("expiry", None, "sent", False),  # sent exactly the expiry period ago
-        ("just within", None, "sent", True),
-    ],
-)
+# A survey's age, expiry and delivery status, and whether page_state calls it open.
+OPEN_OR_NOT = [
+    (timedelta(days=1), None, "sent", True),
+    (timedelta(days=1), timedelta(minutes=1), "sent", True),
+    (timedelta(days=1), timedelta(minutes=-1), "sent", False),
+    (timedelta(days=1), None, "cancelled", False),
+    ("expiry", None, "sent", False),  # sent exactly the expiry period ago
+    ("just within", None, "sent", True),
+]
+NOW = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
+
+
+def _aged_token(ctx: Context, age: Any, expires_in: timedelta | None, delivery_status: str) -> str:
+    """A survey sent `age` before NOW (or at the expiry limit, or a second inside it)."""
+    ctx.now = lambda: NOW
+    expiry = timedelta(days=ctx.settings.expiry_days)
+    sent_ago = {"expiry": expiry, "just within": expiry - timedelta(seconds=1)}.get(age, age)
+    return _token(
+        ctx,
+        delivery_status=delivery_status,
+        sent_at=NOW - sent_ago,
+        expires_at=None if expires_in is None else NOW + expires_in,
+    )
+
+
+@pytest.mark.parametrize(("age", "expires_in", "delivery_status", "opens"), OPEN_OR_NOT)
 def test_a_view_opens_only_a_survey_that_is_still_open(
     ctx: Context,
     client: FlaskClient,
@@ -124,34 +139,16 @@ def test_a_view_opens_only_a_survey_that_is_still_open(
     opens: bool,
 ) -> None:
     """The one-statement view on PostgreSQL decides `open` in SQL: it must agree with page_state."""
-    now = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
-    ctx.now = lambda: now
-    expiry = timedelta(days=ctx.settings.expiry_days)
-    sent_ago = {"expiry": expiry, "just within": expiry - timedelta(seconds=1)}.get(age, age)
-    token = _token(
-        ctx,
-        delivery_status=delivery_status,
-        sent_at=now - sent_ago,
-        expires_at=None if expires_in is None else now + expires_in,
-    )
+    token = _aged_token(ctx, age, expires_in, delivery_status)
     page = client.get(f"/s/{token}")
     status, opened_at = _opened_at(ctx, token)
     if opens:
-        assert page.status_code == 200 and (status, opened_at) == ("opened", now)
+        assert page.status_code == 200 and (status, opened_at) == ("opened", NOW)
     else:
         assert page.status_code == 410 and (status, opened_at) == ("pending", None)
 
 
-@pytest.mark.parametrize(
-    ("age", "expires_in", "delivery_status", "takes"),
-    [
-        (timedelta(days=1), None, "sent", True),
-        (timedelta(days=1), timedelta(minutes=-1), "sent", False),
-        (timedelta(days=1), None, "cancelled", False),
-        ("expiry", None, "sent", False),
-        ("just within", None, "sent", True),
-    ],
-)
+@pytest.mark.parametrize(("age", "expires_in", "delivery_status", "takes"), OPEN_OR_NOT)
 def test_an_answer_is_taken_only_while_the_survey_is_open(
     ctx: Context,
     client: FlaskClient,
@@ -162,23 +159,14 @@ def test_an_answer_is_taken_only_while_the_survey_is_open(
 ) -> None:
     """On PostgreSQL the answer checks `open` in its one statement: it must agree with
     page_state, which the ordinary path (and SQLite) asks."""
-    now = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
-    ctx.now = lambda: now
-    expiry = timedelta(days=ctx.settings.expiry_days)
-    sent_ago = {"expiry": expiry, "just within": expiry - timedelta(seconds=1)}.get(age, age)
-    token = _token(
-        ctx,
-        delivery_status=delivery_status,
-        sent_at=now - sent_ago,
-        expires_at=None if expires_in is None else now + expires_in,
-    )
+    token = _aged_token(ctx, age, expires_in, delivery_status)
     form = {"overall": "4", "questionnaire": "default", "csrf_token": form_token_of(ctx, token)}
     posted = client.post(f"/s/{token}", data=form)
     with ctx.session() as session:
         stored = session.scalars(select(Response)).all()
     if takes:
         assert posted.status_code == 303 and [r.overall for r in stored] == [4]
-        assert stored[0].questionnaire == "default" and stored[0].submitted_at == now
+        assert stored[0].questionnaire == "default" and stored[0].submitted_at == NOW
     else:
         assert posted.status_code == 409 and stored == []
 
