@@ -11,14 +11,17 @@ _ID_BYTES = 8
 _MAC_BYTES = 16
 
 
-def _mac(secret_key: str, purpose: str, survey_id: int) -> bytes:
-    message = f"{purpose}:{survey_id}".encode()
-    return hmac.new(secret_key.encode(), message, hashlib.sha256).digest()[:_MAC_BYTES]
+def _mac(secret_key: str, message: str) -> bytes:
+    return hmac.new(secret_key.encode(), message.encode(), hashlib.sha256).digest()[:_MAC_BYTES]
+
+
+def _encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def make_token(secret_key: str, survey_id: int, purpose: str = "survey") -> str:
-    raw = survey_id.to_bytes(_ID_BYTES, "big") + _mac(secret_key, purpose, survey_id)
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    mac = _mac(secret_key, f"{purpose}:{survey_id}")
+    return _encode(survey_id.to_bytes(_ID_BYTES, "big") + mac)
 
 
 def read_token(secret_key: str, token: str, purpose: str = "survey") -> int | None:
@@ -32,7 +35,7 @@ def read_token(secret_key: str, token: str, purpose: str = "survey") -> int | No
     if len(raw) != _ID_BYTES + _MAC_BYTES:
         return None
     survey_id = int.from_bytes(raw[:_ID_BYTES], "big")
-    if not hmac.compare_digest(raw[_ID_BYTES:], _mac(secret_key, purpose, survey_id)):
+    if not hmac.compare_digest(raw[_ID_BYTES:], _mac(secret_key, f"{purpose}:{survey_id}")):
         return None
     return survey_id
 
@@ -44,9 +47,7 @@ def form_token(secret_key: str, token: str) -> str:
     know the link, and with the link they could fetch either kind of token, so this one is as
     strong; and the respondent's pages set no cookie, so they work with cookies turned off.
     """
-    message = f"form:{token}".encode()
-    mac = hmac.new(secret_key.encode(), message, hashlib.sha256).digest()[:_MAC_BYTES]
-    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+    return _encode(_mac(secret_key, f"form:{token}"))
 
 
 def survey_url(base_url: str, secret_key: str, survey_id: int) -> str:

@@ -26,6 +26,7 @@ class CaseView:
 
     case_ref: str
     last_closed_at: datetime
+    # Last closed first: load_contacts reads them in that order.
     contacts: list[Row[Any]] = field(default_factory=list)
     hashes: dict[str, str] = field(default_factory=dict)
 
@@ -35,15 +36,10 @@ class CaseView:
 
     @property
     def last(self) -> Row[Any]:
-        return self.newest_first[0]
-
-    @property
-    def newest_first(self) -> list[Row[Any]]:
-        """The contacts, last closed first: load_contacts reads them in that order."""
-        return self.contacts
+        return self.contacts[0]
 
     def latest(self, attribute: str) -> str | None:
-        for contact in self.newest_first:
+        for contact in self.contacts:
             value = getattr(contact, attribute)
             if value:
                 return str(value)
@@ -72,7 +68,7 @@ def load_contacts(session: Session, views: Iterable[CaseView], identifier_key: s
                 col(Contact.customer_ref),
             )
             .where(condition)
-            # Each case's contacts last closed first (newest_first), ties by the later row.
+            # Each case's contacts last closed first, ties by the later row.
             .order_by(col(Contact.case_ref), col(Contact.closed_at).desc(), col(Contact.id).desc())
         )
         rows: Sequence[Any] = session.connection().execute(statement).all()

@@ -79,12 +79,8 @@ AnySurvey = Survey | SurveyView
 _VIEW_FIELDS = frozenset(f.name for f in fields(SurveyView))
 # A page view's one read: only the columns above, a statement built once (its compiled form is
 # cached by SQLAlchemy), with no identity map or instance to build.
-_SELECT_VIEW = select(*(_SURVEY.c[f.name] for f in fields(SurveyView))).where(
-    _SURVEY.c.id == bindparam("survey_id")
-)
-
-
 _VIEW_COLUMNS = [_SURVEY.c[f.name] for f in fields(SurveyView)]
+_SELECT_VIEW = select(*_VIEW_COLUMNS).where(_SURVEY.c.id == bindparam("survey_id"))
 
 
 def _still_open() -> Any:
@@ -217,11 +213,16 @@ def survey_for_page(
         session.connection()
         .execute(
             _VIEW_AND_OPEN,
-            {"survey_id": survey_id, "now": now, "sent_after": now - timedelta(days=expiry_days)},
+            {"survey_id": survey_id, **_still_open_params(now, expiry_days)},
         )
         .first()
     )
     return None if row is None else SurveyView(*row)
+
+
+def _still_open_params(now: datetime, expiry_days: int) -> dict[str, datetime]:
+    """The parameters of _still_open."""
+    return {"now": now, "sent_after": now - timedelta(days=expiry_days)}
 
 
 def page_state(survey: AnySurvey, *, now: datetime, expiry_days: int) -> PageState:
@@ -262,9 +263,8 @@ def submit_answers(
 ) -> None:
     """Store the one answer of a survey; raise SurveyClosed when it is answered or closed."""
     assert survey.id is not None
-    typed = _typed(answers)
     if dialect_of(session) == "postgresql":
-        _submit_in_one_statement(session, survey, questionnaire, answers, typed, now=now)
+        _submit_in_one_statement(session, survey, questionnaire, answers, now=now)
         return
     try:
         # The conditional update first: a survey answered meanwhile stops here, before the insert.
@@ -290,7 +290,7 @@ def submit_answers(
                 "submitted_at": now,
                 # Free text lives in its own column only, so that an erasure has one place to clear.
                 "answers": {k: v for k, v in answers.items() if k not in TEXT_COLUMNS},
-                **typed,
+                **_typed(answers),
             },
         )
         session.commit()
@@ -313,11 +313,10 @@ def _submit_in_one_statement(
     survey: AnySurvey,
     questionnaire: Questionnaire,
     answers: dict[str, Any],
-    typed: dict[str, Any],
     *,
     now: datetime,
 ) -> None:
-    params = _answer_params(survey.id, questionnaire, answers, typed, now)
+    params = _answer_params(survey.id, questionnaire, answers, now)
     try:
         inserted = session.connection().execute(_ANSWER, params).first()
     except IntegrityError:
@@ -343,9 +342,9 @@ def _answer_params(
     survey_id: int | None,
     questionnaire: Questionnaire,
     answers: dict[str, Any],
-    typed: dict[str, Any],
     now: datetime,
 ) -> dict[str, Any]:
+    typed = _typed(answers)
     params = {f"p_{name}": typed.get(name) for name in _RESPONSE_COLUMNS}
     params.update(
         {
@@ -379,9 +378,10 @@ def answer_unread(
     survey_id = read_token(secret_key, token)
     if survey_id is None:
         return False
-    typed = _typed(answers)
-    params = _answer_params(survey_id, questionnaire, answers, typed, now)
-    params["sent_after"] = now - timedelta(days=expiry_days)
+    params = {
+        **_answer_params(survey_id, questionnaire, answers, now),
+        **_still_open_params(now, expiry_days),
+    }
     try:
         inserted = session.connection().execute(_ANSWER_UNREAD, params).first()
     except IntegrityError:

@@ -259,10 +259,10 @@ def _claim(session: Session, dialect: str, limit: int, now: datetime) -> list[tu
     return sorted(((row[0], row[1]) for row in rows), key=lambda item: (item[1], item[0]))
 
 
-# Code-point order of case_ref ("C"), as Python compares; SQLite's default is the same.
-# Leading with decided_at lets the undecided index give the order up to case_ref (an
-# incremental sort, not a sort of every undecided case), and the update finds the locked
-# rows by ctid instead of joining the whole table.
+# Code-point order of case_ref ("C"), as Python compares: the column's own collation, and
+# SQLite's default. Leading with decided_at lets the undecided index give the whole order (no
+# sort of every undecided case), and the update finds the locked rows by ctid instead of
+# joining the whole table.
 _CLAIM_PG = text(
     """
     WITH claimed AS (
