@@ -52,8 +52,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
+        if value is None or value.tzinfo is UTC:  # PostgreSQL in UTC (see _utc_session)
+            return value
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
@@ -74,9 +74,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     kwargs.setdefault("pool_recycle", RECYCLE_SECONDS)
     engine = create_engine(url, **kwargs)
+    event.listen(engine, "connect", _utc_session)
     event.listen(engine, "checkin", _mark_idle)
     event.listen(engine, "checkout", _ping_if_idle(engine.dialect))
     return engine
+
+
+def _utc_session(dbapi_connection: Any, _record: Any) -> None:
+    """Sessions in UTC: psycopg then reads timestamps with datetime.UTC itself, which
+    UTCDateTime passes through, instead of a ZoneInfo that each value is converted from.
+    No SQL here depends on the session's zone (local dates are computed in Python)."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'UTC'")
+    dbapi_connection.commit()
 
 
 def _mark_idle(_dbapi_connection: Any, record: Any) -> None:
