@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from survey.identifiers import identifier_hashes
 from survey.models import Contact, DeliveryStatus
 from survey.sampling import closure_period, send_channel, send_time
-from survey.services.bulk import among
+from survey.services.bulk import among, dialect_of, execute_binary
 from survey.services.policy import PolicyTimeline
 
 Key = tuple[datetime, str]
@@ -27,7 +27,7 @@ class CaseView:
     case_ref: str
     last_closed_at: datetime
     # Last closed first: load_contacts reads them in that order.
-    contacts: list[Row[Any]] = field(default_factory=list)
+    contacts: list[Any] = field(default_factory=list)
     hashes: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -35,7 +35,7 @@ class CaseView:
         return (self.last_closed_at, self.case_ref)
 
     @property
-    def last(self) -> Row[Any]:
+    def last(self) -> Any:
         return self.contacts[0]
 
     def latest(self, attribute: str) -> str | None:
@@ -46,38 +46,57 @@ class CaseView:
         return None
 
 
+# What the rules and the attribution read of a contact.
+_CONTACT_COLUMNS = (
+    "id",
+    "case_ref",
+    "actor_id",
+    "channel",
+    "closed_at",
+    "received_at",
+    "agent",
+    "team",
+    "case_type",
+    "do_not_survey",
+    "customer_phone",
+    "customer_email",
+    "customer_language",
+    "customer_ref",
+)
+# Each case's contacts last closed first, ties by the later row.
+_CONTACTS_PG = f"""
+SELECT {", ".join(_CONTACT_COLUMNS)} FROM contact
+WHERE case_ref = ANY(CAST(%(refs)b AS text[]))
+ORDER BY case_ref, closed_at DESC, id DESC
+"""  # noqa: S608 (constant columns)
+
+
 def load_contacts(session: Session, views: Iterable[CaseView], identifier_key: str) -> None:
     by_ref = {view.case_ref: view for view in views}
-    for condition in among(session, col(Contact.case_ref), by_ref):
-        # Through the connection: Core rows, none of Session.execute's ORM result steps.
+    if not by_ref:
+        return
+    for row in _contact_rows(session, list(by_ref)):
+        view = by_ref[row.case_ref]
+        view.contacts.append(row)
+        view.hashes.update(
+            _hashes(identifier_key, row.customer_phone, row.customer_email, row.customer_ref)
+        )
+
+
+def _contact_rows(session: Session, refs: list[str]) -> Iterable[Any]:
+    if dialect_of(session) == "postgresql":
+        # Straight on the driver, results in binary: no per-value processing of SQLAlchemy's.
+        return execute_binary(session, _CONTACTS_PG, {"refs": refs}, fetch=True, binary=True)
+    columns = [getattr(Contact, name) for name in _CONTACT_COLUMNS]
+    rows: list[Any] = []
+    for condition in among(session, col(Contact.case_ref), refs):
         statement = (
-            select(
-                col(Contact.id),
-                col(Contact.case_ref),
-                col(Contact.actor_id),
-                col(Contact.channel),
-                col(Contact.closed_at),
-                col(Contact.received_at),
-                col(Contact.agent),
-                col(Contact.team),
-                col(Contact.case_type),
-                col(Contact.do_not_survey),
-                col(Contact.customer_phone),
-                col(Contact.customer_email),
-                col(Contact.customer_language),
-                col(Contact.customer_ref),
-            )
+            select(*columns)
             .where(condition)
-            # Each case's contacts last closed first, ties by the later row.
             .order_by(col(Contact.case_ref), col(Contact.closed_at).desc(), col(Contact.id).desc())
         )
-        rows: Sequence[Any] = session.connection().execute(statement).all()
-        for row in rows:
-            view = by_ref[row.case_ref]
-            view.contacts.append(row)
-            view.hashes.update(
-                _hashes(identifier_key, row.customer_phone, row.customer_email, row.customer_ref)
-            )
+        rows.extend(session.connection().execute(statement))
+    return rows
 
 
 @lru_cache(maxsize=1 << 16)

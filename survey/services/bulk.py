@@ -128,14 +128,21 @@ def unnest_select(
 
 
 def execute_binary(
-    session: Session, sql: str, params: dict[str, Any], *, fetch: bool = False
+    session: Session,
+    sql: str,
+    params: dict[str, Any],
+    *,
+    fetch: bool = False,
+    binary: bool = False,
 ) -> list[Row[Any]]:
     """Run SQL with psycopg placeholders in the session's transaction, straight on the driver.
 
     Binary parameters: text arrays need no quoting, which is most of the client's cost for a
-    batch of thousands of rows.
+    batch of thousands of rows. `binary` asks for the results in binary too (no parsing of
+    timestamps from text). Rows are named tuples; values come as psycopg reads them
+    (timestamps in the session's zone, UTC: see survey.db).
     """
     driver: Any = session.connection().connection.driver_connection
     with driver.cursor(row_factory=namedtuple_row) as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, params, binary=binary)
         return list(cursor.fetchall()) if fetch else []

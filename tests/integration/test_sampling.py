@@ -89,6 +89,21 @@ def test_a_drawn_case_gets_one_survey_attributed_to_its_last_closed_contact(
     assert sorted(kinds) == ["email", "phone"]
 
 
+def test_contacts_closed_at_the_same_moment_attribute_to_the_later_stored(
+    everyone: Context,
+) -> None:
+    with everyone.session() as session:
+        contact(session, case_ref="TIE", agent="first", customer_phone="+46700000101")
+        later = contact(session, case_ref="TIE", agent="second", customer_phone="+46700000102")
+        contact(session, case_ref="OTHER", agent="other", closed_at=CLOSED + timedelta(hours=1))
+    run_sampling(everyone)
+    with everyone.session() as session:
+        rows = session.execute(select(Survey.case_ref, Survey.contact_id, Survey.to_address))
+        attributed = {ref: (contact_id, to) for ref, contact_id, to in rows}
+    assert attributed["TIE"] == (later.id, "+46700000102")
+    assert set(attributed) == {"TIE", "OTHER"}
+
+
 def test_a_case_is_drawn_once_and_a_later_contact_postpones_the_send(everyone: Context) -> None:
     with everyone.session() as session:
         actor = make_actor(session)
