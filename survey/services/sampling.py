@@ -60,7 +60,7 @@ CAPPED_STATUSES = (
     DeliveryStatus.delivered,
     DeliveryStatus.unknown,
 )
-BATCH_SIZE = 5000
+BATCH_SIZE = 10_000
 PIPELINE_WORKERS = 2
 
 
@@ -371,6 +371,9 @@ def _capped_surveys(
     return found
 
 
+_SKIP_DECIDED = "ON CONFLICT (case_ref) DO NOTHING"  # decided by another process first
+
+
 def _write_postgresql(
     session: Session,
     decisions: list[dict[str, Any]],
@@ -384,20 +387,20 @@ def _write_postgresql(
     models go into the SQL text; every value is a parameter.
     """
     names, rows, params = unnest_select(session, _table(SamplingDecision).c, decisions, prefix="d")
-    sql = [
-        f"WITH decided AS (INSERT INTO sampling_decision ({', '.join(names)}) {rows}",
+    insert = f"INSERT INTO sampling_decision ({', '.join(names)}) {rows} " + _SKIP_DECIDED
+    if not surveys:  # no survey to join: nothing to return
+        execute_binary(session, insert, params)
+        return
+    sql = [f"WITH decided AS ({insert} RETURNING id, case_ref)"]
+    names, rows, more = unnest_select(session, _table(Survey).c, surveys, prefix="s")
+    params.update(more)
+    sql += [
+        f", surveyed AS (INSERT INTO survey (decision_id, {', '.join(names)})",
+        f"SELECT decided.id, {', '.join('s.' + n for n in names)}",
+        f"FROM ({rows}) s JOIN decided USING (case_ref)",
         "ON CONFLICT (case_ref) DO NOTHING RETURNING id, case_ref)",
     ]
-    if surveys:
-        names, rows, more = unnest_select(session, _table(Survey).c, surveys, prefix="s")
-        params.update(more)
-        sql += [
-            f", surveyed AS (INSERT INTO survey (decision_id, {', '.join(names)})",
-            f"SELECT decided.id, {', '.join('s.' + n for n in names)}",
-            f"FROM ({rows}) s JOIN decided USING (case_ref)",
-            "ON CONFLICT (case_ref) DO NOTHING RETURNING id, case_ref)",
-        ]
-    if surveys and identifiers:
+    if identifiers:
         columns = {**dict(_table(SurveyIdentifier).c), "case_ref": _table(Survey).c.case_ref}
         names, rows, more = unnest_select(session, columns, identifiers, prefix="i")
         params.update(more)
