@@ -269,7 +269,7 @@ def bulk_contacts(
 def bulk_rows(
     actors: list[Actor], *, contacts: int, cases: int, seed: int, base: datetime | None = None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Case rows and contact rows for bulk_contacts.
+    """Case rows and contact rows for bulk_contacts, in the order they would arrive.
 
     Customers recur across cases (so the frequency cap matters), a few contacts are
     do_not_survey, e-mail only, unreachable or imported long after closure.
@@ -320,4 +320,8 @@ def bulk_rows(
         case["first_opened_at"] = min(case["first_opened_at"], closed - timedelta(minutes=10))
         case["last_closed_at"] = max(case["last_closed_at"], closed)
         case["contact_count"] += 1
-    return list(case_rows.values()), rows
+    # In the order ingestion would store them: contacts as they arrive, each case when its
+    # first contact does (so the tables' physical order follows time, as in production).
+    rows.sort(key=lambda row: (row["received_at"], row["external_id"]))
+    arrived = dict.fromkeys(row["case_ref"] for row in rows)
+    return [case_rows[ref] for ref in arrived], rows
