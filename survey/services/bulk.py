@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from psycopg.rows import namedtuple_row
+from psycopg.rows import namedtuple_row, tuple_row
 from psycopg.types.array import ListBinaryDumper
 from sqlalchemy import ColumnElement, Row, String, Table, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -134,15 +134,16 @@ def execute_binary(
     *,
     fetch: bool = False,
     binary: bool = False,
-) -> list[Row[Any]]:
+    tuples: bool = False,
+) -> list[Any]:
     """Run SQL with psycopg placeholders in the session's transaction, straight on the driver.
 
     Binary parameters: text arrays need no quoting, which is most of the client's cost for a
     batch of thousands of rows. `binary` asks for the results in binary too (no parsing of
     timestamps from text). Rows are named tuples; values come as psycopg reads them
-    (timestamps in the session's zone, UTC: see survey.db).
+    (timestamps in the session's zone, UTC: see survey.db), or plain tuples with `tuples`.
     """
     driver: Any = session.connection().connection.driver_connection
-    with driver.cursor(row_factory=namedtuple_row) as cursor:
+    with driver.cursor(row_factory=tuple_row if tuples else namedtuple_row) as cursor:
         cursor.execute(sql, params, binary=binary)
         return list(cursor.fetchall()) if fetch else []

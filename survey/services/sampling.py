@@ -238,9 +238,10 @@ def _facts(
 
 def _claim(session: Session, dialect: str, limit: int, now: datetime) -> list[tuple[str, datetime]]:
     """Mark the next undecided cases decided (in this transaction) and return them in order."""
-    if dialect == "postgresql":  # in order already
-        # Rows unpack as (case_ref, last_closed_at) pairs: no tuple copied per case.
-        rows = session.execute(_CLAIM_PG, {"now": now, "limit": limit}).all()
+    if dialect == "postgresql":  # in order already, as plain tuples, read in binary
+        rows = execute_binary(
+            session, _CLAIM_PG, {"now": now, "limit": limit}, fetch=True, binary=True, tuples=True
+        )
         return cast(list[tuple[str, datetime]], rows)
     else:
         oldest = (
@@ -249,36 +250,34 @@ def _claim(session: Session, dialect: str, limit: int, now: datetime) -> list[tu
             .order_by(col(Case.decided_at), col(Case.last_closed_at), col(Case.case_ref))
             .limit(limit)
         )
-        rows = session.execute(
+        updated = session.execute(
             update(Case)
             .where(col(Case.case_ref).in_(oldest.scalar_subquery()))
             .values(decided_at=now)
             .returning(col(Case.case_ref), col(Case.last_closed_at))
             .execution_options(synchronize_session=False)
         ).all()
-    return sorted(((row[0], row[1]) for row in rows), key=lambda item: (item[1], item[0]))
+    return sorted(((row[0], row[1]) for row in updated), key=lambda item: (item[1], item[0]))
 
 
 # Code-point order of case_ref ("C"), as Python compares: the column's own collation, and
 # SQLite's default. Leading with decided_at lets the undecided index give the whole order (no
 # sort of every undecided case), and the update finds the locked rows by ctid instead of
 # joining the whole table.
-_CLAIM_PG = text(
-    """
+_CLAIM_PG = """
     WITH claimed AS (
-        UPDATE customer_case SET decided_at = :now
+        UPDATE customer_case SET decided_at = %(now)s
         WHERE decided_at IS NULL AND ctid = ANY(ARRAY(
             SELECT ctid FROM customer_case
             WHERE decided_at IS NULL
             ORDER BY decided_at, last_closed_at, case_ref COLLATE "C"
-            LIMIT :limit
+            LIMIT %(limit)s
             FOR UPDATE SKIP LOCKED
         ))
         RETURNING case_ref, last_closed_at
     )
     SELECT case_ref, last_closed_at FROM claimed ORDER BY last_closed_at, case_ref COLLATE "C"
     """
-)
 
 
 def _surveyed_cases(session: Session, refs: list[str]) -> set[str]:
@@ -320,12 +319,16 @@ def _earlier_undecided(
     ours = {ref for ref, _ in claimed}
     last = max(closed for _, closed in claimed)
     # Ordered as the undecided index is, so that the planner walks the index, not the table.
-    rows = session.execute(
-        select(col(Case.case_ref), col(Case.last_closed_at))
-        .where(col(Case.decided_at).is_(None))
-        .where(col(Case.last_closed_at) <= last)
-        .order_by(col(Case.decided_at), col(Case.last_closed_at))
-    ).all()
+    rows = (
+        session.connection()
+        .execute(
+            select(col(Case.case_ref), col(Case.last_closed_at))
+            .where(col(Case.decided_at).is_(None))
+            .where(col(Case.last_closed_at) <= last)
+            .order_by(col(Case.decided_at), col(Case.last_closed_at))
+        )
+        .all()
+    )
     secret = ctx.settings.sampling_secret
     views = {
         ref: CaseView(ref, closed)
@@ -360,7 +363,7 @@ def _capped_surveys(
     found: dict[str, list[datetime]] = {}
     for condition in among(session, col(SurveyIdentifier.identifier_hash), hashes):
         # EXISTS, not a join: joined, SQLite would scan every survey by its status index.
-        rows = session.execute(
+        rows = session.connection().execute(  # Core rows: no ORM result steps
             select(col(SurveyIdentifier.identifier_hash), col(SurveyIdentifier.closed_at))
             .where(condition)
             .where(col(SurveyIdentifier.closed_at).between(low, high))
