@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -178,8 +179,16 @@ class Case(SQLModel, table=True):
     """All contacts with the same case_ref, whatever actor; kept current at ingestion."""
 
     __tablename__ = "customer_case"
+    # Only the cases waiting for their draw, in the order they are drawn: the index stays as
+    # small as the backlog (not every case ever closed), and a claimed case leaves it.
     __table_args__ = (
-        Index("ix_customer_case_undecided", "decided_at", "last_closed_at", "case_ref"),
+        Index(
+            "ix_customer_case_undecided",
+            "last_closed_at",
+            "case_ref",
+            postgresql_where=text("decided_at IS NULL"),
+            sqlite_where=text("decided_at IS NULL"),
+        ),
     )
 
     case_ref: str = Field(max_length=200, sa_type=key_string(200), primary_key=True)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 12:27:58.734230
+Create Date: 2026-11-24 15:17:02.669526
 """
 
 from collections.abc import Sequence
@@ -70,7 +70,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("customer_case", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_customer_case_undecided", ["decided_at", "last_closed_at", "case_ref"], unique=False
+            "ix_customer_case_undecided",
+            ["last_closed_at", "case_ref"],
+            unique=False,
+            postgresql_where=sa.text("decided_at IS NULL"),
+            sqlite_where=sa.text("decided_at IS NULL"),
         )
 
     op.create_table(
@@ -382,7 +386,11 @@ def downgrade() -> None:
     op.drop_table("policy_version")
     op.drop_table("job_lock")
     with op.batch_alter_table("customer_case", schema=None) as batch_op:
-        batch_op.drop_index("ix_customer_case_undecided")
+        batch_op.drop_index(
+            "ix_customer_case_undecided",
+            postgresql_where=sa.text("decided_at IS NULL"),
+            sqlite_where=sa.text("decided_at IS NULL"),
+        )
 
     op.drop_table("customer_case")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:

@@ -247,7 +247,7 @@ def _claim(session: Session, dialect: str, limit: int, now: datetime) -> list[tu
         oldest = (
             select(col(Case.case_ref))
             .where(col(Case.decided_at).is_(None))
-            .order_by(col(Case.decided_at), col(Case.last_closed_at), col(Case.case_ref))
+            .order_by(col(Case.last_closed_at), col(Case.case_ref))
             .limit(limit)
         )
         updated = session.execute(
@@ -261,16 +261,16 @@ def _claim(session: Session, dialect: str, limit: int, now: datetime) -> list[tu
 
 
 # Code-point order of case_ref ("C"), as Python compares: the column's own collation, and
-# SQLite's default. Leading with decided_at lets the undecided index give the whole order (no
-# sort of every undecided case), and the update finds the locked rows by ctid instead of
-# joining the whole table.
+# SQLite's default. The partial undecided index gives the whole order (no sort of every
+# undecided case), and the update finds the locked rows by ctid instead of joining the whole
+# table.
 _CLAIM_PG = """
     WITH claimed AS (
         UPDATE customer_case SET decided_at = %(now)s
         WHERE decided_at IS NULL AND ctid = ANY(ARRAY(
             SELECT ctid FROM customer_case
             WHERE decided_at IS NULL
-            ORDER BY decided_at, last_closed_at, case_ref COLLATE "C"
+            ORDER BY last_closed_at, case_ref COLLATE "C"
             LIMIT %(limit)s
             FOR UPDATE SKIP LOCKED
         ))
@@ -325,7 +325,7 @@ def _earlier_undecided(
             select(col(Case.case_ref), col(Case.last_closed_at))
             .where(col(Case.decided_at).is_(None))
             .where(col(Case.last_closed_at) <= last)
-            .order_by(col(Case.decided_at), col(Case.last_closed_at))
+            .order_by(col(Case.last_closed_at))
         )
         .all()
     )
