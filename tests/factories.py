@@ -321,7 +321,11 @@ def bulk_rows(
         case["last_closed_at"] = max(case["last_closed_at"], closed)
         case["contact_count"] += 1
     # In the order ingestion would store them: contacts as they arrive, each case when its
-    # first contact does (so the tables' physical order follows time, as in production).
+    # first contact does (so the tables' physical order follows time, as in production), and
+    # case references numbered as a ticket system numbers cases: in the order they open.
     rows.sort(key=lambda row: (row["received_at"], row["external_id"]))
-    arrived = dict.fromkeys(row["case_ref"] for row in rows)
-    return [case_rows[ref] for ref in arrived], rows
+    opened = dict.fromkeys(row["case_ref"] for row in rows)
+    numbered = {ref: f"BULK-{seed}-{i:07d}" for i, ref in enumerate(opened)}
+    for row in rows:
+        row["case_ref"] = numbered[row["case_ref"]]
+    return [{**case_rows[ref], "case_ref": number} for ref, number in numbered.items()], rows
