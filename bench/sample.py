@@ -2,7 +2,9 @@
 
 Usage: python bench/sample.py [--contacts 1000000] [--cases 500000] [--databases postgresql,sqlite]
 The floor is one INSERT ... SELECT that writes the same number of sampling_decision rows, run
-before and after the pass (the baseline is their mean).
+before and after the pass (the baseline is their mean). The synthetic contacts and cases lie in
+the tables in the order ingestion would store them, with case references numbered as a ticket
+system numbers cases (tests.factories.bulk_rows): both the floor and the pass depend on it.
 The last line of output is one JSON object with the figures.
 """
 
