@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import Session, col
 
 from survey.identifiers import identifier_hashes
@@ -64,11 +64,12 @@ _CONTACT_COLUMNS = (
     "customer_ref",
 )
 # Each case's contacts last closed first, ties by the later row.
+_CONTACT_ORDER = "case_ref, closed_at DESC, id DESC"
 _CONTACTS_PG = f"""
 SELECT {", ".join(_CONTACT_COLUMNS)} FROM contact
 WHERE case_ref = ANY(CAST(%(refs)b AS text[]))
-ORDER BY case_ref, closed_at DESC, id DESC
-"""  # noqa: S608 (constant columns)
+ORDER BY {_CONTACT_ORDER}
+"""  # noqa: S608 (constant columns and order)
 
 
 def load_contacts(session: Session, views: Iterable[CaseView], identifier_key: str) -> None:
@@ -90,11 +91,7 @@ def _contact_rows(session: Session, refs: list[str]) -> Iterable[Any]:
     columns = [getattr(Contact, name) for name in _CONTACT_COLUMNS]
     rows: list[Any] = []
     for condition in among(session, col(Contact.case_ref), refs):
-        statement = (
-            select(*columns)
-            .where(condition)
-            .order_by(col(Contact.case_ref), col(Contact.closed_at).desc(), col(Contact.id).desc())
-        )
+        statement = select(*columns).where(condition).order_by(text(_CONTACT_ORDER))
         rows.extend(session.connection().execute(statement))
     return rows
 

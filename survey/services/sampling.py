@@ -243,20 +243,19 @@ def _claim(session: Session, dialect: str, limit: int, now: datetime) -> list[tu
             session, _CLAIM_PG, {"now": now, "limit": limit}, fetch=True, binary=True, tuples=True
         )
         return cast(list[tuple[str, datetime]], rows)
-    else:
-        oldest = (
-            select(col(Case.case_ref))
-            .where(col(Case.decided_at).is_(None))
-            .order_by(col(Case.last_closed_at), col(Case.case_ref))
-            .limit(limit)
-        )
-        updated = session.execute(
-            update(Case)
-            .where(col(Case.case_ref).in_(oldest.scalar_subquery()))
-            .values(decided_at=now)
-            .returning(col(Case.case_ref), col(Case.last_closed_at))
-            .execution_options(synchronize_session=False)
-        ).all()
+    oldest = (
+        select(col(Case.case_ref))
+        .where(col(Case.decided_at).is_(None))
+        .order_by(col(Case.last_closed_at), col(Case.case_ref))
+        .limit(limit)
+    )
+    updated = session.execute(
+        update(Case)
+        .where(col(Case.case_ref).in_(oldest.scalar_subquery()))
+        .values(decided_at=now)
+        .returning(col(Case.case_ref), col(Case.last_closed_at))
+        .execution_options(synchronize_session=False)
+    ).all()
     return sorted(((row[0], row[1]) for row in updated), key=lambda item: (item[1], item[0]))
 
 
