@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 
+from survey.keyed import hmac_sha256
 from survey.models import IdentifierKind
 
 
@@ -17,7 +17,7 @@ class Identifier:
 def identifier_hash(key: str, kind: IdentifierKind | str, value: str) -> str:
     """HMAC-SHA256 of kind and normalised value with SURVEY_IDENTIFIER_KEY (hex)."""
     message = f"{kind}:{value}".encode()
-    return hmac.digest(key.encode(), message, "sha256").hex()  # one call, no HMAC object
+    return hmac_sha256(key.encode(), message).hex()
 
 
 def customer_identifiers(phone: str | None, email: str | None, ref: str | None) -> list[Identifier]:

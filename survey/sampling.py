@@ -9,7 +9,6 @@ with `case_ref` trimmed and NFC-normalised and the rate a decimal string, all in
 from __future__ import annotations
 
 import hashlib
-import hmac
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -18,6 +17,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from survey.config import QuietHours
+from survey.keyed import hmac_sha256
 from survey.models import DecisionReason, SendChannel
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -45,7 +45,7 @@ def draw_threshold(rate: str) -> int:
 def draw_value(secret: str, case_ref: str) -> int:
     """The case's 64-bit draw value under the secret."""
     message = DRAW_PREFIX + normalise_case_ref(case_ref).encode("utf-8")
-    digest = hmac.digest(secret.encode("utf-8"), message, "sha256")
+    digest = hmac_sha256(secret.encode("utf-8"), message)
     return int.from_bytes(digest[:8], "big")
 
 

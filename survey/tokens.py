@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
+
+from survey.keyed import hmac_sha256
 
 # 8 bytes of id and 16 bytes (128 bits) of MAC, URL-safe without padding.
 _ID_BYTES = 8
@@ -12,7 +13,7 @@ _MAC_BYTES = 16
 
 
 def _mac(secret_key: str, message: str) -> bytes:
-    return hmac.new(secret_key.encode(), message.encode(), hashlib.sha256).digest()[:_MAC_BYTES]
+    return hmac_sha256(secret_key.encode(), message.encode())[:_MAC_BYTES]
 
 
 def _encode(raw: bytes) -> str:
