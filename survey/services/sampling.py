@@ -313,8 +313,9 @@ def _lock_customers(session: Session, hashes: set[str]) -> None:
 
 def _earlier_undecided(
     ctx: Context, session: Session, timeline: PolicyTimeline, claimed: list[tuple[str, datetime]]
-) -> list[tuple[Key, set[str]]]:
-    """Drawn cases that other processes have not decided yet and that come before our last."""
+) -> dict[str, Key]:
+    """Identifier hash -> the first key of the drawn cases with that identifier that other
+    processes have not decided yet and that come before our last."""
     ours = {ref for ref, _ in claimed}
     last = max(closed for _, closed in claimed)
     # Ordered as the undecided index is, so that the planner walks the index, not the table.
@@ -335,13 +336,20 @@ def _earlier_undecided(
         if ref not in ours and is_drawn(secret, ref, timeline.at(closed).rate)
     }
     load_contacts(session, views.values(), ctx.settings.identifier_key)
-    return [(view.key, set(view.hashes)) for view in views.values()]
+    first: dict[str, Key] = {}
+    for view in views.values():
+        for digest in view.hashes:
+            if digest not in first or view.key < first[digest]:
+                first[digest] = view.key
+    return first
 
 
-def _blocked(view: CaseView, blockers: list[tuple[Key, set[str]]], deferred: set[str]) -> bool:
+def _blocked(view: CaseView, blockers: dict[str, Key], deferred: set[str]) -> bool:
+    """Whether an identifier of the case waits: deferred, or an earlier undecided drawn case's."""
     if deferred & view.hashes.keys():
         return True
-    return any(key < view.key and hashes & view.hashes.keys() for key, hashes in blockers)
+    key = view.key
+    return any(digest in blockers and blockers[digest] < key for digest in view.hashes)
 
 
 def _capped_surveys(
