@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from survey.keyed import hmac_sha256
 from survey.models import IdentifierKind
-
-
-@dataclass(frozen=True)
-class Identifier:
-    kind: IdentifierKind
-    value: str
 
 
 def identifier_hash(key: str, kind: IdentifierKind | str, value: str) -> str:
@@ -20,15 +12,17 @@ def identifier_hash(key: str, kind: IdentifierKind | str, value: str) -> str:
     return hmac_sha256(key.encode(), message).hex()
 
 
-def customer_identifiers(phone: str | None, email: str | None, ref: str | None) -> list[Identifier]:
+def customer_identifiers(
+    phone: str | None, email: str | None, ref: str | None
+) -> list[tuple[IdentifierKind, str]]:
     """The identifiers of a customer from already-normalised values (E.164, lower-case e-mail)."""
     found = []
     if phone:
-        found.append(Identifier(IdentifierKind.phone, phone))
+        found.append((IdentifierKind.phone, phone))
     if email:
-        found.append(Identifier(IdentifierKind.email, email.lower()))
+        found.append((IdentifierKind.email, email.lower()))
     if ref:
-        found.append(Identifier(IdentifierKind.ref, ref.strip()))
+        found.append((IdentifierKind.ref, ref.strip()))
     return found
 
 
@@ -36,6 +30,6 @@ def identifier_hashes(
     key: str, phone: str | None, email: str | None, ref: str | None
 ) -> dict[str, IdentifierKind]:
     return {
-        identifier_hash(key, i.kind, i.value): i.kind
-        for i in customer_identifiers(phone, email, ref)
+        identifier_hash(key, kind, value): kind
+        for kind, value in customer_identifiers(phone, email, ref)
     }
