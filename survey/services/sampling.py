@@ -349,7 +349,7 @@ def _blocked(view: CaseView, blockers: dict[str, Key], deferred: set[str]) -> bo
     if deferred & view.hashes.keys():
         return True
     key = view.key
-    return any(digest in blockers and blockers[digest] < key for digest in view.hashes)
+    return any(blockers.get(digest, key) < key for digest in view.hashes)
 
 
 def _capped_surveys(
