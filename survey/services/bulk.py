@@ -147,3 +147,17 @@ def execute_binary(
     with driver.cursor(row_factory=tuple_row if tuples else namedtuple_row) as cursor:
         cursor.execute(sql, params, binary=binary)
         return list(cursor.fetchall()) if fetch else []
+
+
+def copy_rows(
+    session: Session, sql: str, types: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """COPY ... FROM STDIN (FORMAT BINARY) of the rows, in the session's transaction.
+
+    For PostgreSQL. `types` names the PostgreSQL type of each column, as binary COPY needs.
+    """
+    driver: Any = session.connection().connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(sql) as copy:
+        copy.set_types(list(types))
+        for row in rows:
+            copy.write_row(row)

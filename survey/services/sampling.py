@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from psycopg.errors import UniqueViolation
 from sqlalchemy import select, text, update
 from sqlmodel import Session, col
 
@@ -47,7 +48,7 @@ from survey.services.attribution import (
     load_contacts,
     survey_row,
 )
-from survey.services.bulk import among, execute_binary, insert_rows, unnest_select
+from survey.services.bulk import among, copy_rows, execute_binary, insert_rows, unnest_select
 from survey.services.optouts import opted_out_hashes
 from survey.services.policy import Policy, PolicyTimeline, policy_timeline
 from survey.services.schedule import cancel_do_not_survey, postpone_surveys
@@ -145,25 +146,15 @@ def sample_batch(ctx: Context, session: Session, *, batch_size: int = BATCH_SIZE
     write = _write_postgresql if ctx.dialect == "postgresql" else _write_in_steps
     fingerprint = key_fingerprint(secret)
 
-    def decision(
-        ref: str, closed: datetime, rate: str, was_drawn: bool, reason: str
-    ) -> dict[str, Any]:
+    def decision(ref: str, closed: datetime, rate: str, was_drawn: bool, reason: str) -> Decision:
         result.reasons[reason] += 1
-        return {
-            "case_ref": ref,
-            "decided_at": now,
-            "last_closed_at": closed,
-            "drawn": was_drawn,
-            "reason": reason,
-            "rate": rate,
-            "key_fingerprint": fingerprint,
-        }
+        return (ref, now, closed, was_drawn, reason, rate, fingerprint)
 
     # First what needs no customer lock: cases not drawn, and drawn cases that a rule before
     # the frequency cap suppresses (do_not_survey, opt-out, case surveyed). Written before the
     # locks are taken, so that another worker's locked phase overlaps this one.
     contending = {v.case_ref for v in contenders}
-    settled = []
+    settled: list[Decision] = []
     for ref, closed in claimed:
         if ref in contending:
             continue
@@ -173,7 +164,7 @@ def sample_batch(ctx: Context, session: Session, *, batch_size: int = BATCH_SIZE
         reason = decide(view is not None, facts)
         settled.append(decision(ref, closed, policy.rate, view is not None, str(reason)))
     if settled:
-        write(session, settled, [], [])
+        _write_settled(session, ctx.dialect, settled)
     if not contenders:
         return result
     # Then the contenders, in order, each customer's cases serialised by the customer locks.
@@ -181,7 +172,7 @@ def sample_batch(ctx: Context, session: Session, *, batch_size: int = BATCH_SIZE
         _lock_customers(session, {h for v in contenders for h in v.hashes})
     blockers = _earlier_undecided(ctx, session, timeline, claimed)
     surveyed_at = _capped_surveys(session, contenders, timeline)
-    decisions: list[dict[str, Any]] = []
+    decisions: list[Decision] = []
     selected: list[CaseView] = []
     deferred_hashes: set[str] = set()
     deferred: list[str] = []
@@ -205,7 +196,7 @@ def sample_batch(ctx: Context, session: Session, *, batch_size: int = BATCH_SIZE
         for h, kind in v.hashes.items()
     ]
     if decisions:  # none when every contender waits for another process
-        write(session, decisions, surveys, identifiers)
+        write(session, [_decision_row(d) for d in decisions], surveys, identifiers)
     _release(session, deferred)
     result.deferred = len(deferred)
     return result
@@ -382,6 +373,44 @@ def _capped_surveys(
 
 
 _SKIP_DECIDED = "ON CONFLICT (case_ref) DO NOTHING"  # decided by another process first
+
+# A decision as a row of these columns; the settled ones go to PostgreSQL by binary COPY.
+Decision = tuple[str, datetime, datetime, bool, str, str, str]
+DECISION_COLUMNS = (
+    "case_ref",
+    "decided_at",
+    "last_closed_at",
+    "drawn",
+    "reason",
+    "rate",
+    "key_fingerprint",
+)
+_COPY_DECISIONS = (
+    f"COPY sampling_decision ({', '.join(DECISION_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+)
+_DECISION_TYPES = ("text", "timestamptz", "timestamptz", "bool", "text", "text", "text")
+
+
+def _decision_row(decision: Decision) -> dict[str, Any]:
+    return dict(zip(DECISION_COLUMNS, decision, strict=True))
+
+
+def _write_settled(session: Session, dialect: str, decisions: list[Decision]) -> None:
+    """Decisions that bring no survey: by COPY on PostgreSQL, else as _write_in_steps does.
+
+    COPY fills the heap pages in bulk and skips the speculative insertion of ON CONFLICT. A
+    case decided before (the claim's row locks keep two processes apart, but the unique
+    constraint is the last guard) fails the COPY at that constraint: the batch then goes in
+    again, from a savepoint, with ON CONFLICT DO NOTHING, and the first decision stands.
+    """
+    if dialect != "postgresql":
+        _write_in_steps(session, [_decision_row(d) for d in decisions], [], [])
+        return
+    try:
+        with session.begin_nested():
+            copy_rows(session, _COPY_DECISIONS, _DECISION_TYPES, decisions)
+    except UniqueViolation:
+        _write_postgresql(session, [_decision_row(d) for d in decisions], [], [])
 
 
 def _write_postgresql(
