@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 _COLLATION = re.compile(r' COLLATE "[^"]*"')
+_LENGTH = re.compile(r"\(\d+\)")
 CHUNK = 900  # under SQLite's default limit of bound variables per statement, with room
 
 
@@ -150,14 +151,20 @@ def execute_binary(
 
 
 def copy_rows(
-    session: Session, sql: str, types: Sequence[str], rows: Iterable[Sequence[Any]]
+    session: Session, table: Table, names: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
-    """COPY ... FROM STDIN (FORMAT BINARY) of the rows, in the session's transaction.
+    """COPY the rows (values in the order of `names`) into the table, in binary (PostgreSQL).
 
-    For PostgreSQL. `types` names the PostgreSQL type of each column, as binary COPY needs.
+    No per-row statement, and the heap pages filled in bulk; the columns' types come from the
+    table, as binary COPY needs them.
     """
+    dialect = session.get_bind().dialect
+    # "VARCHAR(200) COLLATE "C"" -> "varchar": the type's name, as psycopg's registry knows it.
+    types = [table.c[n].type.compile(dialect=dialect) for n in names]
+    types = [_LENGTH.sub("", _COLLATION.sub("", t)).lower() for t in types]
+    sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)"
     driver: Any = session.connection().connection.driver_connection
     with driver.cursor() as cursor, cursor.copy(sql) as copy:
-        copy.set_types(list(types))
+        copy.set_types(types)
         for row in rows:
             copy.write_row(row)

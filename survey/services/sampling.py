@@ -372,7 +372,7 @@ def _capped_surveys(
     return found
 
 
-_SKIP_DECIDED = "ON CONFLICT (case_ref) DO NOTHING"  # decided by another process first
+_SKIP_DECIDED = "ON CONFLICT (case_ref) DO NOTHING"  # decided before
 
 # A decision as a row of these columns; the settled ones go to PostgreSQL by binary COPY.
 Decision = tuple[str, datetime, datetime, bool, str, str, str]
@@ -385,10 +385,6 @@ DECISION_COLUMNS = (
     "rate",
     "key_fingerprint",
 )
-_COPY_DECISIONS = (
-    f"COPY sampling_decision ({', '.join(DECISION_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
-)
-_DECISION_TYPES = ("text", "timestamptz", "timestamptz", "bool", "text", "text", "text")
 
 
 def _decision_row(decision: Decision) -> dict[str, Any]:
@@ -408,7 +404,7 @@ def _write_settled(session: Session, dialect: str, decisions: list[Decision]) ->
         return
     try:
         with session.begin_nested():
-            copy_rows(session, _COPY_DECISIONS, _DECISION_TYPES, decisions)
+            copy_rows(session, _table(SamplingDecision), DECISION_COLUMNS, decisions)
     except UniqueViolation:
         _write_postgresql(session, [_decision_row(d) for d in decisions], [], [])
 

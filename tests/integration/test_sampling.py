@@ -146,6 +146,27 @@ def test_nothing_is_drawn_at_rate_zero(make_ctx: Callable[..., Context]) -> None
         assert session.scalar(select(func.count()).select_from(Survey)) == 0
 
 
+def test_a_case_decided_before_keeps_its_first_decision(make_ctx: Callable[..., Context]) -> None:
+    """A case back undecided, its decision written: the unique constraint is the last guard."""
+    none = make_ctx(sampling_rate="0")
+    with none.session() as session:
+        contact(session, case_ref="C-5")
+        contact(session, case_ref="C-6")
+    run_sampling(none)
+    with none.session() as session:  # as if C-5 had come back undecided
+        session.execute(update(Case).where(col(Case.case_ref) == "C-5").values(decided_at=None))
+        session.commit()
+        # A new case of another customer, decided in the same batch as C-5.
+        contact(session, case_ref="C-7", customer_phone="+46709999999")
+    run_sampling(make_ctx(sampling_rate="1"))
+    assert decisions(none) == {"C-5": "not_drawn", "C-6": "not_drawn", "C-7": "selected"}
+    with none.session() as session:
+        surveyed = session.scalars(select(Survey.case_ref)).all()
+        case = session.get(Case, "C-5")
+    assert surveyed == ["C-7"]
+    assert case is not None and case.decided_at is not None
+
+
 def test_each_suppression_rule(everyone: Context) -> None:
     key = everyone.settings.identifier_key
     with everyone.session() as session:
