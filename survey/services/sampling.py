@@ -35,7 +35,8 @@ from survey.models import (
 from survey.sampling import (
     CaseFacts,
     decide,
-    is_drawn,
+    draw_threshold,
+    drawer,
     is_too_old,
     key_fingerprint,
     within_frequency_cap,
@@ -62,6 +63,7 @@ CAPPED_STATUSES = (
     DeliveryStatus.unknown,
 )
 BATCH_SIZE = 10_000
+NOT_DRAWN = str(DecisionReason.not_drawn)
 PIPELINE_WORKERS = 2
 
 
@@ -130,10 +132,12 @@ def sample_batch(ctx: Context, session: Session, *, batch_size: int = BATCH_SIZE
     settings = ctx.settings
     timeline = policy_timeline(session, settings)
     secret = settings.sampling_secret
+    policies = [timeline.at(closed) for _, closed in claimed]
+    draw = drawer(secret)
     drawn = {
         ref: CaseView(ref, closed)
-        for ref, closed in claimed
-        if is_drawn(secret, ref, timeline.at(closed).rate)
+        for (ref, closed), policy in zip(claimed, policies, strict=True)
+        if draw(ref) < draw_threshold(policy.rate)
     }
     load_contacts(session, drawn.values(), settings.identifier_key)
     opted = opted_out_hashes(session, {h for view in drawn.values() for h in view.hashes})
@@ -155,14 +159,14 @@ def sample_batch(ctx: Context, session: Session, *, batch_size: int = BATCH_SIZE
     # locks are taken, so that another worker's locked phase overlaps this one.
     contending = {v.case_ref for v in contenders}
     settled: list[Decision] = []
-    for ref, closed in claimed:
-        if ref in contending:
-            continue
-        policy = timeline.at(closed)
+    for (ref, closed), policy in zip(claimed, policies, strict=True):
         view = drawn.get(ref)
-        facts = None if view is None else _facts(view, policy, opted, surveyed, {})
-        reason = decide(view is not None, facts)
-        settled.append(decision(ref, closed, policy.rate, view is not None, str(reason)))
+        if view is None:  # most cases: decide(False, None), without the call
+            settled.append((ref, now, closed, False, NOT_DRAWN, policy.rate, fingerprint))
+        elif ref not in contending:
+            reason = decide(True, _facts(view, policy, opted, surveyed, {}))
+            settled.append(decision(ref, closed, policy.rate, True, str(reason)))
+    result.reasons[NOT_DRAWN] += len(claimed) - len(drawn)
     if settled:
         _write_settled(session, ctx.dialect, settled)
     if not contenders:
@@ -320,11 +324,11 @@ def _earlier_undecided(
         )
         .all()
     )
-    secret = ctx.settings.sampling_secret
+    draw = drawer(ctx.settings.sampling_secret)
     views = {
         ref: CaseView(ref, closed)
         for ref, closed in rows
-        if ref not in ours and is_drawn(secret, ref, timeline.at(closed).rate)
+        if ref not in ours and draw(ref) < draw_threshold(timeline.at(closed).rate)
     }
     load_contacts(session, views.values(), ctx.settings.identifier_key)
     first: dict[str, Key] = {}

@@ -16,6 +16,7 @@ from scipy.stats import chi2_contingency
 from survey.sampling import (
     draw_threshold,
     draw_value,
+    drawer,
     is_drawn,
     key_fingerprint,
     normalise_case_ref,
@@ -63,6 +64,13 @@ def test_known_answer_vector() -> None:
     assert draw_value(SECRET, "CASE-1") == int.from_bytes(digest[:8], "big")
     assert draw_value(SECRET, "CASE-1") == 0xE5105D548ABD67B8
     assert draw_value(SECRET, "  CASE-1\t") == draw_value(SECRET, "CASE-1")
+    assert drawer(SECRET)("CASE-1") == 0xE5105D548ABD67B8
+
+
+@given(secret=secrets_, refs=st.lists(case_refs, max_size=5))
+def test_the_drawer_of_a_secret_gives_its_draw_values(secret: str, refs: list[str]) -> None:
+    draw = drawer(secret)
+    assert [draw(ref) for ref in refs] == [draw_value(secret, ref) for ref in refs]
 
 
 def test_case_ref_is_trimmed_and_nfc_normalised() -> None:
