@@ -159,7 +159,7 @@ def copy_rows(
     table, as binary COPY needs them.
     """
     dialect = session.get_bind().dialect
-    # "VARCHAR(200) COLLATE "C"" -> "varchar": the type's name, as psycopg's registry knows it.
+    # VARCHAR(200) COLLATE "C" -> varchar: the type's name as psycopg's registry knows it.
     types = [table.c[n].type.compile(dialect=dialect) for n in names]
     types = [_LENGTH.sub("", _COLLATION.sub("", t)).lower() for t in types]
     sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN (FORMAT BINARY)"
