@@ -12,39 +12,29 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
 
 _BLOCK = 64  # SHA-256's block size in bytes
 _INNER_PAD = bytes(x ^ 0x36 for x in range(256))
 _OUTER_PAD = bytes(x ^ 0x5C for x in range(256))
 
 
+def hmac_sha256(key: bytes, message: bytes) -> bytes:
+    """HMAC-SHA256(key, message), equal to `hmac.digest(key, message, "sha256")`."""
+    return prefixed_hmac_sha256(key, b"")(message)
+
+
 @lru_cache(maxsize=16)
-def _pads(key: bytes) -> tuple[Any, Any]:
+def prefixed_hmac_sha256(key: bytes, prefix: bytes) -> Callable[[bytes], bytes]:
+    """message -> HMAC-SHA256(key, prefix + message), the key and the prefix hashed in once.
+
+    For many messages under one key, with one prefix (the draws of a batch of cases).
+    """
     if len(key) > _BLOCK:
         key = hashlib.sha256(key).digest()
     key = key.ljust(_BLOCK, b"\0")
-    return hashlib.sha256(key.translate(_INNER_PAD)), hashlib.sha256(key.translate(_OUTER_PAD))
-
-
-def hmac_sha256(key: bytes, message: bytes) -> bytes:
-    """HMAC-SHA256(key, message), equal to `hmac.digest(key, message, "sha256")`."""
-    inner_start, outer_start = _pads(key)
-    inner = inner_start.copy()
-    inner.update(message)
-    outer = outer_start.copy()
-    outer.update(inner.digest())
-    return outer.digest()
-
-
-def prefixed_hmac_sha256(key: bytes, prefix: bytes) -> Callable[[bytes], bytes]:
-    """message -> HMAC-SHA256(key, prefix + message), with the prefix hashed in once too.
-
-    For many messages with one prefix under one key (the draws of a batch of cases).
-    """
-    inner_start, outer_start = _pads(key)
-    inner_start = inner_start.copy()
+    inner_start = hashlib.sha256(key.translate(_INNER_PAD))
     inner_start.update(prefix)
+    outer_start = hashlib.sha256(key.translate(_OUTER_PAD))
 
     def mac(message: bytes) -> bytes:
         inner = inner_start.copy()
