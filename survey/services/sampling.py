@@ -147,7 +147,6 @@ def sample_batch(ctx: Context, session: Session, *, batch_size: int = BATCH_SIZE
         for v in drawn.values()
         if not any_do_not_survey(v) and not (opted & v.hashes.keys()) and v.case_ref not in surveyed
     ]
-    write = _write_postgresql if ctx.dialect == "postgresql" else _write_in_steps
     fingerprint = key_fingerprint(secret)
 
     def decision(ref: str, closed: datetime, rate: str, was_drawn: bool, reason: str) -> Decision:
@@ -168,7 +167,7 @@ def sample_batch(ctx: Context, session: Session, *, batch_size: int = BATCH_SIZE
             settled.append(decision(ref, closed, policy.rate, True, str(reason)))
     result.reasons[NOT_DRAWN] += len(claimed) - len(drawn)
     if settled:
-        _write_settled(session, ctx.dialect, settled)
+        _write(session, ctx.dialect, settled, [], [])
     if not contenders:
         return result
     # Then the contenders, in order, each customer's cases serialised by the customer locks.
@@ -200,7 +199,7 @@ def sample_batch(ctx: Context, session: Session, *, batch_size: int = BATCH_SIZE
         for h, kind in v.hashes.items()
     ]
     if decisions:  # none when every contender waits for another process
-        write(session, [_decision_row(d) for d in decisions], surveys, identifiers)
+        _write(session, ctx.dialect, decisions, surveys, identifiers)
     _release(session, deferred)
     result.deferred = len(deferred)
     return result
@@ -378,7 +377,7 @@ def _capped_surveys(
 
 _SKIP_DECIDED = "ON CONFLICT (case_ref) DO NOTHING"  # decided before
 
-# A decision as a row of these columns; the settled ones go to PostgreSQL by binary COPY.
+# A decision as a row of these columns, in the order _write's COPY sends them.
 Decision = tuple[str, datetime, datetime, bool, str, str, str]
 DECISION_COLUMNS = (
     "case_ref",
@@ -395,22 +394,32 @@ def _decision_row(decision: Decision) -> dict[str, Any]:
     return dict(zip(DECISION_COLUMNS, decision, strict=True))
 
 
-def _write_settled(session: Session, dialect: str, decisions: list[Decision]) -> None:
-    """Decisions that bring no survey: by COPY on PostgreSQL, else as _write_in_steps does.
+def _write(
+    session: Session,
+    dialect: str,
+    decisions: list[Decision],
+    surveys: list[dict[str, Any]],
+    identifiers: list[dict[str, Any]],
+) -> None:
+    """The decisions, with the surveys and survey identifiers of the selected cases.
 
-    COPY fills the heap pages in bulk and skips the speculative insertion of ON CONFLICT. A
-    case decided before (the claim's row locks keep two processes apart, but the unique
-    constraint is the last guard) fails the COPY at that constraint: the batch then goes in
-    again, from a savepoint, with ON CONFLICT DO NOTHING, and the first decision stands.
+    On PostgreSQL, decisions that bring no survey go in by COPY: heap pages filled in bulk, no
+    speculative insertion of ON CONFLICT. A case decided before (the claim's row locks keep two
+    processes apart, but the unique constraint is the last guard) fails the COPY at that
+    constraint: the batch then goes in again, from a savepoint, as _write_postgresql writes it,
+    and the first decision stands.
     """
     if dialect != "postgresql":
-        _write_in_steps(session, [_decision_row(d) for d in decisions], [], [])
+        _write_in_steps(session, [_decision_row(d) for d in decisions], surveys, identifiers)
         return
-    try:
-        with session.begin_nested():
-            copy_rows(session, _table(SamplingDecision), DECISION_COLUMNS, decisions)
-    except UniqueViolation:
-        _write_postgresql(session, [_decision_row(d) for d in decisions], [], [])
+    if not surveys:
+        try:
+            with session.begin_nested():
+                copy_rows(session, _table(SamplingDecision), DECISION_COLUMNS, decisions)
+            return
+        except UniqueViolation:
+            pass
+    _write_postgresql(session, [_decision_row(d) for d in decisions], surveys, identifiers)
 
 
 def _write_postgresql(
@@ -421,8 +430,8 @@ def _write_postgresql(
 ) -> None:
     """The batch's decisions, surveys and survey identifiers in one statement.
 
-    A survey joins the decision the same statement inserted: a case whose decision another
-    process wrote first (a conflict) gets no survey from us. Only column names from the
+    A survey joins the decision the same statement inserted: a case whose decision was
+    written before (a conflict) gets no survey from us. Only column names from the
     models go into the SQL text; every value is a parameter.
     """
     names, rows, params = unnest_select(session, _table(SamplingDecision).c, decisions, prefix="d")
