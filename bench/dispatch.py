@@ -26,6 +26,7 @@ from sqlalchemy import func, insert, select
 
 from bench.common import emit, fresh_database, overrides
 from survey.context import Context, build_context
+from survey.delivery.dispatch import dispatch_due_surveys
 from survey.identifiers import identifier_hash
 from survey.models import (
     Actor,
@@ -35,7 +36,6 @@ from survey.models import (
     Survey,
     SurveyIdentifier,
 )
-from survey.services.dispatch import dispatch_due_surveys
 from tests.plugins.delivery import TWILIO_SID, TWILIO_TOKEN
 
 TWILIO_LATENCY = 0.05

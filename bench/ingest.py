@@ -22,13 +22,13 @@ from sqlalchemy import insert, text
 
 from bench.common import emit, fresh_database, overrides, synthetic_contacts
 from survey import create_app
+from survey.accounts import accounts
 from survey.config import env_name
 from survey.context import build_context
+from survey.intake.csv_import import COLUMNS, PLAIN_COLUMNS
+from survey.intake.ingest import contact_row
+from survey.intake.schemas import ContactIn
 from survey.models import Contact
-from survey.schemas import ContactIn
-from survey.services import accounts
-from survey.services.csv_import import COLUMNS, PLAIN_COLUMNS
-from survey.services.ingest import contact_row
 
 BATCH = 1000
 

@@ -25,7 +25,7 @@ from sqlalchemy import text
 from survey.context import build_context
 from survey.migrate import upgrade
 from survey.models import CASE_HANDLING_ITEMS, CONTACT_EXPERIENCE_ITEMS
-from survey.services.report import ReportRequest, satisfaction_report
+from survey.reporting.report import ReportRequest, satisfaction_report
 
 ADMIN_URL = os.environ.get(
     "SURVEY_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -25,7 +25,7 @@ from sqlalchemy import func, select, text
 from bench.common import emit, fresh_database, overrides
 from survey.context import Context, build_context
 from survey.models import SamplingDecision, Survey
-from survey.services.sampling import BATCH_SIZE, run_sampling
+from survey.sampling.job import BATCH_SIZE, run_sampling
 from tests.factories import bulk_contacts, bulk_rows, make_actor
 
 FLOOR = """

@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from survey.services.csv_import import COLUMNS
+from survey.intake.csv_import import COLUMNS
 
 SURVEY = str(Path(sys.executable).with_name("survey"))
 CUSTOMERS = [

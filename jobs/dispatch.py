@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from survey.context import Context
-from survey.services.dispatch import dispatch_due_surveys
+from survey.delivery.dispatch import dispatch_due_surveys
 
 
 def run(ctx: Context) -> dict[str, int]:

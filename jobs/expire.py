@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from survey.context import Context
-from survey.services.reminders import expire_surveys
+from survey.delivery.reminders import expire_surveys
 
 
 def run(ctx: Context) -> dict[str, int]:

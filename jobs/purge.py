@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from survey.context import Context
-from survey.locks import singleton
-from survey.services.privacy import purge_expired
+from survey.privacy.customers import purge_expired
+from survey.store.locks import singleton
 
 
 def run(ctx: Context) -> dict[str, Any]:

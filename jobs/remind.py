@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from survey.context import Context
-from survey.services.reminders import send_reminders
+from survey.delivery.reminders import send_reminders
 
 
 def run(ctx: Context) -> dict[str, int]:

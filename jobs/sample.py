@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from survey.context import Context
-from survey.services.sampling import run_sampling
+from survey.sampling.job import run_sampling
 
 log = logging.getLogger(__name__)
 

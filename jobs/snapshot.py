@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from survey.context import Context
-from survey.services.snapshot import take_snapshots
+from survey.reporting.snapshot import take_snapshots
 
 log = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ class Context:
 
 
 def build_context(overrides: dict[str, Any] | None = None) -> Context:
-    from survey.services.messages import check_sms_fits
+    from survey.delivery.messages import check_sms_fits
 
     settings = load_settings(overrides)
     check_sms_fits(settings)

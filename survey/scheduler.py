@@ -13,8 +13,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from jobs import JOBS, Job
 from survey.context import Context
-from survey.locks import acquire_lease, holder_id, release_lease
 from survey.logs import configure_logging
+from survey.store.locks import acquire_lease, holder_id, release_lease
 
 log = logging.getLogger(__name__)
 TZ = "Europe/Stockholm"

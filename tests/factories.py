@@ -173,8 +173,8 @@ def local_date(moment: datetime) -> date:
 
 def make_api_key(ctx: Context, actor_name: str = "in-house") -> str:
     """A new actor (if needed) and an API key for it."""
-    from survey.services import accounts
-    from survey.services.errors import Conflict
+    from survey.accounts import accounts
+    from survey.errors import Conflict
 
     with ctx.session() as session:
         with contextlib.suppress(Conflict):

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 from survey.channels.base import Message, SendResult
+from survey.channels.outbox_store import store_message
 from survey.db import session_scope, utcnow
-from survey.services.outbox import store_message
 
 
 class OutboxChannel:

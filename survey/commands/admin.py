@@ -7,9 +7,9 @@ import sys
 
 import click
 
+from survey.accounts import accounts
 from survey.commands import Context, with_context
-from survey.services import accounts
-from survey.services.errors import ServiceError
+from survey.errors import ServiceError
 
 
 def cli_who() -> str:

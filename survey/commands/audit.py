@@ -7,8 +7,8 @@ from datetime import datetime
 import click
 
 from survey.commands import Context, with_context
-from survey.sampling import key_fingerprint
-from survey.services.verify import period_bounds, verify_decisions
+from survey.sampling.draw import key_fingerprint
+from survey.sampling.verify import period_bounds, verify_decisions
 
 
 @click.group()

@@ -6,8 +6,8 @@ import click
 from tqdm import tqdm
 
 from survey.commands import Context, with_context
-from survey.services.csv_import import CsvFormatError, import_csv
-from survey.services.errors import ServiceError
+from survey.errors import ServiceError
+from survey.intake.csv_import import CsvFormatError, import_csv
 
 
 @click.group()

@@ -11,8 +11,8 @@ import click
 
 from survey.commands import Context, with_context
 from survey.commands.admin import cli_who
-from survey.services.errors import ServiceError
-from survey.services.privacy import CustomerQuery, erase_customer, export_customer
+from survey.errors import ServiceError
+from survey.privacy.customers import CustomerQuery, erase_customer, export_customer
 
 
 def _identifier_options(func: Callable[..., Any]) -> Callable[..., Any]:

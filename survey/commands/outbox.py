@@ -6,8 +6,8 @@ import json
 
 import click
 
+from survey.channels.outbox_store import list_messages, public_view
 from survey.commands import Context, with_context
-from survey.services.outbox import list_messages, public_view
 
 
 @click.group()

@@ -6,8 +6,8 @@ import click
 
 from survey.commands import Context, with_context
 from survey.commands.admin import cli_who
-from survey.services import policy as policies
-from survey.services.errors import ServiceError
+from survey.errors import ServiceError
+from survey.sampling import policy as policies
 
 
 @click.group()

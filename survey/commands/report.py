@@ -8,9 +8,9 @@ import sys
 import click
 
 from survey.commands import Context, with_context
-from survey.services import export
-from survey.services.kpi import contact_kpis
-from survey.services.report import (
+from survey.reporting import exports as export
+from survey.reporting.kpi import contact_kpis
+from survey.reporting.report import (
     GROUP_KEYS,
     InvalidReportRequest,
     ReportRequest,

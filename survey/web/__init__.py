@@ -11,7 +11,7 @@ BLUEPRINTS: list[tuple[str, str]] = [
     ("survey.web.health", "bp"),
     ("survey.web.api", "bp"),
     ("survey.web.survey", "bp"),
-    ("survey.web.privacy", "bp"),
+    ("survey.web.privacy_notice", "bp"),
     ("survey.web.api_reports", "bp"),
     ("survey.web.admin", "bp"),
     ("survey.web.webhooks", "bp"),

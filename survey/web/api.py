@@ -8,13 +8,15 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
 
-from survey.schemas import ContactBatch, OptOutIn
-from survey.services import ingest, optouts_api, privacy
-from survey.services.errors import ServiceError
-from survey.services.ingest import field_errors
-from survey.services.privacy import CustomerQuery
+from survey.errors import ServiceError
+from survey.intake import ingest
+from survey.intake.ingest import field_errors
+from survey.intake.schemas import ContactBatch, OptOutIn
+from survey.privacy import customers as privacy
+from survey.privacy.customers import CustomerQuery
+from survey.respondent import optout_api as optouts_api
+from survey.web.api_keys import current_actor, require_api_key
 from survey.web.app import context, db_session
-from survey.web.auth import current_actor, require_api_key
 from survey.web.errors import problem
 from survey.web.openapi import openapi_document
 

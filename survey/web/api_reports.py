@@ -9,10 +9,10 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
-from survey.services.kpi import contact_kpis
-from survey.services.report import InvalidReportRequest, ReportRequest, satisfaction_report
+from survey.reporting.kpi import contact_kpis
+from survey.reporting.report import InvalidReportRequest, ReportRequest, satisfaction_report
+from survey.web.api_keys import require_api_key
 from survey.web.app import context, db_session
-from survey.web.auth import require_api_key
 from survey.web.errors import problem
 from survey.web.openapi import PATHS
 

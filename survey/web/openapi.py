@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from survey.schemas import ContactBatch, ContactIn, IngestResultOut, OptOutIn
+from survey.intake.schemas import ContactBatch, ContactIn, IngestResultOut, OptOutIn
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "Contact": ContactIn,

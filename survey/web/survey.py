@@ -23,8 +23,8 @@ from sqlmodel import Session
 from werkzeug.exceptions import NotFound
 
 from survey.questionnaire import PACKAGE_DIR, Questionnaire, load_questionnaires, parse_answers
-from survey.services import respond
-from survey.services.respond import PageState, SurveyClosed, SurveyView
+from survey.respondent import answers as respond
+from survey.respondent.answers import PageState, SurveyClosed, SurveyView
 from survey.tokens import form_token
 from survey.web.app import context, db_session
 from survey.web.i18n import requested_language

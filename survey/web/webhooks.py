@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, request
 from flask.typing import ResponseReturnValue
 from twilio.request_validator import RequestValidator
 
-from survey.services.delivery_status import apply_inbound_sms, apply_status_callback
+from survey.delivery.status_callbacks import apply_inbound_sms, apply_status_callback
 from survey.web.app import context, db_session
 
 # Named "webhooks": survey.web.security exempts it from CSRF (the signature protects it).

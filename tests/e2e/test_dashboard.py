@@ -8,7 +8,7 @@ from typing import Any
 
 from axe_playwright_python.sync_playwright import Axe
 
-from survey.services import accounts
+from survey.accounts import accounts
 from tests.e2e.conftest import LiveServer
 from tests.factories import seed_report_data
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from survey.accounts.accounts import actor_for_api_key, authenticate, hash_api_key
 from survey.context import Context
 from survey.models import ApiKey, AuditLog, User
-from survey.services.accounts import actor_for_api_key, authenticate, hash_api_key
 
 
 def test_api_key_is_printed_once_and_stored_as_a_hash(runner, ctx: Context) -> None:

@@ -10,9 +10,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import col, select
 
+from survey.accounts import accounts
 from survey.context import Context
 from survey.models import AuditLog, OutboxMessage, PolicyVersion, ReportSnapshot
-from survey.services import accounts
 from tests.factories import make_response, make_survey, seed_report_data, utc
 
 PASSWORD = "correct horse battery staple"
@@ -202,7 +202,7 @@ def test_outbox_and_snapshot_pages(ctx: Context, admin: FlaskClient) -> None:
 def _empty_report() -> dict[str, Any]:
     from datetime import date
 
-    from survey.services.report import figures
+    from survey.reporting.report import figures
 
     return {
         "from": str(date(2026, 3, 1)),

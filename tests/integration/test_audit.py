@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from survey.context import Context
 from survey.models import SamplingDecision
-from survey.services.sampling import run_sampling
+from survey.sampling.job import run_sampling
 from tests.factories import make_actor, make_contact
 
 CLOSED = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)

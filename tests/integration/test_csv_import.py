@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from survey.context import Context
+from survey.intake.csv_import import COLUMNS
 from survey.models import Case, Contact
-from survey.services.csv_import import COLUMNS
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "contacts.csv"
 

@@ -13,12 +13,12 @@ from sqlmodel import col, select
 
 from survey.channels.base import Message, SendResult
 from survey.context import Context
+from survey.delivery import dispatch
+from survey.delivery.dispatch import MAX_ATTEMPTS, dispatch_due_surveys
+from survey.delivery.sending import deliver
 from survey.identifiers import identifier_hashes
 from survey.models import Actor, DeliveryStatus, OptOut, OutboxMessage, ResponseStatus, Survey
-from survey.services import dispatch
-from survey.services.dispatch import MAX_ATTEMPTS, dispatch_due_surveys
-from survey.services.optouts import record_opt_out
-from survey.services.sending import deliver
+from survey.respondent.optouts import record_opt_out
 from survey.tokens import opt_out_url, survey_url
 from tests.factories import make_contact, make_survey
 from tests.plugins.delivery import DELIVERY_SETTINGS

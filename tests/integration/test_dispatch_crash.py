@@ -15,8 +15,8 @@ import pytest
 from sqlmodel import select
 
 from survey.context import Context
+from survey.delivery.dispatch import dispatch_due_surveys
 from survey.models import DeliveryStatus, Survey
-from survey.services.dispatch import dispatch_due_surveys
 from tests.factories import make_survey
 from tests.plugins.delivery import TWILIO_SID, TWILIO_TOKEN, FakeTwilio
 

@@ -11,9 +11,9 @@ from typing import Any
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
+from survey.accounts import accounts
 from survey.context import Context
-from survey.services import accounts
-from survey.services.export import escape_cell, raw_answers_columns
+from survey.reporting.exports import escape_cell, raw_answers_columns
 from tests.factories import make_actor, make_response, make_survey, seed_report_data, utc
 
 PERIOD = ("--from", "2026-03-01", "--to", "2026-05-01")
@@ -165,8 +165,8 @@ def test_api_returns_the_contact_kpis(ctx: Context, client: FlaskClient) -> None
     assert answer.status_code == 200
     body = answer.get_json()
     with ctx.session() as session:
-        from survey.services.kpi import contact_kpis
-        from survey.services.report import ReportRequest
+        from survey.reporting.kpi import contact_kpis
+        from survey.reporting.report import ReportRequest
 
         expected = contact_kpis(
             session,

@@ -6,8 +6,8 @@ from datetime import date
 
 from survey.context import Context
 from survey.models import OptOut
-from survey.services.fairness import fairness_signals
-from survey.services.report import ReportRequest
+from survey.reporting.fairness import fairness_signals
+from survey.reporting.report import ReportRequest
 from tests.factories import make_actor, make_contact, make_survey, utc
 
 PERIOD = ReportRequest(date(2026, 3, 1), date(2026, 4, 1))

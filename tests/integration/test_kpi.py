@@ -13,8 +13,8 @@ from sqlmodel import select
 
 from survey.context import Context
 from survey.models import Actor, Case, Contact
-from survey.services.kpi import contact_kpis, time_buckets
-from survey.services.report import ReportRequest
+from survey.reporting.kpi import contact_kpis, time_buckets
+from survey.reporting.report import ReportRequest
 from tests.factories import make_actor, make_contact, make_response, make_survey, utc
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")

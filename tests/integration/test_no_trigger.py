@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 
 from survey.cli import cli
 from survey.context import Context
-from survey.services.sampling import run_sampling
+from survey.sampling.job import run_sampling
 from tests.factories import contact_payload, make_api_key
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}

@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from survey.context import Context
+from survey.errors import Conflict
 from survey.models import AuditLog, PolicyVersion, SamplingDecision
-from survey.services.errors import Conflict
-from survey.services.policy import change_policy, effective_policy
-from survey.services.sampling import run_sampling
+from survey.sampling.job import run_sampling
+from survey.sampling.policy import change_policy, effective_policy
 from tests.factories import make_actor, make_contact
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from survey.context import Context
-from survey.services.messages import render_message
+from survey.delivery.messages import render_message
 from tests.factories import make_survey
 
 

@@ -10,11 +10,11 @@ import pytest
 from sqlmodel import col, select
 
 from survey.context import Context
+from survey.delivery.dispatch import dispatch_due_surveys
+from survey.delivery.reminders import expire_surveys, send_reminders
 from survey.identifiers import identifier_hashes
 from survey.models import OutboxMessage, ResponseStatus, Survey
-from survey.services.dispatch import dispatch_due_surveys
-from survey.services.optouts import record_opt_out
-from survey.services.reminders import expire_surveys, send_reminders
+from survey.respondent.optouts import record_opt_out
 from tests.factories import make_survey
 from tests.plugins.delivery import DELIVERY_SETTINGS
 

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from survey.context import Context
 from survey.models import Actor, Response, Survey
-from survey.services.report import (
+from survey.reporting.report import (
     GROUP_KEYS,
     InvalidReportRequest,
     ReportRequest,

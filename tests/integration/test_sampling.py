@@ -21,8 +21,8 @@ from survey.models import (
     Survey,
     SurveyIdentifier,
 )
-from survey.sampling import key_fingerprint
-from survey.services.sampling import run_sampling
+from survey.sampling.draw import key_fingerprint
+from survey.sampling.job import run_sampling
 from tests.factories import make_actor, make_contact, make_survey
 
 CLOSED = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)  # 11:00 in Stockholm, a Tuesday

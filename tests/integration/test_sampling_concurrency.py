@@ -15,14 +15,14 @@ from sqlalchemy import delete, func, select, update
 
 from survey.context import Context
 from survey.models import Case, SamplingDecision, Survey, SurveyIdentifier
-from survey.services.sampling import run_sampling
+from survey.sampling.job import run_sampling
 from tests.factories import bulk_contacts
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKER = """
 import json, sys, time
 from survey.context import build_context
-from survey.services.sampling import run_sampling
+from survey.sampling.job import run_sampling
 ctx = build_context(json.loads(sys.argv[1]))
 time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
 print(json.dumps(run_sampling(ctx, batch_size=int(sys.argv[3]))))
@@ -121,7 +121,7 @@ def test_customer_locks_stay_within_the_lock_table(ctx: Context) -> None:
 
     from sqlalchemy import text
 
-    from survey.services.sampling import LOCK_BUCKETS, _lock_customers
+    from survey.sampling.job import LOCK_BUCKETS, _lock_customers
 
     hashes = {hashlib.sha256(str(n).encode()).hexdigest() for n in range(10_000)}
     with ctx.session() as session:

@@ -11,8 +11,8 @@ import pytest
 from survey.channels.base import Message, Outcome
 from survey.channels.smtp import SmtpChannel, SmtpTarget
 from survey.context import Context
+from survey.delivery.dispatch import dispatch_due_surveys
 from survey.models import DeliveryStatus, Survey
-from survey.services.dispatch import dispatch_due_surveys
 from survey.tokens import opt_out_url, survey_url
 from tests.factories import make_survey
 from tests.plugins.delivery import SmtpServer, start_smtp

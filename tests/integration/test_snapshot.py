@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from survey.context import Context
 from survey.models import OutboxMessage, ReportSnapshot
-from survey.services.snapshot import previous_months, settled_at, take_snapshots
+from survey.reporting.snapshot import previous_months, settled_at, take_snapshots
 from tests.factories import make_response, make_survey, utc
 
 

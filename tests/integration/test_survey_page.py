@@ -263,7 +263,7 @@ def test_the_thank_you_page_waits_for_an_answer(ctx: Context, client: FlaskClien
 def test_one_response_per_survey_even_when_two_submissions_race(ctx: Context) -> None:
     """The second of two submissions that both saw an open survey is refused by the database."""
     from survey.questionnaire import load_questionnaires
-    from survey.services.respond import PageState, SurveyClosed, submit_answers
+    from survey.respondent.answers import PageState, SurveyClosed, submit_answers
 
     questionnaire = load_questionnaires()["default"]
     survey, _ = _survey(ctx)

@@ -13,8 +13,8 @@ from twilio.request_validator import RequestValidator
 from survey.channels.base import Message, Outcome
 from survey.channels.twilio import TwilioChannel
 from survey.context import Context
+from survey.delivery.dispatch import dispatch_due_surveys
 from survey.models import DeliveryStatus, OptOut, Survey
-from survey.services.dispatch import dispatch_due_surveys
 from survey.tokens import survey_url
 from tests.factories import make_survey
 from tests.plugins.delivery import TWILIO_SID, TWILIO_TOKEN, FakeTwilio, free_port

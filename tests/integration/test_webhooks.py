@@ -11,7 +11,7 @@ from twilio.request_validator import RequestValidator
 from survey.context import Context
 from survey.identifiers import identifier_hash
 from survey.models import DeliveryStatus, ResponseStatus, Survey
-from survey.services.optouts import opted_out_hashes
+from survey.respondent.optouts import opted_out_hashes
 from tests.factories import make_survey
 
 TOKEN = "test-twilio-auth-token"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from survey.charts import Point, bar_chart, trend_chart
+from survey.reporting.charts import Point, bar_chart, trend_chart
 
 NS = "{http://www.w3.org/2000/svg}"
 

@@ -9,7 +9,7 @@ import pytest
 
 from survey.channels.sms import segments
 from survey.config import Settings, load_settings
-from survey.services.messages import MessageTooLong, render_message
+from survey.delivery.messages import MessageTooLong, render_message
 from survey.tokens import opt_out_url, survey_url
 
 

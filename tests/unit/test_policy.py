@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from survey.services.errors import Conflict
-from survey.services.policy import POLICY_KEYS, Policy, PolicyTimeline, parse_value
+from survey.errors import Conflict
+from survey.sampling.policy import POLICY_KEYS, Policy, PolicyTimeline, parse_value
 
 BASE = Policy("0.2", 60, "20:00-09:00", 30, 72, 72, 7, 48)
 T0 = datetime(2026, 3, 1, tzinfo=UTC)

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import chi2_contingency
 
-from survey.sampling import (
+from survey.sampling.draw import (
     draw_threshold,
     draw_value,
     drawer,

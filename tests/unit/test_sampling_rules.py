@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from survey.config import QuietHours
 from survey.models import DecisionReason
-from survey.sampling import (
+from survey.sampling.draw import (
     STOCKHOLM,
     CaseFacts,
     closure_period,

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sp
 
-from survey.stats import (
+from survey.reporting.stats import (
     percentile_cont,
     percentile_positions,
     suppressed_groups,

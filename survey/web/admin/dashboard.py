@@ -8,15 +8,15 @@ from typing import Any
 from flask import flash, render_template, request
 from flask.typing import ResponseReturnValue
 
-from survey import charts
-from survey.sampling import STOCKHOLM
-from survey.services.kpi import contact_kpis
-from survey.services.report import (
+from survey.reporting import charts
+from survey.reporting.kpi import contact_kpis
+from survey.reporting.report import (
     InvalidReportRequest,
     ReportRequest,
     satisfaction_report,
     score_distribution,
 )
+from survey.sampling.draw import STOCKHOLM
 from survey.web.admin import bp
 from survey.web.admin.auth import role_required
 from survey.web.app import context, db_session

@@ -6,11 +6,11 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask.typing import ResponseReturnValue
 from sqlmodel import col, select
 
+from survey.errors import ServiceError
 from survey.models import AuditLog, OutboxMessage, PolicyVersion, ReportSnapshot, Role
-from survey.services import policy as policy_service
-from survey.services.errors import ServiceError
-from survey.services.fairness import fairness_signals
-from survey.services.snapshot import snapshot_workbook
+from survey.reporting.fairness import fairness_signals
+from survey.reporting.snapshot import snapshot_workbook
+from survey.sampling import policy as policy_service
 from survey.web.admin import bp
 from survey.web.admin.auth import role_required, who
 from survey.web.admin.dashboard import period_from_args

@@ -8,10 +8,10 @@ from typing import Any
 from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
-from survey.services import export
-from survey.services.accounts import audit
-from survey.services.kpi import contact_kpis
-from survey.services.report import (
+from survey.accounts.accounts import audit
+from survey.reporting import exports as export
+from survey.reporting.kpi import contact_kpis
+from survey.reporting.report import (
     GROUP_KEYS,
     InvalidReportRequest,
     ReportRequest,

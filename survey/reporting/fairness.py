@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from survey import stats
 from survey.models import Actor, OptOut
-from survey.services.kpi import contact_counts, period_bounds
-from survey.services.report import ReportRequest, aggregate_rows, sort_key
+from survey.reporting import stats
+from survey.reporting.kpi import contact_counts, period_bounds
+from survey.reporting.report import ReportRequest, aggregate_rows, sort_key
 
 
 def _keyed(request: ReportRequest, *keys: str) -> ReportRequest:

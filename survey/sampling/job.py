@@ -32,7 +32,16 @@ from survey.models import (
     Survey,
     SurveyIdentifier,
 )
-from survey.sampling import (
+from survey.respondent.optouts import opted_out_hashes
+from survey.sampling.attribution import (
+    CaseView,
+    Key,
+    address,
+    any_do_not_survey,
+    load_contacts,
+    survey_row,
+)
+from survey.sampling.draw import (
     CaseFacts,
     decide,
     draw_threshold,
@@ -41,18 +50,9 @@ from survey.sampling import (
     key_fingerprint,
     within_frequency_cap,
 )
-from survey.services.attribution import (
-    CaseView,
-    Key,
-    address,
-    any_do_not_survey,
-    load_contacts,
-    survey_row,
-)
-from survey.services.bulk import among, copy_rows, execute_binary, insert_rows, unnest_select
-from survey.services.optouts import opted_out_hashes
-from survey.services.policy import Policy, PolicyTimeline, policy_timeline
-from survey.services.schedule import cancel_do_not_survey, postpone_surveys
+from survey.sampling.policy import Policy, PolicyTimeline, policy_timeline
+from survey.sampling.postpone import cancel_do_not_survey, postpone_surveys
+from survey.store.bulk import among, copy_rows, execute_binary, insert_rows, unnest_select
 
 # Surveys that count against the frequency cap: scheduled or (possibly) sent.
 CAPPED_STATUSES = (

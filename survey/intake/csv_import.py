@@ -14,10 +14,10 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
+from survey.accounts.accounts import get_actor
 from survey.context import Context
-from survey.schemas import ContactIn
-from survey.services.accounts import get_actor
-from survey.services.ingest import contact_row, field_errors, ingest_rows
+from survey.intake.ingest import contact_row, field_errors, ingest_rows
+from survey.intake.schemas import ContactIn
 
 # The columns that go into the API item as they are (empty cells are absent values).
 PLAIN_COLUMNS = (

@@ -11,8 +11,8 @@ from sqlmodel import Session, col
 
 from survey.config import Settings
 from survey.models import Case, DecisionReason, SamplingDecision, Survey
-from survey.sampling import STOCKHOLM, is_drawn, key_fingerprint
-from survey.services.policy import policy_timeline
+from survey.sampling.draw import STOCKHOLM, is_drawn, key_fingerprint
+from survey.sampling.policy import policy_timeline
 
 
 @dataclass(frozen=True)

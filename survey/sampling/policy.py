@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlmodel import Session, col
 
+from survey.accounts.accounts import audit
 from survey.config import QuietHours, Settings
+from survey.errors import Conflict
 from survey.models import PolicyVersion
-from survey.services.accounts import audit
-from survey.services.errors import Conflict
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,7 @@ from sqlmodel import Session, col, select
 from survey.channels.base import Channel, Message, Outcome, channels_for
 from survey.config import QuietHours
 from survey.context import Context
-from survey.models import DeliveryStatus, ResponseStatus, Survey
-from survey.sampling import is_quiet, out_of_quiet_hours
-from survey.services.dispatch import (
+from survey.delivery.dispatch import (
     RUN_SECONDS,
     START_MARGIN,
     backoff,
@@ -22,8 +20,10 @@ from survey.services.dispatch import (
     opted_out_surveys,
     surveys_by_id,
 )
-from survey.services.messages import MessageTooLong, render_for_survey
-from survey.services.sending import Outcomes, deliver
+from survey.delivery.messages import MessageTooLong, render_for_survey
+from survey.delivery.sending import Outcomes, deliver
+from survey.models import DeliveryStatus, ResponseStatus, Survey
+from survey.sampling.draw import is_quiet, out_of_quiet_hours
 
 OPEN = (ResponseStatus.pending, ResponseStatus.opened)
 REACHED = (DeliveryStatus.sent, DeliveryStatus.delivered)

@@ -13,9 +13,9 @@ from sqlmodel import Session, col
 
 from survey.identifiers import identifier_hashes
 from survey.models import Contact, DeliveryStatus
-from survey.sampling import closure_period, send_channel, send_time
-from survey.services.bulk import among, dialect_of, execute_binary
-from survey.services.policy import PolicyTimeline
+from survey.sampling.draw import closure_period, send_channel, send_time
+from survey.sampling.policy import PolicyTimeline
+from survey.store.bulk import among, dialect_of, execute_binary
 
 Key = tuple[datetime, str]
 

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlmodel import Session, col
 
+from survey.accounts.accounts import audit
+from survey.errors import ServiceError
 from survey.identifiers import identifier_hashes
+from survey.intake.schemas import normalise_email, normalise_phone
 from survey.models import Contact, OptOut, OutboxMessage, Response, Survey, SurveyIdentifier
-from survey.schemas import normalise_email, normalise_phone
-from survey.services.accounts import audit
-from survey.services.errors import ServiceError
 
 _CUSTOMER_FIELDS = ("customer_phone", "customer_email", "customer_ref")
 

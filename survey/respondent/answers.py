@@ -30,11 +30,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
+from survey.errors import Conflict
 from survey.models import DeliveryStatus, Response, ResponseStatus, Survey, SurveyIdentifier
 from survey.questionnaire import DONT_KNOW, TEXT_COLUMNS, Questionnaire
-from survey.services.bulk import dialect_of
-from survey.services.errors import Conflict
-from survey.services.optouts import is_opted_out, opted_out_hashes, record_opt_out
+from survey.respondent.optouts import is_opted_out, opted_out_hashes, record_opt_out
+from survey.store.bulk import dialect_of
 from survey.tokens import read_token
 
 OPEN = (ResponseStatus.pending, ResponseStatus.opened)

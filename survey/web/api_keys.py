@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
+from survey.accounts.accounts import actor_for_api_key
 from survey.models import Actor
-from survey.services.accounts import actor_for_api_key
 from survey.web.app import db_session
 from survey.web.errors import problem
 

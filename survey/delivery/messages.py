@@ -11,8 +11,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from survey.channels.base import Message
 from survey.channels.sms import segments
 from survey.config import Settings
+from survey.intake.schemas import language_of
 from survey.models import Survey
-from survey.schemas import language_of
 from survey.tokens import opt_out_url, survey_url
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "messages"

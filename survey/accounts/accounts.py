@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from survey.errors import Conflict, NotFound
 from survey.models import Actor, ApiKey, AuditLog, Role, User
-from survey.services.errors import Conflict, NotFound
 
 _hasher = PasswordHasher()
 KEY_PREFIX = "sk_"

@@ -21,9 +21,9 @@ from sqlmodel import Session, col, select
 
 from survey.config import Settings
 from survey.models import OutboxMessage, ReportSnapshot, Survey
-from survey.services.export import report_xlsx
-from survey.services.kpi import STOCKHOLM, contact_kpis, local_midnight
-from survey.services.report import ReportRequest, satisfaction_report
+from survey.reporting.exports import report_xlsx
+from survey.reporting.kpi import STOCKHOLM, contact_kpis, local_midnight
+from survey.reporting.report import ReportRequest, satisfaction_report
 
 log = logging.getLogger(__name__)
 STOCKHOLM_QUIET_MARGIN = timedelta(hours=24)  # the longest quiet-hours shift, with room to spare

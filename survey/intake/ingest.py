@@ -14,8 +14,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
+from survey.intake.schemas import ContactIn, language_of
 from survey.models import Case, Contact
-from survey.schemas import ContactIn, language_of
 
 _LOOKUP_CHUNK = 500
 

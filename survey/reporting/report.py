@@ -1,4 +1,4 @@
-"""The satisfaction report (Bilaga 1, SPEC section 4): SQL GROUP BY sums, finished by survey.stats.
+"""The satisfaction report (Bilaga 1, SPEC section 4): GROUP BY sums in SQL, finished by stats.
 
 The database returns one row of counts and sums per group; the means, intervals and shares are
 computed from those in Python, so that every figure is the same on SQLite and PostgreSQL.
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlmodel import Session, col
 
-from survey import stats
+from survey.errors import ServiceError
 from survey.models import (
     CASE_HANDLING_ITEMS,
     CONTACT_EXPERIENCE_ITEMS,
@@ -23,7 +23,7 @@ from survey.models import (
     Response,
     Survey,
 )
-from survey.services.errors import ServiceError
+from survey.reporting import stats
 
 GROUP_KEYS = ("day", "week", "month", "channel", "actor", "team", "agent", "case_type", "language")
 TIME_KEYS = ("day", "week", "month")

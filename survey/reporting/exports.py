@@ -18,8 +18,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from survey.models import Actor, Response, Survey
-from survey.sampling import STOCKHOLM
-from survey.services.report import (
+from survey.reporting.report import (
     CASE_ITEMS,
     CONTACT_ITEMS,
     RESOLUTIONS,
@@ -27,6 +26,7 @@ from survey.services.report import (
     ReportRequest,
     satisfaction_report,
 )
+from survey.sampling.draw import STOCKHOLM
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 RAW_ANSWERS = ("overall", *CONTACT_ITEMS, *CASE_ITEMS, "resolution", "fcr")

@@ -6,11 +6,11 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from survey.delivery.dispatch import mark_sent
 from survey.identifiers import identifier_hash
 from survey.models import DeliveryStatus, IdentifierKind, OptOutSource, ResponseStatus, Survey
 from survey.models import SurveyIdentifier as Identifier
-from survey.services.dispatch import mark_sent
-from survey.services.optouts import record_opt_out
+from survey.respondent.optouts import record_opt_out
 
 # Twilio's message status -> ours.
 TWILIO_STATUS = {

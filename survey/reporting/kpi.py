@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, literal, or_, select
 from sqlmodel import Session, col
 
-from survey import stats
 from survey.models import Actor, Case, Contact
-from survey.sampling import STOCKHOLM
-from survey.services.report import ReportRequest, satisfaction_report, sort_key
+from survey.reporting import stats
+from survey.reporting.report import ReportRequest, satisfaction_report, sort_key
+from survey.sampling.draw import STOCKHOLM
 
 PERCENTILES = (0.5, 0.9)
 Key = tuple[Any, ...]

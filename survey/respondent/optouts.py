@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from survey.models import IdentifierKind, OptOut
-from survey.services.bulk import among
+from survey.store.bulk import among
 
 
 def record_opt_out(

@@ -6,10 +6,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from survey.accounts.accounts import audit
 from survey.identifiers import identifier_hashes
-from survey.schemas import OptOutIn
-from survey.services.accounts import audit
-from survey.services.optouts import record_opt_out
+from survey.intake.schemas import OptOutIn
+from survey.respondent.optouts import record_opt_out
 
 
 def register(

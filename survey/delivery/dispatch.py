@@ -18,6 +18,8 @@ from sqlmodel import Session, col, select
 from survey.channels.base import Channel, Message, Outcome, SendResult, channels_for
 from survey.config import QuietHours
 from survey.context import Context
+from survey.delivery.messages import MessageTooLong, render_for_survey
+from survey.delivery.sending import NOT_STARTED, Outcomes, deliver
 from survey.identifiers import identifier_hash
 from survey.models import (
     Contact,
@@ -28,11 +30,9 @@ from survey.models import (
     Survey,
     SurveyIdentifier,
 )
-from survey.sampling import is_quiet, out_of_quiet_hours
-from survey.services.messages import MessageTooLong, render_for_survey
-from survey.services.optouts import opted_out_hashes, record_opt_out
-from survey.services.policy import PolicyTimeline, policy_timeline
-from survey.services.sending import NOT_STARTED, Outcomes, deliver
+from survey.respondent.optouts import opted_out_hashes, record_opt_out
+from survey.sampling.draw import is_quiet, out_of_quiet_hours
+from survey.sampling.policy import PolicyTimeline, policy_timeline
 
 log = logging.getLogger(__name__)
 

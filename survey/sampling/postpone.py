@@ -7,8 +7,8 @@ from sqlmodel import Session, col
 
 from survey.context import Context
 from survey.models import Case, Contact, DeliveryStatus, Survey
-from survey.sampling import postponed_send_time
-from survey.services.policy import policy_timeline
+from survey.sampling.draw import postponed_send_time
+from survey.sampling.policy import policy_timeline
 
 
 def postpone_surveys(ctx: Context, session: Session) -> int:

@@ -1,1 +1,0 @@
-"""Use cases that own the transaction: ingest, sample, dispatch, respond, report, privacy."""
