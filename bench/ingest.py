@@ -145,7 +145,7 @@ def run_floor(ctx: Any, items: list[dict[str, Any]], actor_id: int) -> float:
     ]
     columns = list(rows[0])
     start = time.perf_counter()
-    if ctx.dialect == "postgresql":
+    if ctx.store.name == "postgresql":
         raw = ctx.engine.raw_connection()
         try:
             cursor = raw.cursor()

@@ -25,7 +25,8 @@ from sqlalchemy import func, select, text
 from bench.common import emit, fresh_database, overrides
 from survey.context import Context, build_context
 from survey.models import SamplingDecision, Survey
-from survey.sampling.job import BATCH_SIZE, run_sampling
+from survey.sampling.batch import BATCH_SIZE
+from survey.sampling.job import run_sampling
 from tests.factories import bulk_contacts, bulk_rows, make_actor
 
 FLOOR = """
@@ -38,7 +39,7 @@ FROM customer_case
 
 def load(ctx: Context, contacts: int, cases: int) -> None:
     """The contacts and their cases; COPY on PostgreSQL (loading is not what is measured)."""
-    if ctx.dialect != "postgresql":
+    if ctx.store.name != "postgresql":
         bulk_contacts(ctx, contacts=contacts, cases=cases, seed=11)
         return
     with ctx.session() as session:
@@ -60,7 +61,7 @@ def load(ctx: Context, contacts: int, cases: int) -> None:
 def clear_decisions(ctx: Context) -> None:
     tables = ("survey_identifier", "survey", "sampling_decision")
     with ctx.engine.begin() as connection:
-        if ctx.dialect == "postgresql":
+        if ctx.store.name == "postgresql":
             connection.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
             return
         for table in tables:
@@ -73,7 +74,7 @@ def settle(ctx: Context) -> None:
     Right after a checkpoint, the first change to each page writes the whole page to the WAL;
     without one, the floor and the pass would pay that as the last load or run left it.
     """
-    if ctx.dialect == "postgresql":
+    if ctx.store.name == "postgresql":
         with ctx.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(text("VACUUM ANALYZE sampling_decision"))
             c.execute(text("CHECKPOINT"))

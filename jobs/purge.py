@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from survey.context import Context
 from survey.privacy.customers import purge_expired
-from survey.store.locks import singleton
 
 
 def run(ctx: Context) -> dict[str, Any]:
-    with singleton(ctx, "purge") as mine:
+    with ctx.store.singleton("purge", now=ctx.now(), lease=timedelta(minutes=10)) as mine:
         if not mine:
             return {"skipped": "another process is purging"}
         with ctx.session() as session:

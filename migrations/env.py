@@ -6,7 +6,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import survey.models  # noqa: F401  (registers the tables)
-from survey.db import make_engine, metadata
+from survey.db import metadata
+from survey.store import open_store
 
 config = context.config
 
@@ -15,6 +16,7 @@ def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
+        # SQLite alters tables by copying them (batch mode); PostgreSQL in place.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
@@ -27,12 +29,12 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or "")
-    with engine.connect() as connection:
+    store = open_store(config.get_main_option("sqlalchemy.url") or "")
+    with store.engine.connect() as connection:
         _configure(connection)
         with context.begin_transaction():
             context.run_migrations()
-    engine.dispose()
+    store.dispose()
 
 
 if context.is_offline_mode():

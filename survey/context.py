@@ -1,4 +1,4 @@
-"""What a web request, a job run and a CLI command share: settings, engine, sessions, clock."""
+"""What a web request, a job run and a CLI command share: settings, store, sessions, clock."""
 
 from __future__ import annotations
 
@@ -12,29 +12,27 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from survey.config import Settings, load_settings
-from survey.db import make_engine, session_scope, utcnow
+from survey.db import utcnow
+from survey.store import Store, open_store
 
 
 @dataclass
 class Context:
     settings: Settings
-    engine: Engine
+    store: Store
     now: Callable[[], datetime] = field(default=utcnow)
 
     def session(self) -> AbstractContextManager[Session]:
-        return session_scope(self.engine)
+        return self.store.session()
 
     @property
-    def dialect(self) -> str:
-        return self.engine.dialect.name
+    def engine(self) -> Engine:
+        return self.store.engine
 
 
 def build_context(overrides: dict[str, Any] | None = None) -> Context:
-    from survey.delivery.messages import check_sms_fits
-
     settings = load_settings(overrides)
-    check_sms_fits(settings)
-    return Context(settings=settings, engine=make_engine(settings.database_url))
+    return Context(settings=settings, store=open_store(settings.database_url))
 
 
 def iter_batches(items: list[Any], size: int) -> Iterator[list[Any]]:

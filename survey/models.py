@@ -20,7 +20,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from survey.db import UTCDateTime, utcnow
+from survey.db import utcnow
+from survey.store.types import UTCDateTime
 
 # Big integers on PostgreSQL, INTEGER (the rowid alias) on SQLite.
 BigId = BigInteger().with_variant(Integer(), "sqlite")

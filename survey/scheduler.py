@@ -14,7 +14,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from jobs import JOBS, Job
 from survey.context import Context
 from survey.logs import configure_logging
-from survey.store.locks import acquire_lease, holder_id, release_lease
+from survey.store import leases
 
 log = logging.getLogger(__name__)
 TZ = "Europe/Stockholm"
@@ -27,9 +27,10 @@ class SchedulerRefused(Exception):
 
 def run_scheduler(ctx: Context) -> None:
     configure_logging()
-    me = holder_id()
-    sqlite = ctx.dialect == "sqlite"
-    if sqlite and not acquire_lease(ctx, "scheduler", me, SCHEDULER_LEASE):
+    me = leases.holder_id()
+    # Where schedulers cannot share the database (SQLite), one holds a lease and others stop.
+    leased = not ctx.store.several_schedulers
+    if leased and not leases.acquire(ctx.store, "scheduler", me, SCHEDULER_LEASE, now=ctx.now()):
         raise SystemExit(
             "another scheduler is running on this SQLite database; only one may run "
             "(use PostgreSQL to run several)"
@@ -45,9 +46,9 @@ def run_scheduler(ctx: Context) -> None:
             coalesce=True,
             misfire_grace_time=60,
         )
-    if sqlite:
+    if leased:
         scheduler.add_job(
-            lambda: acquire_lease(ctx, "scheduler", me, SCHEDULER_LEASE),
+            lambda: leases.acquire(ctx.store, "scheduler", me, SCHEDULER_LEASE, now=ctx.now()),
             IntervalTrigger(seconds=30),
             id="scheduler-lease",
             name="scheduler-lease",
@@ -61,8 +62,8 @@ def run_scheduler(ctx: Context) -> None:
     try:
         scheduler.start()
     finally:
-        if sqlite:
-            release_lease(ctx, "scheduler", me)
+        if leased:
+            leases.release(ctx.store, "scheduler", me)
 
 
 def _trigger(job: Job) -> Any:

@@ -84,7 +84,7 @@ def database_url(
 def _empty_all_tables(ctx: Context) -> None:
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     with ctx.engine.begin() as connection:
-        if ctx.dialect == "postgresql":
+        if ctx.store.name == "postgresql":
             quoted = ", ".join(f'"{t}"' for t in tables)
             connection.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
         else:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-import survey.db
+import survey.store.types
 
 
 revision: str = "0001"
@@ -26,7 +26,7 @@ def upgrade() -> None:
         "actor",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("created_at", survey.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_actor")),
         sa.UniqueConstraint("name", name=op.f("uq_actor_name")),
     )
@@ -37,14 +37,14 @@ def upgrade() -> None:
         sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
         sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", survey.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_app_user")),
         sa.UniqueConstraint("email", name=op.f("uq_app_user_email")),
     )
     op.create_table(
         "audit_log",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
-        sa.Column("at", survey.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("who", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
         sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
@@ -61,11 +61,11 @@ def upgrade() -> None:
             sa.String(length=200).with_variant(sa.String(length=200, collation="C"), "postgresql"),
             nullable=False,
         ),
-        sa.Column("first_opened_at", survey.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("last_closed_at", survey.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("first_opened_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_closed_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("contact_count", sa.Integer(), nullable=False),
-        sa.Column("updated_at", survey.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("decided_at", survey.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("case_ref", name=op.f("pk_customer_case")),
     )
     with op.batch_alter_table("customer_case", schema=None) as batch_op:
@@ -81,13 +81,13 @@ def upgrade() -> None:
         "job_lock",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("holder", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-        sa.Column("expires_at", survey.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_job_lock")),
     )
     op.create_table(
         "policy_version",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("effective_from", survey.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("effective_from", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("values", sa.JSON(), nullable=False),
         sa.Column("changed_by", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
         sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
@@ -103,7 +103,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("month", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("created_at", survey.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_snapshot")),
         sa.UniqueConstraint("month", "kind", name=op.f("uq_report_snapshot_month_kind")),
@@ -114,8 +114,8 @@ def upgrade() -> None:
         sa.Column("actor_id", sa.Integer(), nullable=False),
         sa.Column("prefix", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("key_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("created_at", survey.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", survey.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["actor_id"], ["actor.id"], name=op.f("fk_api_key_actor_id_actor")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_key")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_api_key_key_hash")),
@@ -134,9 +134,9 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("opened_at", survey.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("closed_at", survey.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("received_at", survey.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("opened_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("received_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("agent", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.Column("team", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.Column("case_type", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
@@ -150,7 +150,7 @@ def upgrade() -> None:
         sa.Column("customer_language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("customer_ref", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("content_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("purged_at", survey.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("purged_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["actor_id"], ["actor.id"], name=op.f("fk_contact_actor_id_actor")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contact")),
         sa.UniqueConstraint(
@@ -170,8 +170,8 @@ def upgrade() -> None:
             sa.String(length=200).with_variant(sa.String(length=200, collation="C"), "postgresql"),
             nullable=False,
         ),
-        sa.Column("decided_at", survey.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_closed_at", survey.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("decided_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_closed_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("drawn", sa.Boolean(), nullable=False),
         sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("rate", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -211,29 +211,29 @@ def upgrade() -> None:
         sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("send_channel", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("to_address", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=True),
-        sa.Column("closed_at", survey.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("closed_local_date", sa.Date(), nullable=False),
         sa.Column("closed_week", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("closed_month", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
         sa.Column("questionnaire", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
-        sa.Column("created_at", survey.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("send_at", survey.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("first_send_at", survey.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("send_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("first_send_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("delivery_status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("response_status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("lease_until", survey.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("lease_until", survey.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column(
             "provider_message_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True
         ),
         sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
-        sa.Column("sent_at", survey.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("delivered_at", survey.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("opened_at", survey.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("responded_at", survey.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("reminder_due_at", survey.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("reminder_sent_at", survey.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("expires_at", survey.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("delivered_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("opened_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("responded_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reminder_due_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reminder_sent_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["actor_id"], ["actor.id"], name=op.f("fk_survey_actor_id_actor")),
         sa.ForeignKeyConstraint(
             ["case_ref"], ["customer_case.case_ref"], name=op.f("fk_survey_case_ref_customer_case")
@@ -267,7 +267,7 @@ def upgrade() -> None:
         sa.Column("agent", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("survey_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
-        sa.Column("created_at", survey.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["actor_id"], ["actor.id"], name=op.f("fk_opt_out_actor_id_actor")),
         sa.ForeignKeyConstraint(
             ["survey_id"], ["survey.id"], name=op.f("fk_opt_out_survey_id_survey")
@@ -290,7 +290,7 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("html_body", sa.Text(), nullable=True),
         sa.Column("link", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
-        sa.Column("created_at", survey.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["survey_id"], ["survey.id"], name=op.f("fk_outbox_message_survey_id_survey")
         ),
@@ -304,7 +304,7 @@ def upgrade() -> None:
         ),
         sa.Column("questionnaire", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("questionnaire_version", sa.Integer(), nullable=False),
-        sa.Column("submitted_at", survey.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("submitted_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("overall", sa.SmallInteger(), nullable=True),
         sa.Column("response_time", sa.SmallInteger(), nullable=True),
         sa.Column("manner", sa.SmallInteger(), nullable=True),
@@ -336,7 +336,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
-        sa.Column("closed_at", survey.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["survey_id"], ["survey.id"], name=op.f("fk_survey_identifier_survey_id_survey")
         ),

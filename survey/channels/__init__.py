@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-from survey.channels.base import (
-    Channel,
-    Message,
-    Outcome,
-    SendResult,
-    build_channels,
-    channels_for,
-)
+from survey.channels.base import Channel, Message, Outcome, SendResult
 
-__all__ = ["Channel", "Message", "Outcome", "SendResult", "build_channels", "channels_for"]
+__all__ = ["Channel", "Message", "Outcome", "SendResult"]

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
-
-if TYPE_CHECKING:
-    from survey.context import Context
+from typing import Protocol
 
 
 class Outcome(StrEnum):
@@ -66,40 +61,3 @@ class Channel(Protocol):
     def send(self, message: Message) -> SendResult: ...
 
     def close(self) -> None: ...
-
-
-def build_channels(ctx: Context) -> dict[str, Channel]:
-    """The configured channel for "sms" and "email"."""
-    settings = ctx.settings
-    channels: dict[str, Channel] = {}
-    if settings.sms_backend == "twilio":
-        from survey.channels.twilio import TwilioChannel
-
-        channels["sms"] = TwilioChannel.from_settings(settings)
-    else:
-        from survey.channels.outbox import OutboxChannel
-
-        channels["sms"] = OutboxChannel(ctx.engine, "sms", now=ctx.now)
-    if settings.email_backend == "smtp":
-        from survey.channels.smtp import SmtpChannel
-
-        channels["email"] = SmtpChannel.from_settings(settings)
-    else:
-        from survey.channels.outbox import OutboxChannel
-
-        channels["email"] = OutboxChannel(ctx.engine, "email", now=ctx.now)
-    return channels
-
-
-@contextmanager
-def channels_for(ctx: Context, given: dict[str, Channel] | None) -> Iterator[dict[str, Channel]]:
-    """The channels a caller gave, or the configured ones, built for the block and closed after."""
-    if given is not None:
-        yield given
-        return
-    built = build_channels(ctx)
-    try:
-        yield built
-    finally:
-        for channel in built.values():
-            channel.close()

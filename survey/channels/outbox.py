@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy.engine import Engine
-
 from survey.channels.base import Message, SendResult
 from survey.channels.outbox_store import store_message
-from survey.db import session_scope, utcnow
+from survey.db import utcnow
+from survey.store import Store
 
 
 class OutboxChannel:
-    def __init__(self, engine: Engine, name: str, now: Callable[[], datetime] = utcnow) -> None:
-        self.engine, self.name, self.now = engine, name, now
+    def __init__(self, store: Store, name: str, now: Callable[[], datetime] = utcnow) -> None:
+        self.store, self.name, self.now = store, name, now
 
     def send(self, message: Message) -> SendResult:
-        with session_scope(self.engine) as session:
+        with self.store.session() as session:
             row = store_message(session, message, now=self.now())
             session.commit()
             return SendResult.sent(f"outbox-{row.id}")

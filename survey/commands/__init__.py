@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 import click
 
 from survey.config import ConfigError
-from survey.context import Context, build_context
+from survey.context import Context
+from survey.startup import start_context
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -20,13 +21,13 @@ def with_context(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            ctx = build_context()
+            ctx = start_context()
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from None
         try:
             return func(ctx, *args, **kwargs)
         finally:
-            ctx.engine.dispose()
+            ctx.store.dispose()
 
     return wrapper  # type: ignore[return-value]
 

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from survey.channels.base import Channel, Message, Outcome, SendResult, channels_for
+from survey.channels.base import Channel, Message, Outcome, SendResult
+from survey.channels.configured import channels_for
 from survey.config import QuietHours
 from survey.context import Context
 from survey.delivery.messages import MessageTooLong, render_for_survey
@@ -118,8 +119,7 @@ def _claim(
                 .order_by(col(Survey.send_at), col(Survey.id))
                 .limit(claim_limit(rate, run_seconds, batch_limit))
             )
-            if ctx.dialect == "postgresql":
-                query = query.with_for_update(skip_locked=True)
+            query = ctx.store.skip_locked(query)
             surveys = list(session.exec(query))
             opted = opted_out_surveys(session, [s.id for s in surveys if s.id is not None])
             flagged = do_not_survey_cases(session, [s.case_ref for s in surveys])

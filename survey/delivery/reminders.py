@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from survey.channels.base import Channel, Message, Outcome, channels_for
+from survey.channels.base import Channel, Message, Outcome
+from survey.channels.configured import channels_for
 from survey.config import QuietHours
 from survey.context import Context
 from survey.delivery.dispatch import (
@@ -70,8 +71,7 @@ def _claim(ctx: Context, now: datetime, batch_limit: int, counts: Counter[str]) 
                 .order_by(col(Survey.reminder_due_at), col(Survey.id))
                 .limit(claim_limit(rate, RUN_SECONDS, batch_limit))
             )
-            if ctx.dialect == "postgresql":
-                query = query.with_for_update(skip_locked=True)
+            query = ctx.store.skip_locked(query)
             surveys = list(session.exec(query))
             opted = opted_out_surveys(session, [s.id for s in surveys if s.id is not None])
             for survey in surveys:

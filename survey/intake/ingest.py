@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from survey.intake.schemas import ContactIn, language_of
-from survey.models import Case, Contact
+from survey.models import Contact
+from survey.store import store_of
 
 _LOOKUP_CHUNK = 500
 
@@ -120,15 +120,7 @@ def ingest_rows(session: Session, rows: list[dict[str, Any]], *, now: datetime) 
     if not fresh:
         return result
     new_rows = sorted((row for _, row in fresh.values()), key=lambda r: r["external_id"])
-    if session.get_bind().dialect.name == "postgresql":
-        inserted = _store_postgresql(session, new_rows, now=now)
-    else:
-        inserted = _insert_contacts(session, new_rows)
-        _upsert_cases(
-            session,
-            [row for _, row in fresh.values() if (row["actor_id"], row["external_id"]) in inserted],
-            now=now,
-        )
+    inserted = store_of(session).add_contacts(session, new_rows, now=now)
     result.accepted = len(inserted)
     # Inserting first keeps the common case (new contacts) to one statement; the rest are
     # re-sent contacts (or another request's) to tell apart as duplicates or conflicts.
@@ -173,75 +165,6 @@ def _stored_hashes(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[
     return found
 
 
-def _dialect_insert(session: Session, table: Any) -> Any:
-    """INSERT with the dialect's ON CONFLICT support (PostgreSQL and SQLite share the syntax)."""
-    name = session.get_bind().dialect.name
-    module: Any = postgresql if name == "postgresql" else sqlite
-    # Core on the Table, not the ORM bulk path: one multi-row statement per batch.
-    return module.insert(table.__table__)
-
-
-def _insert_contacts(session: Session, rows: list[dict[str, Any]]) -> set[tuple[int, str]]:
-    if not rows:
-        return set()
-    statement = (
-        _dialect_insert(session, Contact)
-        .on_conflict_do_nothing(index_elements=["actor_id", "external_id"])
-        .returning(col(Contact.actor_id), col(Contact.external_id))
-    )
-    result = session.connection().execute(statement, rows)
-    return {(a, e) for a, e in result}
-
-
-def case_rows(rows: Iterable[dict[str, Any]], *, now: datetime) -> list[dict[str, Any]]:
-    """One row per case of `rows`: earliest opening, latest closure, number of contacts."""
-    cases: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        case = cases.setdefault(
-            row["case_ref"],
-            {
-                "case_ref": row["case_ref"],
-                "first_opened_at": None,
-                "last_closed_at": row["closed_at"],
-                "contact_count": 0,
-                "updated_at": now,
-            },
-        )
-        case["contact_count"] += 1
-        case["last_closed_at"] = max(case["last_closed_at"], row["closed_at"])
-        opened = row["opened_at"] or row["closed_at"]
-        first = case["first_opened_at"]
-        case["first_opened_at"] = opened if first is None else min(first, opened)
-    return [cases[ref] for ref in sorted(cases)]
-
-
-def _upsert_cases(session: Session, rows: list[dict[str, Any]], *, now: datetime) -> None:
-    values = case_rows(rows, now=now)
-    if not values:
-        return
-    statement = _dialect_insert(session, Case)
-    excluded, table = statement.excluded, Case.__table__.c  # type: ignore[attr-defined]
-    greatest, least = (
-        (func.greatest, func.least)
-        if session.get_bind().dialect.name == "postgresql"
-        else (func.max, func.min)
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=["case_ref"],
-        set_={
-            "last_closed_at": greatest(table.last_closed_at, excluded.last_closed_at),
-            "first_opened_at": least(
-                func.coalesce(table.first_opened_at, excluded.first_opened_at),
-                func.coalesce(excluded.first_opened_at, table.first_opened_at),
-            ),
-            "contact_count": table.contact_count + excluded.contact_count,
-            "updated_at": excluded.updated_at,
-        },
-    )
-    # Sorted by case_ref, so concurrent batches lock cases in the same order (no deadlock).
-    session.connection().execute(statement, values)
-
-
 def ingest_batch(
     session: Session,
     *,
@@ -263,63 +186,3 @@ def ingest_batch(
         return IngestResult(), sorted(result.conflicts, key=lambda e: e.index)
     session.commit()
     return result, []
-
-
-_STAGE_COLUMNS = (
-    "actor_id",
-    "external_id",
-    "case_ref",
-    "channel",
-    "opened_at",
-    "closed_at",
-    "received_at",
-    "agent",
-    "team",
-    "case_type",
-    "complaint",
-    "do_not_survey",
-    "do_not_survey_reason",
-    "customer_phone",
-    "customer_email",
-    "customer_language",
-    "customer_ref",
-    "content_hash",
-)
-_COLUMN_LIST = ", ".join(_STAGE_COLUMNS)
-_STAGE = f"CREATE TEMP TABLE IF NOT EXISTS contact_stage AS SELECT {_COLUMN_LIST} FROM contact WITH NO DATA"  # noqa: S608, E501
-# One statement: insert the new contacts, fold them into their cases (sorted by case_ref so
-# that concurrent batches lock cases in one order), and return which contacts were new.
-_INSERT_FROM_STAGE = f"""
-WITH inserted AS (
-    INSERT INTO contact ({_COLUMN_LIST})
-    SELECT {_COLUMN_LIST} FROM contact_stage ORDER BY actor_id, external_id
-    ON CONFLICT (actor_id, external_id) DO NOTHING
-    RETURNING actor_id, external_id, case_ref, opened_at, closed_at
-), cases AS (
-    INSERT INTO customer_case (case_ref, first_opened_at, last_closed_at, contact_count,
-                               updated_at)
-    SELECT case_ref, min(coalesce(opened_at, closed_at)), max(closed_at), count(*), :now
-    FROM inserted GROUP BY case_ref ORDER BY case_ref
-    ON CONFLICT (case_ref) DO UPDATE SET
-        last_closed_at = greatest(customer_case.last_closed_at, excluded.last_closed_at),
-        first_opened_at = least(customer_case.first_opened_at, excluded.first_opened_at),
-        contact_count = customer_case.contact_count + excluded.contact_count,
-        updated_at = excluded.updated_at
-)
-SELECT actor_id, external_id FROM inserted
-"""  # noqa: S608 (constant columns)
-
-
-def _store_postgresql(
-    session: Session, rows: list[dict[str, Any]], *, now: datetime
-) -> set[tuple[int, str]]:
-    """COPY the batch into a temporary table, then insert it set-based."""
-    connection = session.connection()
-    connection.execute(text(_STAGE))
-    connection.execute(text("TRUNCATE contact_stage"))
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY contact_stage ({_COLUMN_LIST}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([row[c] for c in _STAGE_COLUMNS])
-    result = connection.execute(text(_INSERT_FROM_STAGE), {"now": now})
-    return {(a, e) for a, e in result}

@@ -7,17 +7,17 @@ found by comparing with the local-midnight boundaries of the period (computed he
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlmodel import Session, col
 
 from survey.models import Actor, Case, Contact
 from survey.reporting import stats
 from survey.reporting.report import ReportRequest, satisfaction_report, sort_key
 from survey.sampling.draw import STOCKHOLM
+from survey.store import store_of
 
 PERCENTILES = (0.5, 0.9)
 Key = tuple[Any, ...]
@@ -106,10 +106,7 @@ def contact_counts(session: Session, request: ReportRequest) -> dict[Key, dict[s
 
 
 def _duration_seconds(session: Session) -> ColumnElement[Any]:
-    last, first = col(Case.last_closed_at), col(Case.first_opened_at)
-    if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", last - first)
-    return (func.julianday(last) - func.julianday(first)) * 86400.0
+    return store_of(session).seconds_between(col(Case.last_closed_at), col(Case.first_opened_at))
 
 
 def _resolved_cases(session: Session, request: ReportRequest) -> Any:
@@ -143,66 +140,14 @@ def _resolution_times(session: Session, request: ReportRequest) -> dict[Key, dic
     """Per group: the number of resolved cases and the median and 90th percentile in hours."""
     query = _resolved_cases(session, request)
     names = [f"k_{k}" for k in request.group_by]
-    if session.get_bind().dialect.name == "postgresql":
-        inner = query.subquery()
-        seconds = inner.c.seconds
-        group = [inner.c[n] for n in names]
-        rows = session.execute(
-            select(
-                *group,
-                func.count(seconds).label("n"),
-                *(
-                    func.percentile_cont(p).within_group(seconds).label(f"p{int(p * 100)}")
-                    for p in PERCENTILES
-                ),
-            ).group_by(*group)
-        ).mappings()
-        return {
-            tuple(row[n] for n in names): {
-                "n": int(row["n"]),
-                **{f"p{int(p * 100)}": _hours(row[f"p{int(p * 100)}"]) for p in PERCENTILES},
-            }
-            for row in rows
+    found = store_of(session).percentiles(session, query, names, PERCENTILES)
+    return {
+        key: {
+            "n": n,
+            **{f"p{int(p * 100)}": _hours(v) for p, v in zip(PERCENTILES, values, strict=True)},
         }
-    return _resolution_times_by_window(session, query, names)
-
-
-def _resolution_times_by_window(
-    session: Session, query: Any, names: list[str]
-) -> dict[Key, dict[str, Any]]:
-    """SQLite has no percentile_cont: rank within each group, fetch only the ranks needed."""
-    inner = query.subquery()
-    group = [inner.c[n] for n in names]
-    ranked = select(
-        *group,
-        inner.c.seconds,
-        func.row_number().over(partition_by=group, order_by=inner.c.seconds).label("rank"),
-        func.count().over(partition_by=group).label("n"),
-    ).subquery()
-    wanted = []
-    for p in PERCENTILES:
-        below = cast(p * (ranked.c.n - 1), Integer) + 1
-        wanted += [ranked.c["rank"] == below, ranked.c["rank"] == below + 1]
-    rows = session.execute(
-        select(*[ranked.c[n] for n in names], ranked.c.seconds, ranked.c["rank"], ranked.c.n).where(
-            or_(*wanted)
-        )
-    ).mappings()
-    sizes: dict[Key, int] = {}
-    values: dict[Key, dict[int, float]] = defaultdict(dict)
-    for row in rows:
-        key = tuple(row[n] for n in names)
-        sizes[key] = int(row["n"])
-        values[key][int(row["rank"])] = float(row["seconds"])
-    result = {}
-    for key, ranks in values.items():
-        figures: dict[str, Any] = {"n": sizes[key]}
-        for p in PERCENTILES:
-            lo, hi, weight = stats.percentile_positions(sizes[key], p)
-            value = ranks[lo] + (ranks[hi] - ranks[lo]) * weight
-            figures[f"p{int(p * 100)}"] = _hours(value)
-        result[key] = figures
-    return result
+        for key, (n, values) in found.items()
+    }
 
 
 def _hours(seconds: Any) -> float | None:

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from survey.models import IdentifierKind, OptOut
-from survey.store.bulk import among
+from survey.store import store_of
 
 
 def record_opt_out(
@@ -43,8 +43,9 @@ def record_opt_out(
 def opted_out_hashes(session: Session, hashes: Iterable[str]) -> set[str]:
     """Those of `hashes` whose latest entry is an opt-out."""
     found: set[str] = set()
-    # One array parameter on PostgreSQL: a batch of thousands of hashes is one statement.
-    for condition in among(session, col(OptOut.identifier_hash), dict.fromkeys(hashes)):
+    # A batch of thousands of hashes is one statement where the store can (an array on PostgreSQL).
+    store = store_of(session)
+    for condition in store.among(session, col(OptOut.identifier_hash), dict.fromkeys(hashes)):
         latest = (
             select(col(OptOut.identifier_hash), func.max(OptOut.id).label("last_id"))
             .where(condition)

@@ -8,14 +8,13 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from survey.identifiers import identifier_hashes
-from survey.models import Contact, DeliveryStatus
+from survey.models import DeliveryStatus
 from survey.sampling.draw import closure_period, send_channel, send_time
 from survey.sampling.policy import PolicyTimeline
-from survey.store.bulk import among, dialect_of, execute_binary
+from survey.store import Store
 
 Key = tuple[datetime, str]
 
@@ -63,37 +62,21 @@ _CONTACT_COLUMNS = (
     "customer_language",
     "customer_ref",
 )
-# Each case's contacts last closed first, ties by the later row.
-_CONTACT_ORDER = "case_ref, closed_at DESC, id DESC"
-_CONTACTS_PG = f"""
-SELECT {", ".join(_CONTACT_COLUMNS)} FROM contact
-WHERE case_ref = ANY(CAST(%(refs)b AS text[]))
-ORDER BY {_CONTACT_ORDER}
-"""  # noqa: S608 (constant columns and order)
 
 
-def load_contacts(session: Session, views: Iterable[CaseView], identifier_key: str) -> None:
+def load_contacts(
+    store: Store, session: Session, views: Iterable[CaseView], identifier_key: str
+) -> None:
+    """Each view's contacts, last closed first, and its customer's identifier hashes."""
     by_ref = {view.case_ref: view for view in views}
     if not by_ref:
         return
-    for row in _contact_rows(session, list(by_ref)):
+    for row in store.case_contacts(session, list(by_ref), _CONTACT_COLUMNS):
         view = by_ref[row.case_ref]
         view.contacts.append(row)
         view.hashes.update(
             _hashes(identifier_key, row.customer_phone, row.customer_email, row.customer_ref)
         )
-
-
-def _contact_rows(session: Session, refs: list[str]) -> Iterable[Any]:
-    if dialect_of(session) == "postgresql":
-        # Straight on the driver, results in binary: no per-value processing of SQLAlchemy's.
-        return execute_binary(session, _CONTACTS_PG, {"refs": refs}, fetch=True, binary=True)
-    columns = [getattr(Contact, name) for name in _CONTACT_COLUMNS]
-    rows: list[Any] = []
-    for condition in among(session, col(Contact.case_ref), refs):
-        statement = select(*columns).where(condition).order_by(text(_CONTACT_ORDER))
-        rows.extend(session.connection().execute(statement))
-    return rows
 
 
 @lru_cache(maxsize=1 << 16)

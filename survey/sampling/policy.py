@@ -14,13 +14,14 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from survey.accounts.accounts import audit
 from survey.config import QuietHours, Settings
 from survey.errors import Conflict
 from survey.models import PolicyVersion
+from survey.store import store_of
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,6 @@ POLICY_KEYS: tuple[str, ...] = tuple(f.name for f in fields(Policy))
 # The settings field behind each policy key (the environment gives the starting value).
 _SETTING_OF = {key: ("sampling_rate" if key == "rate" else key) for key in POLICY_KEYS}
 # Changing the policy of an organisation is serialised: each version builds on the last.
-_POLICY_LOCK = 0x706F6C696379  # "policy"
 
 
 def settings_policy(settings: Settings) -> Policy:
@@ -97,8 +97,7 @@ def change_policy(
     if key not in POLICY_KEYS:
         raise Conflict(f"unknown policy key {key!r}; choose from {', '.join(POLICY_KEYS)}")
     parsed = parse_value(key, value)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _POLICY_LOCK})
+    store_of(session).lock_policy(session)
     overrides = _values_at(session, None) or {}
     old = overrides.get(key)
     if old is None and settings is not None:

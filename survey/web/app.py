@@ -9,8 +9,9 @@ from typing import Any
 from flask import Flask, g
 from sqlmodel import Session
 
-from survey.context import Context, build_context
+from survey.context import Context
 from survey.logs import configure_logging
+from survey.startup import start_context
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 TEMPLATES = ROOT / "templates"
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def build_app(overrides: dict[str, Any] | None = None) -> Flask:
-    ctx = build_context(overrides)
+    ctx = start_context(overrides)
     settings = ctx.settings
     configure_logging()
     app = Flask(
@@ -55,7 +56,7 @@ def context() -> Context:
 def db_session() -> Session:
     """The request's session, opened on first use and closed at teardown."""
     if "db_session" not in g:
-        g.db_session = Session(context().engine, expire_on_commit=False)
+        g.db_session = context().store.new_session()
     session: Session = g.db_session
     return session
 

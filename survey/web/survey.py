@@ -19,12 +19,12 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
-from sqlmodel import Session
 from werkzeug.exceptions import NotFound
 
 from survey.questionnaire import PACKAGE_DIR, Questionnaire, load_questionnaires, parse_answers
 from survey.respondent import answers as respond
-from survey.respondent.answers import PageState, SurveyClosed, SurveyView
+from survey.respondent import optout_link
+from survey.respondent.states import PageState, SurveyClosed, SurveyView, page_state
 from survey.tokens import form_token
 from survey.web.app import context, db_session
 from survey.web.i18n import requested_language
@@ -85,24 +85,9 @@ def _lang_args() -> dict[str, Any]:
     return {"lang": lang} if lang else {}
 
 
-def _session(*, autocommit: bool = False) -> Session:
-    """The request's session; a page view's in autocommit.
-
-    A GET reads the survey and at most records the first opening, one conditional UPDATE: in
-    autocommit each is a single round trip, with no BEGIN, COMMIT or ROLLBACK around it.
-    """
-    session = db_session()
-    wanted = autocommit or request.method in ("GET", "HEAD")
-    if wanted and not session.in_transaction():
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    return session
-
-
-def _load(token: str, *, autocommit: bool = False) -> SurveyView:
-    survey = respond.survey_for_token(
-        _session(autocommit=autocommit), context().settings.secret_key, token
-    )
-    return _found(survey)
+def _load(token: str) -> SurveyView:
+    """The survey behind the token, read in autocommit (a 404 page when there is none)."""
+    return _found(respond.read_survey(db_session(), context().settings.secret_key, token))
 
 
 def _found(survey: SurveyView | None) -> SurveyView:
@@ -114,7 +99,7 @@ def _found(survey: SurveyView | None) -> SurveyView:
 
 def _state(survey: SurveyView) -> PageState:
     ctx = context()
-    return respond.page_state(survey, now=ctx.now(), expiry_days=ctx.settings.expiry_days)
+    return page_state(survey, now=ctx.now(), expiry_days=ctx.settings.expiry_days)
 
 
 def _render(template: str, token: str, status: int = 200, **values: Any) -> tuple[str, int]:
@@ -145,7 +130,7 @@ def survey_page(token: str) -> ResponseReturnValue:
     ctx = context()
     survey = _found(
         respond.survey_for_page(
-            _session(),
+            db_session(),
             ctx.settings.secret_key,
             token,
             now=ctx.now(),
@@ -205,12 +190,11 @@ def _blank_form(questionnaire: Questionnaire, token: str) -> str:
 
 @bp.post("/s/<token>")
 def submit(token: str) -> ResponseReturnValue:
-    # On PostgreSQL every write below is one statement (see respond.submit_answers), so the
-    # request runs in autocommit: no BEGIN and COMMIT round trips around it.
-    postgresql = context().dialect == "postgresql"
-    if postgresql and request.form.get("action") != "decline" and _answered_unread(token):
+    # The common case first: a valid answer stored without reading the survey (see
+    # respond.answer_unread); anything else reads it and answers, declines or says why not.
+    if request.form.get("action") != "decline" and _answered_unread(token):
         return redirect(url_for("survey.thanks", token=token, **_lang_args()), 303)
-    survey = _load(token, autocommit=postgresql)
+    survey = _load(token)
     state = _state(survey)
     if state is not PageState.open:
         return _closed(state, token, 409)
@@ -233,9 +217,9 @@ def submit(token: str) -> ResponseReturnValue:
 
 
 def _answered_unread(token: str) -> bool:
-    """PostgreSQL: a valid answer to the questionnaire the form names, stored in one statement
-    that also checks what reading the survey would (see respond.answer_unread). False when it
-    stored nothing; the ordinary path then reads the survey and answers or says why."""
+    """A valid answer to the questionnaire the form names, stored by a write that also checks
+    what reading the survey would (see respond.answer_unread). False when it stored nothing;
+    the ordinary path then reads the survey and answers or says why."""
     questionnaires: dict[str, Questionnaire] = current_app.extensions["questionnaires"]
     questionnaire = questionnaires.get(request.form.get("questionnaire", ""))
     if questionnaire is None:
@@ -245,7 +229,7 @@ def _answered_unread(token: str) -> bool:
         return False
     ctx = context()
     return respond.answer_unread(
-        _session(autocommit=True),
+        db_session(),
         ctx.settings.secret_key,
         token,
         questionnaire,
@@ -266,22 +250,22 @@ def thanks(token: str) -> ResponseReturnValue:
 @bp.get("/o/<token>")
 def opt_out_page(token: str) -> ResponseReturnValue:
     survey = _load(token)
-    opted_out = respond.is_survey_opted_out(_session(), survey)
+    opted_out = optout_link.is_survey_opted_out(db_session(), survey)
     return _render("survey/opt_out.html", token, opted_out=opted_out, done=False)
 
 
 @bp.post("/o/<token>")
 def one_click_opt_out(token: str) -> ResponseReturnValue:
     """RFC 8058 one-click: any POST opts out (mail providers post List-Unsubscribe=One-Click)."""
-    survey = _load(token)
-    respond.opt_out(db_session(), survey, now=context().now())
+    survey = _found(respond.survey_for_token(db_session(), context().settings.secret_key, token))
+    optout_link.opt_out(db_session(), survey, now=context().now())
     return _render("survey/opt_out.html", token, opted_out=True, done=True)
 
 
 @bp.post("/o/<token>/undo")
 def undo_opt_out(token: str) -> ResponseReturnValue:
-    survey = _load(token)
-    respond.undo_opt_out(db_session(), survey, now=context().now())
+    survey = _found(respond.survey_for_token(db_session(), context().settings.secret_key, token))
+    optout_link.undo_opt_out(db_session(), survey, now=context().now())
     return _render("survey/opt_out.html", token, opted_out=False, done=True)
 
 
@@ -301,12 +285,12 @@ def csrf_failed(_exc: CSRFError) -> ResponseReturnValue:
     """The form's token did not match (a tampered or cut-off form): show it again, kept."""
     token = (request.view_args or {}).get("token", "")
     # Not _load: an abort inside an error handler would escape it as a server error.
-    found = respond.survey_for_token(_session(), context().settings.secret_key, token)
+    found = respond.read_survey(db_session(), context().settings.secret_key, token)
     if found is None:
         return not_found(NotFound())
     survey = _found(found)
     if request.endpoint != "survey.submit":
-        opted_out = respond.is_survey_opted_out(db_session(), survey)
+        opted_out = optout_link.is_survey_opted_out(db_session(), survey)
         return _render(
             "survey/opt_out.html", token, 400, opted_out=opted_out, done=False, csrf_failed=True
         )

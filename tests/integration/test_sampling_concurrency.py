@@ -99,7 +99,7 @@ def test_four_processes_decide_as_one(
     assert together == alone
     assert together_surveys == alone_surveys
     assert sum(decided_per_worker) == 10_000
-    if ctx.dialect == "postgresql":
+    if ctx.store.name == "postgresql":
         assert sum(1 for n in decided_per_worker if n > 0) > 1  # the work was really shared
     with ctx.session() as session:
         per_case = session.scalar(
@@ -121,11 +121,11 @@ def test_customer_locks_stay_within_the_lock_table(ctx: Context) -> None:
 
     from sqlalchemy import text
 
-    from survey.sampling.job import LOCK_BUCKETS, _lock_customers
+    from survey.store.postgresql.sampling import LOCK_BUCKETS
 
     hashes = {hashlib.sha256(str(n).encode()).hexdigest() for n in range(10_000)}
     with ctx.session() as session:
-        _lock_customers(session, hashes)
+        ctx.store.lock_customers(session, hashes)
         held = session.scalar(
             text(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "

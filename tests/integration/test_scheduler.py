@@ -37,7 +37,7 @@ def test_a_second_scheduler_is_refused_on_sqlite_only(ctx: Context, cli_env) -> 
         second = start_scheduler(cli_env)
         try:
             running = wait_for_lines(second, 4)
-            if ctx.dialect == "sqlite":
+            if ctx.store.name == "sqlite":
                 assert not running
                 assert "another scheduler is running" in (second.communicate()[0] or "")
             else:

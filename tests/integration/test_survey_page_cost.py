@@ -65,7 +65,7 @@ def test_only_the_first_view_writes_and_no_view_takes_a_write_lock(
         assert client.get(f"/s/{token}").status_code == 200
         assert client.get(f"/o/{token}").status_code == 200
     assert _opened_at(ctx, token) == (status, opened_at)
-    if ctx.dialect == "postgresql":
+    if ctx.store.name == "postgresql":
         # One statement opens and reads (WITH ... UPDATE ... RETURNING), in autocommit; a later
         # view's UPDATE matches no row, so it locks none.
         assert first == ["WITH"]

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from survey import db
 from survey.context import Context
+from survey.store import postgresql
 
 # SQLite opens a connection per use (NullPool): nothing there can go stale.
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=Tr
 
 @pytest.fixture
 def engine(ctx: Context) -> Iterator[Engine]:
-    engine = db.make_engine(ctx.settings.database_url)
+    engine = postgresql.make_engine(ctx.settings.database_url)
     yield engine
     engine.dispose()
 
@@ -56,6 +56,6 @@ def test_a_connection_dropped_while_idle_is_replaced_before_use(
     dropped = _backend_pid(engine)
     with ctx.engine.begin() as admin:
         admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": dropped})
-    monkeypatch.setattr(db, "PING_AFTER_IDLE_SECONDS", 0.0)  # as after a quiet spell
+    monkeypatch.setattr(postgresql, "PING_AFTER_IDLE_SECONDS", 0.0)  # as after a quiet spell
     assert _backend_pid(engine) != dropped
     assert pings == [1]

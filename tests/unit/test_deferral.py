@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from survey.sampling.attribution import CaseView
-from survey.sampling.job import _blocked
+from survey.sampling.batch import _blocked
 
 
 def test_a_case_waits_only_for_an_earlier_undecided_case_of_its_customer() -> None:

@@ -1,25 +1,23 @@
-"""Set-based reads and writes that stay fast on both databases.
+"""PostgreSQL straight on the driver: binary array parameters, unnest, binary COPY.
 
-PostgreSQL gets one array parameter per column (`= ANY(:values)`, `INSERT ... SELECT FROM
-unnest(...)`), so a batch is one statement with a handful of parameters; SQLite gets chunks.
+A batch is one statement with one array parameter per column (`= ANY(:values)`, `INSERT ...
+SELECT FROM unnest(...)`): no quoting of each value as text, which is most of the client's cost.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from psycopg.rows import namedtuple_row, tuple_row
 from psycopg.types.array import ListBinaryDumper
-from sqlalchemy import ColumnElement, Row, String, Table, any_, bindparam
+from sqlalchemy import ColumnElement, Row, Table, any_, bindparam
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 _COLLATION = re.compile(r' COLLATE "[^"]*"')
 _LENGTH = re.compile(r"\(\d+\)")
-CHUNK = 900  # under SQLite's default limit of bound variables per statement, with room
 
 
 class _BinaryList(list[Any]):
@@ -40,48 +38,25 @@ class _ArrayAsIs(ARRAY[Any]):
         return type(self)(self.item_type)
 
 
-def dialect_of(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
-def among(
-    session: Session, column: Any, values: Iterable[Any], item_type: Any = String
-) -> Iterator[ColumnElement[bool]]:
-    """Conditions `column IN values`: one for PostgreSQL, one per chunk for SQLite."""
-    wanted = list(values)
-    if not wanted:
-        return
-    if dialect_of(session) == "postgresql":
-        driver: Any = session.connection().connection.driver_connection
-        driver.adapters.register_dumper(_BinaryList, ListBinaryDumper)
-        values = bindparam(None, _BinaryList(wanted), type_=_ArrayAsIs(item_type))
-        yield column == any_(values)
-        return
-    for start in range(0, len(wanted), CHUNK):
-        yield column.in_(wanted[start : start + CHUNK])
+def among(session: Session, column: Any, values: list[Any], item_type: Any) -> ColumnElement[bool]:
+    """`column = ANY(values)`: one array parameter, sent in binary."""
+    driver: Any = session.connection().connection.driver_connection
+    driver.adapters.register_dumper(_BinaryList, ListBinaryDumper)
+    array = bindparam(None, _BinaryList(values), type_=_ArrayAsIs(item_type))
+    return column == any_(array)
 
 
 def insert_rows(
     session: Session,
     table: Table,
     rows: Sequence[dict[str, Any]],
-    *,
-    conflict: str | None = None,
-    returning: tuple[str, ...] = (),
-) -> list[Row[Any]]:
-    """Insert rows (all with the same keys), skipping those that hit the `conflict` column."""
+    conflict: str | None,
+    returning: tuple[str, ...],
+) -> list[Any]:
+    """INSERT ... SELECT FROM unnest(...): one statement with one array per column."""
     if not rows:
         return []
-    if dialect_of(session) == "postgresql":
-        return _insert_unnest(session, table, rows, conflict, returning)
-    statement: Any = sqlite_insert(table)
-    if conflict:
-        statement = statement.on_conflict_do_nothing(index_elements=[conflict])
-    if not returning:
-        session.execute(statement, list(rows))
-        return []
-    statement = statement.returning(*(table.c[name] for name in returning))
-    return list(session.execute(statement, list(rows)))
+    return _insert_unnest(session, table, rows, conflict, returning)
 
 
 def _insert_unnest(
@@ -141,8 +116,8 @@ def execute_binary(
 
     Binary parameters: text arrays need no quoting, which is most of the client's cost for a
     batch of thousands of rows. `binary` asks for the results in binary too (no parsing of
-    timestamps from text). Rows are named tuples; values come as psycopg reads them
-    (timestamps in the session's zone, UTC: see survey.db), or plain tuples with `tuples`.
+    timestamps from text). Rows are named tuples (plain tuples with `tuples`); values come as
+    psycopg reads them (timestamps in the session's zone, UTC: see survey.store.postgresql).
     """
     driver: Any = session.connection().connection.driver_connection
     with driver.cursor(row_factory=tuple_row if tuples else namedtuple_row) as cursor:

@@ -1,0 +1,115 @@
+"""The Store: every statement whose form depends on the database, behind one interface.
+
+The context opens one store at start (survey.store.open_store); a session made by the store
+carries it (store_of), so that a use case holding only a session reaches the same store.
+Nothing outside survey/store/ asks which database it runs on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple, Protocol, TypeVar
+
+from sqlalchemy import ColumnElement, Row, Select, Table, Update
+from sqlalchemy.engine import Engine
+from sqlalchemy.sql.selectable import GenerativeSelect
+from sqlmodel import Session
+
+# A query of rows to claim (dispatch, reminders).
+Claim = TypeVar("Claim", bound=GenerativeSelect)
+
+
+class Decision(NamedTuple):
+    """A sampling decision as the store writes it: a row of sampling_decision, in this order."""
+
+    case_ref: str
+    decided_at: datetime
+    last_closed_at: datetime
+    drawn: bool
+    reason: str
+    rate: str
+    key_fingerprint: str
+
+
+DECISION_COLUMNS = Decision._fields
+
+
+class Store(Protocol):
+    """What the use cases ask of the database where SQLite and PostgreSQL differ."""
+
+    name: str  # for logs and the health page; never branched on outside the store
+    engine: Engine
+    several_schedulers: bool  # whether schedulers on other machines can share the database
+    sampling_workers: int  # sampling workers that pay off (threads with their own connection)
+
+    # Sessions and locks
+    def session(self) -> AbstractContextManager[Session]: ...
+    def new_session(self) -> Session: ...
+    def autocommit(self, session: Session) -> None: ...
+    def singleton(
+        self, name: str, *, now: datetime, lease: timedelta
+    ) -> AbstractContextManager[bool]: ...
+    def dispose(self) -> None: ...
+
+    # Set-based reads and writes
+    def among(
+        self, session: Session, column: Any, values: Iterable[Any], item_type: Any = ...
+    ) -> Iterator[ColumnElement[bool]]: ...
+    def insert_rows(
+        self,
+        session: Session,
+        table: Table,
+        rows: Sequence[dict[str, Any]],
+        *,
+        conflict: str | None = None,
+        returning: tuple[str, ...] = (),
+    ) -> list[Row[Any]]: ...
+    def skip_locked(self, query: Claim) -> Claim: ...
+    def lock_policy(self, session: Session) -> None: ...
+
+    # Intake
+    def add_contacts(
+        self, session: Session, rows: list[dict[str, Any]], *, now: datetime
+    ) -> set[tuple[int, str]]: ...
+
+    # Sampling
+    def claim_cases(
+        self, session: Session, limit: int, now: datetime
+    ) -> list[tuple[str, datetime]]: ...
+    def case_contacts(
+        self, session: Session, refs: list[str], columns: Sequence[str]
+    ) -> Iterable[Any]: ...
+    def lock_customers(self, session: Session, hashes: set[str]) -> None: ...
+    def write_decisions(
+        self,
+        session: Session,
+        decisions: list[Decision],
+        surveys: list[dict[str, Any]],
+        identifiers: list[dict[str, Any]],
+    ) -> None: ...
+
+    # Respondent
+    def view_and_open(
+        self,
+        session: Session,
+        opened: Update,
+        view: Select[Any],
+        params: dict[str, Any],
+        may_open: Callable[[Any], bool],
+    ) -> Any: ...
+    def answer(
+        self,
+        session: Session,
+        answered: Update,
+        response: Table,
+        values: dict[str, Any],
+        params: dict[str, Any],
+    ) -> bool: ...
+
+    # Reporting
+    def seconds_between(self, later: Any, earlier: Any) -> ColumnElement[Any]: ...
+    def percentiles(
+        self, session: Session, query: Any, names: list[str], fractions: Sequence[float]
+    ) -> dict[tuple[Any, ...], tuple[int, list[float | None]]]: ...

@@ -1,0 +1,377 @@
+"""The SQLite store, the embedded default: WAL, BEGIN IMMEDIATE for writers, leases for
+singletons, chunked IN lists, and a statement per step where PostgreSQL joins them."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    String,
+    Table,
+    Update,
+    bindparam,
+    cast,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Engine, create_engine
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session, col
+
+from survey.models import Case, Contact, SamplingDecision, Survey, SurveyIdentifier
+from survey.store import common, leases
+from survey.store.base import Claim, Decision
+
+CHUNK = 900  # under SQLite's default limit of bound variables per statement, with room
+
+
+class SqliteStore(common.StoreSessions):
+    name = "sqlite"
+    several_schedulers = False  # one writer at a time, and no advisory locks
+    sampling_workers = 1
+
+    def __init__(self, url: str, **engine_options: Any) -> None:
+        self.engine = make_engine(url, **engine_options)
+        self._composed = common.Composed()
+
+    @contextmanager
+    def singleton(self, name: str, *, now: datetime, lease: timedelta) -> Iterator[bool]:
+        """A lease row in job_lock, held for the block."""
+        me = leases.holder_id()
+        got = leases.acquire(self, name, me, lease, now=now)
+        try:
+            yield got
+        finally:
+            if got:
+                leases.release(self, name, me)
+
+    def among(
+        self, session: Session, column: Any, values: Iterable[Any], item_type: Any = String
+    ) -> Iterator[ColumnElement[bool]]:
+        """`column IN values`, one condition per chunk of values."""
+        wanted = list(values)
+        for start in range(0, len(wanted), CHUNK):
+            yield column.in_(wanted[start : start + CHUNK])
+
+    def insert_rows(
+        self,
+        session: Session,
+        table: Table,
+        rows: Sequence[dict[str, Any]],
+        *,
+        conflict: str | None = None,
+        returning: tuple[str, ...] = (),
+    ) -> list[Row[Any]]:
+        """Insert rows (all with the same keys), skipping those that hit the `conflict` column."""
+        if not rows:
+            return []
+        statement: Any = sqlite_insert(table)
+        if conflict:
+            statement = statement.on_conflict_do_nothing(index_elements=[conflict])
+        if not returning:
+            session.execute(statement, list(rows))
+            return []
+        statement = statement.returning(*(table.c[name] for name in returning))
+        return list(session.execute(statement, list(rows)))
+
+    def skip_locked(self, query: Claim) -> Claim:
+        return query  # BEGIN IMMEDIATE: one writer at a time, nothing to skip
+
+    def lock_policy(self, session: Session) -> None:
+        return None  # BEGIN IMMEDIATE serialises the writers already
+
+    def add_contacts(
+        self, session: Session, rows: list[dict[str, Any]], *, now: datetime
+    ) -> set[tuple[int, str]]:
+        """Insert the contacts that are new and fold them into their cases; the keys inserted."""
+        if not rows:
+            return set()
+        statement = (
+            sqlite_insert(Contact.__table__)  # type: ignore[attr-defined]
+            .on_conflict_do_nothing(index_elements=["actor_id", "external_id"])
+            .returning(col(Contact.actor_id), col(Contact.external_id))
+        )
+        inserted = {(a, e) for a, e in session.connection().execute(statement, rows)}
+        new = [row for row in rows if (row["actor_id"], row["external_id"]) in inserted]
+        _upsert_cases(session, case_rows(new, now=now))
+        return inserted
+
+    def claim_cases(
+        self, session: Session, limit: int, now: datetime
+    ) -> list[tuple[str, datetime]]:
+        """Mark the next undecided cases decided (in this transaction) and return them in order."""
+        oldest = (
+            select(col(Case.case_ref))
+            .where(col(Case.decided_at).is_(None))
+            .order_by(col(Case.last_closed_at), col(Case.case_ref))
+            .limit(limit)
+        )
+        updated = session.execute(
+            update(Case)
+            .where(col(Case.case_ref).in_(oldest.scalar_subquery()))
+            .values(decided_at=now)
+            .returning(col(Case.case_ref), col(Case.last_closed_at))
+            .execution_options(synchronize_session=False)
+        ).all()
+        return sorted(((row[0], row[1]) for row in updated), key=lambda item: (item[1], item[0]))
+
+    def case_contacts(self, session: Session, refs: list[str], columns: Sequence[str]) -> list[Any]:
+        """Each case's contacts last closed first, ties by the later row."""
+        chosen = [getattr(Contact, name) for name in columns]
+        rows: list[Any] = []
+        for condition in self.among(session, col(Contact.case_ref), refs):
+            statement = (
+                select(*chosen).where(condition).order_by(text("case_ref, closed_at DESC, id DESC"))
+            )
+            rows.extend(session.connection().execute(statement))
+        return rows
+
+    def lock_customers(self, session: Session, hashes: set[str]) -> None:
+        return None  # BEGIN IMMEDIATE: the sampling transaction is the only writer
+
+    def write_decisions(
+        self,
+        session: Session,
+        decisions: list[Decision],
+        surveys: list[dict[str, Any]],
+        identifiers: list[dict[str, Any]],
+    ) -> None:
+        """The decisions, then the surveys of those decided here, then their identifiers."""
+        inserted = self.insert_rows(
+            session,
+            _table(SamplingDecision),
+            [d._asdict() for d in decisions],
+            conflict="case_ref",
+            returning=("id", "case_ref"),
+        )
+        decision_ids = {row.case_ref: row.id for row in inserted}
+        # A case whose decision another process wrote first (a conflict) gets no survey from us.
+        rows = [
+            {**row, "decision_id": decision_ids[row["case_ref"]]}
+            for row in surveys
+            if row["case_ref"] in decision_ids
+        ]
+        inserted = self.insert_rows(
+            session, _table(Survey), rows, conflict="case_ref", returning=("id", "case_ref")
+        )
+        survey_ids = {row.case_ref: row.id for row in inserted}
+        rows = [
+            {"survey_id": survey_ids[row["case_ref"]], **_without(row, "case_ref")}
+            for row in identifiers
+            if row["case_ref"] in survey_ids
+        ]
+        self.insert_rows(session, _table(SurveyIdentifier), rows)
+
+    def view_and_open(
+        self,
+        session: Session,
+        opened: Update,
+        view: Select[Any],
+        params: dict[str, Any],
+        may_open: Callable[[Any], bool],
+    ) -> Any:
+        """The read; then, only if it may be the first opening, the conditional opening,
+        which returns the row as it is after (a later view writes nothing)."""
+        connection = session.connection()
+        row = connection.execute(view, params).first()
+        if row is None or not may_open(row):
+            return row
+        statement = self._composed.get(
+            (opened, view), lambda: opened.returning(*view.selected_columns)
+        )
+        return connection.execute(statement, params).first() or row
+
+    def answer(
+        self,
+        session: Session,
+        answered: Update,
+        response: Table,
+        values: dict[str, Any],
+        params: dict[str, Any],
+    ) -> bool:
+        """The conditional update, then the response, in one transaction. False when the
+        survey was not open (nothing written)."""
+        connection = session.connection()
+        if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            return _answer(connection, answered, response, values, params)
+        # A session in autocommit (the page's reads) gets a transaction of its own here.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            stored = _answer(connection, answered, response, values, params)
+        except BaseException:
+            connection.exec_driver_sql("ROLLBACK")
+            raise
+        connection.exec_driver_sql("COMMIT" if stored else "ROLLBACK")
+        return stored
+
+    def seconds_between(self, later: Any, earlier: Any) -> ColumnElement[Any]:
+        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+    def percentiles(
+        self, session: Session, query: Any, names: list[str], fractions: Sequence[float]
+    ) -> dict[tuple[Any, ...], tuple[int, list[float | None]]]:
+        """SQLite has no percentile_cont: rank within each group, fetch only the ranks needed,
+        and interpolate as percentile_cont does."""
+        inner = query.subquery()
+        group = [inner.c[n] for n in names]
+        ranked = select(
+            *group,
+            inner.c.seconds,
+            func.row_number().over(partition_by=group, order_by=inner.c.seconds).label("rank"),
+            func.count().over(partition_by=group).label("n"),
+        ).subquery()
+        wanted = []
+        for p in fractions:
+            below = cast(p * (ranked.c.n - 1), Integer) + 1
+            wanted += [ranked.c["rank"] == below, ranked.c["rank"] == below + 1]
+        rows = session.execute(
+            select(
+                *[ranked.c[n] for n in names], ranked.c.seconds, ranked.c["rank"], ranked.c.n
+            ).where(or_(*wanted))
+        )
+        width = len(names)
+        sizes: dict[tuple[Any, ...], int] = {}
+        values: dict[tuple[Any, ...], dict[int, float]] = defaultdict(dict)
+        for row in rows:
+            key = tuple(row[:width])
+            seconds, rank, n = row[width:]
+            sizes[key] = int(n)
+            values[key][int(rank)] = float(seconds)
+        return {
+            key: (sizes[key], [_interpolate(ranks, sizes[key], p) for p in fractions])
+            for key, ranks in values.items()
+        }
+
+
+_INSERTS: dict[int, Any] = {}
+
+
+def _answer(
+    connection: Any,
+    answered: Update,
+    response: Table,
+    values: dict[str, Any],
+    params: dict[str, Any],
+) -> bool:
+    if connection.execute(answered, params).rowcount != 1:
+        return False
+    connection.execute(_response_insert(response, values), params)
+    return True
+
+
+def _response_insert(response: Table, values: dict[str, Any]) -> Any:
+    """INSERT of the response with the use case's parameters, built once per values map."""
+    key = id(values)
+    if key not in _INSERTS:
+        _INSERTS[key] = insert(response).values({"survey_id": bindparam("survey_id"), **values})
+    return _INSERTS[key]
+
+
+def percentile_positions(count: int, fraction: float) -> tuple[int, int, float]:
+    """The two 1-based ranks percentile_cont interpolates between, and the weight of the upper."""
+    position = fraction * (count - 1)
+    below = math.floor(position)
+    return below + 1, min(below + 2, count), position - below
+
+
+def _interpolate(ranks: dict[int, float], count: int, fraction: float) -> float:
+    lo, hi, weight = percentile_positions(count, fraction)
+    return ranks[lo] + (ranks[hi] - ranks[lo]) * weight
+
+
+def case_rows(rows: Iterable[dict[str, Any]], *, now: datetime) -> list[dict[str, Any]]:
+    """One row per case of `rows`: earliest opening, latest closure, number of contacts."""
+    cases: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        case = cases.setdefault(
+            row["case_ref"],
+            {
+                "case_ref": row["case_ref"],
+                "first_opened_at": None,
+                "last_closed_at": row["closed_at"],
+                "contact_count": 0,
+                "updated_at": now,
+            },
+        )
+        case["contact_count"] += 1
+        case["last_closed_at"] = max(case["last_closed_at"], row["closed_at"])
+        opened = row["opened_at"] or row["closed_at"]
+        first = case["first_opened_at"]
+        case["first_opened_at"] = opened if first is None else min(first, opened)
+    return [cases[ref] for ref in sorted(cases)]
+
+
+def _upsert_cases(session: Session, values: list[dict[str, Any]]) -> None:
+    if not values:
+        return
+    statement = sqlite_insert(Case.__table__)  # type: ignore[attr-defined]
+    excluded, table = statement.excluded, Case.__table__.c  # type: ignore[attr-defined]
+    statement = statement.on_conflict_do_update(
+        index_elements=["case_ref"],
+        set_={
+            "last_closed_at": func.max(table.last_closed_at, excluded.last_closed_at),
+            "first_opened_at": func.min(
+                func.coalesce(table.first_opened_at, excluded.first_opened_at),
+                func.coalesce(excluded.first_opened_at, table.first_opened_at),
+            ),
+            "contact_count": table.contact_count + excluded.contact_count,
+            "updated_at": excluded.updated_at,
+        },
+    )
+    # Sorted by case_ref, so concurrent batches lock cases in the same order (no deadlock).
+    session.connection().execute(statement, values)
+
+
+def _table(model: Any) -> Any:
+    return model.__table__
+
+
+def _without(row: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != key}
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """WAL, foreign keys and a busy timeout; a connection per use (NullPool)."""
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        poolclass=NullPool,
+        **kwargs,
+    )
+    event.listen(engine, "connect", _pragmas)
+    event.listen(engine, "begin", _begin)
+    return engine
+
+
+def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, decide when a transaction begins (see _begin).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _begin(connection: Any) -> None:
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return  # each statement is its own transaction (a page's read, or its one UPDATE)
+    # IMMEDIATE takes the write lock at the start, so concurrent writers queue instead of
+    # failing halfway with "database is locked" when they upgrade from a read.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
