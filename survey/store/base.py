@@ -57,6 +57,7 @@ class Store(Protocol):
     def among(
         self, session: Session, column: Any, values: Iterable[Any], item_type: Any = ...
     ) -> Iterator[ColumnElement[bool]]: ...
+    # Rows carry every value (all with the same keys): no column default of the models applies.
     def insert_rows(
         self,
         session: Session,

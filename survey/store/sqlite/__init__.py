@@ -20,7 +20,6 @@ from sqlalchemy import (
     Update,
     bindparam,
     cast,
-    event,
     func,
     insert,
     or_,
@@ -29,13 +28,13 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine, create_engine
-from sqlalchemy.pool import NullPool
 from sqlmodel import Session, col
 
 from survey.models import Case, Contact, SamplingDecision, Survey, SurveyIdentifier
 from survey.store import common, leases
 from survey.store.base import Claim, Decision
+from survey.store.sqlite import intake
+from survey.store.sqlite.engine import make_engine
 
 CHUNK = 900  # under SQLite's default limit of bound variables per statement, with room
 
@@ -98,18 +97,7 @@ class SqliteStore(common.StoreSessions):
     def add_contacts(
         self, session: Session, rows: list[dict[str, Any]], *, now: datetime
     ) -> set[tuple[int, str]]:
-        """Insert the contacts that are new and fold them into their cases; the keys inserted."""
-        if not rows:
-            return set()
-        statement = (
-            sqlite_insert(Contact.__table__)  # type: ignore[attr-defined]
-            .on_conflict_do_nothing(index_elements=["actor_id", "external_id"])
-            .returning(col(Contact.actor_id), col(Contact.external_id))
-        )
-        inserted = {(a, e) for a, e in session.connection().execute(statement, rows)}
-        new = [row for row in rows if (row["actor_id"], row["external_id"]) in inserted]
-        _upsert_cases(session, case_rows(new, now=now))
-        return inserted
+        return intake.add_contacts(session, rows, now=now)
 
     def claim_cases(
         self, session: Session, limit: int, now: datetime
@@ -294,84 +282,9 @@ def _interpolate(ranks: dict[int, float], count: int, fraction: float) -> float:
     return ranks[lo] + (ranks[hi] - ranks[lo]) * weight
 
 
-def case_rows(rows: Iterable[dict[str, Any]], *, now: datetime) -> list[dict[str, Any]]:
-    """One row per case of `rows`: earliest opening, latest closure, number of contacts."""
-    cases: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        case = cases.setdefault(
-            row["case_ref"],
-            {
-                "case_ref": row["case_ref"],
-                "first_opened_at": None,
-                "last_closed_at": row["closed_at"],
-                "contact_count": 0,
-                "updated_at": now,
-            },
-        )
-        case["contact_count"] += 1
-        case["last_closed_at"] = max(case["last_closed_at"], row["closed_at"])
-        opened = row["opened_at"] or row["closed_at"]
-        first = case["first_opened_at"]
-        case["first_opened_at"] = opened if first is None else min(first, opened)
-    return [cases[ref] for ref in sorted(cases)]
-
-
-def _upsert_cases(session: Session, values: list[dict[str, Any]]) -> None:
-    if not values:
-        return
-    statement = sqlite_insert(Case.__table__)  # type: ignore[attr-defined]
-    excluded, table = statement.excluded, Case.__table__.c  # type: ignore[attr-defined]
-    statement = statement.on_conflict_do_update(
-        index_elements=["case_ref"],
-        set_={
-            "last_closed_at": func.max(table.last_closed_at, excluded.last_closed_at),
-            "first_opened_at": func.min(
-                func.coalesce(table.first_opened_at, excluded.first_opened_at),
-                func.coalesce(excluded.first_opened_at, table.first_opened_at),
-            ),
-            "contact_count": table.contact_count + excluded.contact_count,
-            "updated_at": excluded.updated_at,
-        },
-    )
-    # Sorted by case_ref, so concurrent batches lock cases in the same order (no deadlock).
-    session.connection().execute(statement, values)
-
-
 def _table(model: Any) -> Any:
     return model.__table__
 
 
 def _without(row: dict[str, Any], key: str) -> dict[str, Any]:
     return {k: v for k, v in row.items() if k != key}
-
-
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """WAL, foreign keys and a busy timeout; a connection per use (NullPool)."""
-    engine = create_engine(
-        url,
-        connect_args={"check_same_thread": False, "timeout": 30},
-        poolclass=NullPool,
-        **kwargs,
-    )
-    event.listen(engine, "connect", _pragmas)
-    event.listen(engine, "begin", _begin)
-    return engine
-
-
-def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy, not the driver, decide when a transaction begins (see _begin).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.close()
-
-
-def _begin(connection: Any) -> None:
-    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-        return  # each statement is its own transaction (a page's read, or its one UPDATE)
-    # IMMEDIATE takes the write lock at the start, so concurrent writers queue instead of
-    # failing halfway with "database is locked" when they upgrade from a read.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
