@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from survey.context import Context
-from survey.privacy.customers import purge_expired
+from survey.privacy.retention import purge_expired
 
 
 def run(ctx: Context) -> dict[str, Any]:

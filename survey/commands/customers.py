@@ -12,7 +12,9 @@ import click
 from survey.commands import Context, with_context
 from survey.commands.admin import cli_who
 from survey.errors import ServiceError
-from survey.privacy.customers import CustomerQuery, erase_customer, export_customer
+from survey.privacy.access import export_customer
+from survey.privacy.erasure import erase_customer
+from survey.privacy.query import CustomerQuery
 
 
 def _identifier_options(func: Callable[..., Any]) -> Callable[..., Any]:

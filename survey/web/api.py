@@ -12,8 +12,8 @@ from survey.errors import ServiceError
 from survey.intake import ingest
 from survey.intake.ingest import field_errors
 from survey.intake.schemas import ContactBatch, OptOutIn
-from survey.privacy import customers as privacy
-from survey.privacy.customers import CustomerQuery
+from survey.privacy import access, erasure
+from survey.privacy.query import CustomerQuery
 from survey.respondent import optout_api as optouts_api
 from survey.web.api_keys import current_actor, require_api_key
 from survey.web.app import context, db_session
@@ -119,7 +119,7 @@ def export_customer() -> ResponseReturnValue:
         query = _customer_query(request.args.to_dict())
     except ServiceError as exc:
         return problem(422, "Unprocessable Content", str(exc))
-    data = privacy.export_customer(
+    data = access.export_customer(
         db_session(),
         query,
         identifier_key=context().settings.identifier_key,
@@ -139,7 +139,7 @@ def erase_customer() -> ResponseReturnValue:
         query = _customer_query(body)
     except ServiceError as exc:
         return problem(422, "Unprocessable Content", str(exc))
-    result = privacy.erase_customer(
+    result = erasure.erase_customer(
         db_session(),
         query,
         identifier_key=context().settings.identifier_key,
