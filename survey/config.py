@@ -202,10 +202,6 @@ class Settings(BaseModel):
         """The privacy notice every message and page links to: the organisation's, or ours."""
         return self.privacy_url or f"{self.base_url}/privacy"
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 DEFAULTS: dict[str, Any] = {
     "env": "development",

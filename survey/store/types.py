@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, Dialect
+from sqlalchemy import BigInteger, DateTime, Dialect, Integer, String
 from sqlalchemy.types import TypeDecorator
 
 
@@ -27,3 +28,18 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None or value.tzinfo is UTC:  # PostgreSQL in UTC (see survey.store.postgresql)
             return value
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Big integers on PostgreSQL, INTEGER (the rowid alias) on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def key_string(length: int) -> Any:
+    """A text key (case_ref, identifier hash) in code-point order: COLLATE "C" on PostgreSQL.
+
+    Keys are matched and ordered, never shown sorted to a person. "C" compares bytes, where a
+    locale's collation calls strcoll on every comparison in every index; and the sampling order
+    (last closure, case_ref in code points, as Python compares) is the column's own order.
+    SQLite's default order is already code points.
+    """
+    return String(length).with_variant(String(length, collation="C"), "postgresql")

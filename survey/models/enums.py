@@ -1,0 +1,70 @@
+"""The domain's enumerations: channels, roles, decision reasons, survey states, identifiers."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    phone = "phone"
+    chat = "chat"
+    email = "email"
+    sms = "sms"
+    social = "social"
+    video = "video"
+    visit = "visit"
+    other = "other"
+
+
+class SendChannel(StrEnum):
+    sms = "sms"
+    email = "email"
+
+
+class Role(StrEnum):
+    admin = "admin"
+    analyst = "analyst"
+
+
+class DecisionReason(StrEnum):
+    selected = "selected"
+    not_drawn = "not_drawn"
+    do_not_survey = "do_not_survey"
+    opted_out = "opted_out"
+    case_already_surveyed = "case_already_surveyed"
+    customer_surveyed_recently = "customer_surveyed_recently"
+    too_old = "too_old"
+    no_reachable_address = "no_reachable_address"
+
+
+class DeliveryStatus(StrEnum):
+    scheduled = "scheduled"
+    sending = "sending"
+    sent = "sent"
+    delivered = "delivered"
+    failed = "failed"
+    unknown = "unknown"
+    cancelled = "cancelled"
+
+
+class ResponseStatus(StrEnum):
+    pending = "pending"
+    opened = "opened"
+    answered = "answered"
+    declined = "declined"
+    expired = "expired"
+    opted_out = "opted_out"
+
+
+class IdentifierKind(StrEnum):
+    phone = "phone"
+    email = "email"
+    ref = "ref"
+
+
+class OptOutSource(StrEnum):
+    link = "link"
+    email_unsubscribe = "email_unsubscribe"
+    sms_stop = "sms_stop"
+    api = "api"
+    provider = "provider"

@@ -1,0 +1,101 @@
+"""Append-only and bookkeeping records: opt-outs, outbox messages, policy versions, the
+audit log, report snapshots, job leases."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Index,
+    Text,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+from survey.models.columns import created_field, timestamp_field
+from survey.store.types import BigId, key_string
+
+
+class OptOut(SQLModel, table=True):
+    """Append-only log per identifier hash; the latest entry per identifier wins."""
+
+    __tablename__ = "opt_out"
+    __table_args__ = (Index("ix_opt_out_identifier_hash_id", "identifier_hash", "id"),)
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    identifier_hash: str = Field(max_length=64, sa_type=key_string(64))
+    kind: str = Field(max_length=8)
+    opted_out: bool = True
+    source: str = Field(max_length=24)
+    agent: str | None = Field(default=None, max_length=100)
+    actor_id: int | None = Field(default=None, foreign_key="actor.id")
+    survey_id: int | None = Field(default=None, sa_type=BigId, foreign_key="survey.id")
+    created_at: datetime = created_field()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A rendered message kept by the outbox backend instead of being sent."""
+
+    __tablename__ = "outbox_message"
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    survey_id: int | None = Field(default=None, sa_type=BigId, foreign_key="survey.id")
+    kind: str = Field(default="survey", max_length=16)
+    channel: str = Field(max_length=8)
+    to_address: str = Field(max_length=254)
+    subject: str | None = Field(default=None, max_length=200)
+    body: str = Field(sa_type=Text)
+    html_body: str | None = Field(default=None, sa_type=Text)
+    link: str | None = Field(default=None, max_length=500)
+    created_at: datetime = created_field()
+
+
+class PolicyVersion(SQLModel, table=True):
+    """The sampling policy from a moment on; a case follows the version in force at its closure."""
+
+    __tablename__ = "policy_version"
+
+    id: int | None = Field(default=None, primary_key=True)
+    effective_from: datetime = timestamp_field(index=True)
+    values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    changed_by: str = Field(max_length=254)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class AuditLog(SQLModel, table=True):
+    """Who did what, when: policy changes, keys, users, erasures, job outcomes."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    at: datetime = created_field()
+    who: str = Field(max_length=254)
+    action: str = Field(max_length=64, index=True)
+    subject: str | None = Field(default=None, max_length=200)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class ReportSnapshot(SQLModel, table=True):
+    """A stored monthly report, provisional on the month's first day, final when settled."""
+
+    __tablename__ = "report_snapshot"
+    __table_args__ = (UniqueConstraint("month", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    month: str = Field(max_length=7)
+    kind: str = Field(max_length=16)
+    created_at: datetime = created_field()
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class JobLock(SQLModel, table=True):
+    """A lease that makes a job a singleton where the database has no advisory locks (SQLite)."""
+
+    __tablename__ = "job_lock"
+
+    name: str = Field(max_length=64, primary_key=True)
+    holder: str = Field(max_length=100)
+    expires_at: datetime = timestamp_field()
