@@ -110,11 +110,15 @@ class SmtpChannel:
             conn = smtplib.SMTP_SSL(t.host, t.port, timeout=self.timeout, context=self.ssl_context)
         else:
             conn = smtplib.SMTP(t.host, t.port, timeout=self.timeout)
-        if t.starttls:
-            conn.starttls(context=self.ssl_context)
-        if t.username:
-            conn.login(t.username, t.password)
-        conn.ehlo_or_helo_if_needed()
+        try:
+            if t.starttls:
+                conn.starttls(context=self.ssl_context)
+            if t.username:
+                conn.login(t.username, t.password)
+            conn.ehlo_or_helo_if_needed()
+        except BaseException:
+            conn.close()  # a refused login or TLS handshake leaves no socket behind
+            raise
         with self._lock:
             self._open.append(conn)
         return conn

@@ -45,9 +45,9 @@ def test_the_page_loads_nothing_from_elsewhere_and_has_no_inline_script_or_style
     assert sources
     assert all(not s.startswith(("http:", "https:", "//")) for s in sources), sources
     assert "<script" not in html and "<style" not in html and " style=" not in html
-    stylesheet = client.get("/static/survey.css")
-    assert stylesheet.status_code == 200
-    assert "@import" not in stylesheet.get_data(as_text=True)
+    with client.get("/static/survey.css") as stylesheet:
+        assert stylesheet.status_code == 200
+        assert "@import" not in stylesheet.get_data(as_text=True)
 
 
 def test_the_survey_form_needs_its_csrf_token(ctx: Context, client: FlaskClient) -> None:

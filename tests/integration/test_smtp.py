@@ -137,7 +137,10 @@ def test_starttls_and_login_from_the_url(ctx: Context, smtp_tls_server: SmtpServ
     assert target.starttls and target.username == "mailer"
     context = ssl.create_default_context(cafile=str(smtp_tls_server.cafile))
     channel = SmtpChannel(target, MAIL_FROM, ssl_context=context)
-    dispatch_due_surveys(ctx, channels={"email": channel})
+    try:
+        dispatch_due_surveys(ctx, channels={"email": channel})
+    finally:
+        channel.close()
     assert _reload(ctx, survey).delivery_status == DeliveryStatus.sent
     assert [r.recipients for r in smtp_tls_server.received] == [["kund@example.se"]]
 
