@@ -22,10 +22,9 @@ from survey.delivery.dispatch import (
 )
 from survey.delivery.messages import MessageTooLong, render_for_survey
 from survey.delivery.sending import Outcomes, deliver
-from survey.models import DeliveryStatus, ResponseStatus, Survey
+from survey.models import OPEN_RESPONSE_STATES, DeliveryStatus, ResponseStatus, Survey
 from survey.sampling.draw import is_quiet, out_of_quiet_hours
 
-OPEN = (ResponseStatus.pending, ResponseStatus.opened)
 REACHED = (DeliveryStatus.sent, DeliveryStatus.delivered)
 
 
@@ -62,7 +61,7 @@ def _claim(ctx: Context, now: datetime, batch_limit: int, counts: Counter[str]) 
             query = (
                 select(Survey)
                 .where(col(Survey.delivery_status).in_(REACHED))
-                .where(col(Survey.response_status).in_(OPEN))
+                .where(col(Survey.response_status).in_(OPEN_RESPONSE_STATES))
                 .where(col(Survey.send_channel) == channel)
                 .where(col(Survey.reminder_sent_at).is_(None))
                 .where(col(Survey.reminder_due_at) <= now)
@@ -127,7 +126,7 @@ def expire_surveys(ctx: Context) -> int:
     with ctx.session() as session:
         result = session.execute(
             update(Survey)
-            .where(col(Survey.response_status).in_(OPEN))
+            .where(col(Survey.response_status).in_(OPEN_RESPONSE_STATES))
             .where(col(Survey.expires_at) <= now)
             .values(response_status=ResponseStatus.expired)
         )

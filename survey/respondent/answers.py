@@ -31,13 +31,20 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from survey.errors import Conflict
-from survey.models import DeliveryStatus, Response, ResponseStatus, Survey, SurveyIdentifier
+from survey.models import (
+    OPEN_RESPONSE_STATES,
+    DeliveryStatus,
+    Response,
+    ResponseStatus,
+    Survey,
+    SurveyIdentifier,
+)
 from survey.questionnaire import DONT_KNOW, TEXT_COLUMNS, Questionnaire
 from survey.respondent.optouts import is_opted_out, opted_out_hashes, record_opt_out
 from survey.store.bulk import dialect_of
 from survey.tokens import read_token
 
-OPEN = (ResponseStatus.pending, ResponseStatus.opened)
+OPEN = OPEN_RESPONSE_STATES
 _COLUMNS = frozenset(Response.model_fields) - {"id", "survey_id", "answers", "submitted_at"}
 # Writes go to the tables through Core, as statements built once: a page's one UPDATE or INSERT
 # needs no unit of work, and building and keying a statement costs more than running it.
