@@ -9,10 +9,18 @@ import warnings
 from datetime import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
 
 GENERATED_SECRETS = ("secret_key", "sampling_secret", "identifier_key")
 SECRET_ENV_NAMES = {
@@ -61,7 +69,62 @@ class QuietHours:
         return local >= self.start or local < self.end
 
 
-class Settings(BaseModel):
+def at_least(minimum: int) -> AfterValidator:
+    """The rule of a count: `minimum` or more."""
+
+    def check(value: int) -> int:
+        if value < minimum:
+            raise ValueError(f"must be {minimum} or more")
+        return value
+
+    return AfterValidator(check)
+
+
+def _share(value: str) -> str:
+    """A decimal number from 0 to 1 (a sampling rate), kept as written."""
+    text = value.strip()
+    if not _is_share(text):
+        raise ValueError("must be a decimal number between 0 and 1, e.g. 0.2")
+    return text
+
+
+def _is_share(text: str) -> bool:
+    try:
+        rate = Decimal(text)
+    except InvalidOperation:
+        return False
+    return rate.is_finite() and 0 <= rate <= 1
+
+
+def _quiet_hours(value: str) -> str:
+    QuietHours.parse(value)
+    return value.strip()
+
+
+class PolicySettings(BaseModel):
+    """The settings a policy change may override (sampling.policy): type, default and rule.
+
+    The environment gives the starting value of each, and a policy change is checked by the
+    same rule, so a field added here is a policy key too.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sampling_rate: Annotated[str, AfterValidator(_share)] = "0.2"
+    send_delay_minutes: Annotated[int, at_least(0)] = 60
+    quiet_hours: Annotated[str, AfterValidator(_quiet_hours)] = "20:00-09:00"
+    frequency_cap_days: Annotated[int, at_least(0)] = 30
+    max_contact_age_hours: Annotated[int, at_least(0)] = 72
+    max_postpone_hours: Annotated[int, at_least(0)] = 72
+    expiry_days: Annotated[int, at_least(1)] = 7
+    reminder_after_hours: Annotated[int, at_least(0)] = 48
+
+    @property
+    def quiet(self) -> QuietHours | None:
+        return QuietHours.parse(self.quiet_hours)
+
+
+class Settings(PolicySettings):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     env: Literal["development", "production", "test"]
@@ -71,15 +134,7 @@ class Settings(BaseModel):
     sampling_secret: str
     previous_sampling_secrets: list[str]
     identifier_key: str
-    sampling_rate: str
-    send_delay_minutes: int
-    quiet_hours: str
-    frequency_cap_days: int
-    max_contact_age_hours: int
-    max_postpone_hours: int
-    expiry_days: int
-    min_group_size: int
-    reminder_after_hours: int
+    min_group_size: Annotated[int, at_least(1)]
     base_url: str
     privacy_url: str
     organisation_name: str
@@ -97,22 +152,11 @@ class Settings(BaseModel):
     ratelimit_public: str
     sms_rate_per_second: float
     email_rate_per_second: float
-    dispatch_concurrency: int
+    dispatch_concurrency: Annotated[int, at_least(1)]
     report_recipients: list[str]
-    retention_days: int
-    api_max_batch: int
+    retention_days: Annotated[int, at_least(0)]
+    api_max_batch: Annotated[int, at_least(1)]
     api_max_body_bytes: int
-
-    @field_validator("sampling_rate")
-    @classmethod
-    def _rate(cls, value: str) -> str:
-        try:
-            rate = Decimal(value.strip())
-        except InvalidOperation as exc:
-            raise ValueError("must be a decimal number between 0 and 1, e.g. 0.2") from exc
-        if not (0 <= rate <= 1) or not rate.is_finite():
-            raise ValueError("must be a decimal number between 0 and 1, e.g. 0.2")
-        return value.strip()
 
     @field_validator("ratelimit_public")
     @classmethod
@@ -124,33 +168,6 @@ class Settings(BaseModel):
         except ValueError as exc:
             raise ValueError("expected limits such as 30/minute;300/hour") from exc
         return value.strip()
-
-    @field_validator("quiet_hours")
-    @classmethod
-    def _quiet(cls, value: str) -> str:
-        QuietHours.parse(value)
-        return value.strip()
-
-    @field_validator(
-        "send_delay_minutes",
-        "frequency_cap_days",
-        "max_contact_age_hours",
-        "max_postpone_hours",
-        "reminder_after_hours",
-        "retention_days",
-    )
-    @classmethod
-    def _not_negative(cls, value: int) -> int:
-        if value < 0:
-            raise ValueError("must be 0 or more")
-        return value
-
-    @field_validator("expiry_days", "min_group_size", "api_max_batch", "dispatch_concurrency")
-    @classmethod
-    def _positive(cls, value: int) -> int:
-        if value < 1:
-            raise ValueError("must be 1 or more")
-        return value
 
     @field_validator("sms_rate_per_second", "email_rate_per_second")
     @classmethod
@@ -194,26 +211,15 @@ class Settings(BaseModel):
         return self
 
     @property
-    def quiet(self) -> QuietHours | None:
-        return QuietHours.parse(self.quiet_hours)
-
-    @property
     def privacy_notice_url(self) -> str:
         """The privacy notice every message and page links to: the organisation's, or ours."""
         return self.privacy_url or f"{self.base_url}/privacy"
 
 
+# The policy fields' defaults are in PolicySettings.
 DEFAULTS: dict[str, Any] = {
     "env": "development",
-    "sampling_rate": "0.2",
-    "send_delay_minutes": 60,
-    "quiet_hours": "20:00-09:00",
-    "frequency_cap_days": 30,
-    "max_contact_age_hours": 72,
-    "max_postpone_hours": 72,
-    "expiry_days": 7,
     "min_group_size": 5,
-    "reminder_after_hours": 48,
     "base_url": "http://127.0.0.1:5000",
     "privacy_url": "",
     "organisation_name": "Kundservice",
@@ -323,9 +329,14 @@ def _explain(exc: ValidationError) -> str:
     lines = []
     for error in exc.errors():
         loc = error["loc"]
-        message = str(error["msg"]).removeprefix("Value error, ")
+        message = error_message(error)
         if loc and str(loc[0]) in Settings.model_fields:
             lines.append(f"{env_name(str(loc[0]))}: {message} (got {error.get('input')!r})")
         else:
             lines.append(message)
     return "invalid configuration: " + "; ".join(lines)
+
+
+def error_message(error: ErrorDetails) -> str:
+    """What a validation error says, without pydantic's prefix for a rule's ValueError."""
+    return str(error["msg"]).removeprefix("Value error, ")

@@ -99,35 +99,47 @@ def parse_answers(questionnaire: Questionnaire, form: Mapping[str, str]) -> Pars
     parsed = ParsedAnswers()
     for question in questionnaire.questions:
         raw = form.get(question.id)
-        if raw is None:
-            if question.required:
-                parsed.errors[question.id] = "required"
-            continue
-        parsed.entered[question.id] = raw
-        if question.kind == "text":
-            text = raw.replace("\x00", "").strip()
-            if len(text) > question.max_length:
-                parsed.errors[question.id] = "too_long"
-            elif text:
-                parsed.answers[question.id] = text
-            continue
-        value = raw.strip()
-        if value == "":
-            if question.required:
-                parsed.errors[question.id] = "required"
-            elif question.dont_know:
-                parsed.answers[question.id] = DONT_KNOW
-            continue
-        if question.kind == "scale":
-            if value not in {str(n) for n in range(1, SCALE_POINTS + 1)}:
-                parsed.errors[question.id] = "invalid"
-            else:
-                parsed.answers[question.id] = int(value)
-        elif value not in {o.value for o in question.options}:
-            parsed.errors[question.id] = "invalid"
-        else:
-            parsed.answers[question.id] = value
+        if raw is not None:
+            parsed.entered[question.id] = raw
+        answer, error = read_answer(question, raw)
+        if error is not None:
+            parsed.errors[question.id] = error
+        elif answer is not None:
+            parsed.answers[question.id] = answer
     return parsed
+
+
+Reading = tuple[Any, str | None]
+"""A question's answer (None when there is none) and the code of its error (None when none)."""
+
+
+def read_answer(question: Question, raw: str | None) -> Reading:
+    """What one form field says about its question: an answer, nothing, or an error code."""
+    if raw is None:
+        return None, "required" if question.required else None
+    if question.kind == "text":
+        return _read_text(question, raw)
+    value = raw.strip()
+    if value == "":
+        return _read_blank(question)
+    if question.kind == "scale":
+        valid = value in {str(n) for n in range(1, SCALE_POINTS + 1)}
+        return (int(value), None) if valid else (None, "invalid")
+    valid = value in {o.value for o in question.options}
+    return (value, None) if valid else (None, "invalid")
+
+
+def _read_text(question: Question, raw: str) -> Reading:
+    text = raw.replace("\x00", "").strip()
+    if len(text) > question.max_length:
+        return None, "too_long"
+    return text or None, None
+
+
+def _read_blank(question: Question) -> Reading:
+    if question.required:
+        return None, "required"
+    return DONT_KNOW if question.dont_know else None, None
 
 
 def load_questionnaires(directories: Iterable[Path] = (PACKAGE_DIR,)) -> dict[str, Questionnaire]:

@@ -14,11 +14,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from survey.channels.base import Channel, Message, Outcome, SendResult
 from survey.channels.configured import channels_for
 from survey.config import QuietHours
 from survey.context import Context
+from survey.delivery.claim import claim_due
 from survey.delivery.messages import MessageTooLong, render_for_survey
 from survey.delivery.sending import NOT_STARTED, Outcomes, deliver
 from survey.identifiers import identifier_hash
@@ -29,9 +31,8 @@ from survey.models import (
     OptOutSource,
     ResponseStatus,
     Survey,
-    SurveyIdentifier,
 )
-from survey.respondent.optouts import opted_out_hashes, record_opt_out
+from survey.respondent.optouts import record_opt_out
 from survey.sampling.draw import is_quiet, out_of_quiet_hours
 from survey.sampling.policy import PolicyTimeline, policy_timeline
 
@@ -93,10 +94,6 @@ def load_timeline(ctx: Context) -> PolicyTimeline:
         return policy_timeline(session, ctx.settings)
 
 
-def claim_limit(rate: float, run_seconds: float, batch_limit: int) -> int:
-    return max(1, min(batch_limit, int(rate * run_seconds)))
-
-
 def _claim(
     ctx: Context,
     now: datetime,
@@ -105,33 +102,30 @@ def _claim(
     batch_limit: int,
     counts: Counter[str],
 ) -> list[Message]:
-    settings = ctx.settings
-    rates = {"sms": settings.sms_rate_per_second, "email": settings.email_rate_per_second}
     lease_until = now + timedelta(seconds=run_seconds) + LEASE_MARGIN
-    messages: list[Message] = []
-    with ctx.session() as session:
-        for channel, rate in rates.items():
-            query = (
-                select(Survey)
-                .where(col(Survey.delivery_status) == DeliveryStatus.scheduled)
-                .where(col(Survey.send_at) <= now)
-                .where(col(Survey.send_channel) == channel)
-                .order_by(col(Survey.send_at), col(Survey.id))
-                .limit(claim_limit(rate, run_seconds, batch_limit))
-            )
-            query = ctx.store.skip_locked(query)
-            surveys = list(session.exec(query))
-            opted = opted_out_surveys(session, [s.id for s in surveys if s.id is not None])
-            flagged = do_not_survey_cases(session, [s.case_ref for s in surveys])
-            for survey in surveys:
-                if survey.case_ref in flagged:
-                    _cancel(survey, "a contact of the case is marked do_not_survey", counts)
-                    continue
-                message = _prepare(ctx, survey, now, timeline, lease_until, opted, counts)
-                if message is not None:
-                    messages.append(message)
-        session.commit()  # `sending` is durable before any provider call
-    return messages
+
+    def due(channel: str) -> SelectOfScalar[Survey]:
+        return (
+            select(Survey)
+            .where(col(Survey.delivery_status) == DeliveryStatus.scheduled)
+            .where(col(Survey.send_at) <= now)
+            .where(col(Survey.send_channel) == channel)
+            .order_by(col(Survey.send_at), col(Survey.id))
+        )
+
+    def prepare(session: Session, surveys: list[Survey], opted: set[int]) -> list[Message]:
+        flagged = do_not_survey_cases(session, [s.case_ref for s in surveys])
+        messages = []
+        for survey in surveys:
+            if survey.case_ref in flagged:
+                _cancel(survey, "a contact of the case is marked do_not_survey", counts)
+                continue
+            message = _prepare(ctx, survey, now, timeline, lease_until, opted, counts)
+            if message is not None:
+                messages.append(message)
+        return messages
+
+    return claim_due(ctx, due, prepare, run_seconds=run_seconds, batch_limit=batch_limit)
 
 
 def _prepare(
@@ -189,18 +183,6 @@ def do_not_survey_cases(session: Session, case_refs: list[str]) -> set[str]:
             .where(col(Contact.do_not_survey).is_(True))
         )
     )
-
-
-def opted_out_surveys(session: Session, survey_ids: list[int]) -> set[int]:
-    if not survey_ids:
-        return set()
-    rows = session.exec(
-        select(col(SurveyIdentifier.survey_id), col(SurveyIdentifier.identifier_hash)).where(
-            col(SurveyIdentifier.survey_id).in_(survey_ids)
-        )
-    ).all()
-    opted = opted_out_hashes(session, [digest for _, digest in rows])
-    return {survey_id for survey_id, digest in rows if digest in opted}
 
 
 def surveys_by_id(session: Session, outcomes: Outcomes) -> dict[int | None, Survey]:

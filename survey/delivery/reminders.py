@@ -7,26 +7,25 @@ from datetime import datetime
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from survey.channels.base import Channel, Message, Outcome
 from survey.channels.configured import channels_for
 from survey.config import QuietHours
 from survey.context import Context
+from survey.delivery.claim import claim_due
 from survey.delivery.dispatch import (
     RUN_SECONDS,
     START_MARGIN,
     backoff,
-    claim_limit,
     load_timeline,
-    opted_out_surveys,
     surveys_by_id,
 )
 from survey.delivery.messages import MessageTooLong, render_for_survey
 from survey.delivery.sending import Outcomes, deliver
-from survey.models import DeliveryStatus, ResponseStatus, Survey
+from survey.models import OPEN_RESPONSE_STATES, DeliveryStatus, ResponseStatus, Survey
 from survey.sampling.draw import is_quiet, out_of_quiet_hours
 
-OPEN = (ResponseStatus.pending, ResponseStatus.opened)
 REACHED = (DeliveryStatus.sent, DeliveryStatus.delivered)
 
 
@@ -55,31 +54,23 @@ def send_reminders(
 
 
 def _claim(ctx: Context, now: datetime, batch_limit: int, counts: Counter[str]) -> list[Message]:
-    settings = ctx.settings
-    rates = {"sms": settings.sms_rate_per_second, "email": settings.email_rate_per_second}
-    messages: list[Message] = []
-    with ctx.session() as session:
-        for channel, rate in rates.items():
-            query = (
-                select(Survey)
-                .where(col(Survey.delivery_status).in_(REACHED))
-                .where(col(Survey.response_status).in_(OPEN))
-                .where(col(Survey.send_channel) == channel)
-                .where(col(Survey.reminder_sent_at).is_(None))
-                .where(col(Survey.reminder_due_at) <= now)
-                .where((col(Survey.expires_at).is_(None)) | (col(Survey.expires_at) > now))
-                .order_by(col(Survey.reminder_due_at), col(Survey.id))
-                .limit(claim_limit(rate, RUN_SECONDS, batch_limit))
-            )
-            query = ctx.store.skip_locked(query)
-            surveys = list(session.exec(query))
-            opted = opted_out_surveys(session, [s.id for s in surveys if s.id is not None])
-            for survey in surveys:
-                message = _prepare(ctx, survey, now, opted, counts)
-                if message is not None:
-                    messages.append(message)
-        session.commit()  # the reminder is marked sent before it goes out: at most once
-    return messages
+    def due(channel: str) -> SelectOfScalar[Survey]:
+        return (
+            select(Survey)
+            .where(col(Survey.delivery_status).in_(REACHED))
+            .where(col(Survey.response_status).in_(OPEN_RESPONSE_STATES))
+            .where(col(Survey.send_channel) == channel)
+            .where(col(Survey.reminder_sent_at).is_(None))
+            .where(col(Survey.reminder_due_at) <= now)
+            .where((col(Survey.expires_at).is_(None)) | (col(Survey.expires_at) > now))
+            .order_by(col(Survey.reminder_due_at), col(Survey.id))
+        )
+
+    def prepare(_session: Session, surveys: list[Survey], opted: set[int]) -> list[Message]:
+        prepared = (_prepare(ctx, survey, now, opted, counts) for survey in surveys)
+        return [message for message in prepared if message is not None]
+
+    return claim_due(ctx, due, prepare, run_seconds=RUN_SECONDS, batch_limit=batch_limit)
 
 
 def _prepare(
@@ -96,7 +87,7 @@ def _prepare(
         survey.reminder_due_at = None
         counts["failed"] += 1
         return None
-    survey.reminder_sent_at = now
+    survey.reminder_sent_at = now  # when claimed, before it goes out: at most one reminder
     return message
 
 
@@ -127,7 +118,7 @@ def expire_surveys(ctx: Context) -> int:
     with ctx.session() as session:
         result = session.execute(
             update(Survey)
-            .where(col(Survey.response_status).in_(OPEN))
+            .where(col(Survey.response_status).in_(OPEN_RESPONSE_STATES))
             .where(col(Survey.expires_at) <= now)
             .values(response_status=ResponseStatus.expired)
         )

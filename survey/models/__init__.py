@@ -5,6 +5,7 @@ from __future__ import annotations
 from survey.models.accounts import Actor, ApiKey, User
 from survey.models.contacts import Case, Contact
 from survey.models.enums import (
+    OPEN_RESPONSE_STATES,
     Channel,
     DecisionReason,
     DeliveryStatus,
@@ -38,6 +39,7 @@ __all__ = [
     "CASE_HANDLING_ITEMS",
     "CONTACT_EXPERIENCE_ITEMS",
     "FCR_CHOICES",
+    "OPEN_RESPONSE_STATES",
     "RESOLUTION_CHOICES",
     "SCALE_ITEMS",
     "Actor",

@@ -56,6 +56,10 @@ class ResponseStatus(StrEnum):
     opted_out = "opted_out"
 
 
+# The states in which a survey can still be answered, declined, reminded of or expired.
+OPEN_RESPONSE_STATES = (ResponseStatus.pending, ResponseStatus.opened)
+
+
 class IdentifierKind(StrEnum):
     phone = "phone"
     email = "email"

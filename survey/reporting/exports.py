@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from survey.models import Actor, Response, Survey
+from survey.reporting.grouping import TIME_KEYS
 from survey.reporting.report import (
     CASE_ITEMS,
     CONTACT_ITEMS,
     RESOLUTIONS,
-    TIME_KEYS,
     ReportRequest,
     satisfaction_report,
 )

@@ -15,6 +15,7 @@ from sqlmodel import Session, col
 
 from survey.models import Actor, Case, Contact
 from survey.reporting import stats
+from survey.reporting.grouping import TIME_KEYS, contact_key_column, key_label
 from survey.reporting.report import ReportRequest, satisfaction_report, sort_key
 from survey.sampling.draw import STOCKHOLM
 from survey.store import store_of
@@ -61,18 +62,9 @@ def bucket_column(moment: Any, start: date, end: date, key: str) -> ColumnElemen
 
 
 def _contact_key(key: str, request: ReportRequest, moment: Any) -> ColumnElement[Any]:
-    if key in ("day", "week", "month"):
-        return bucket_column(moment, request.start, request.end, key).label(f"k_{key}")
-    columns: dict[str, Any] = {
-        "channel": col(Contact.channel),
-        "actor": col(Actor.name),
-        "team": col(Contact.team),
-        "agent": col(Contact.agent),
-        "case_type": col(Contact.case_type),
-        "language": col(Contact.customer_language),
-    }
-    column: ColumnElement[Any] = columns[key]
-    return column.label(f"k_{key}")
+    if key in TIME_KEYS:
+        return bucket_column(moment, request.start, request.end, key).label(key_label(key))
+    return contact_key_column(key)
 
 
 def contact_counts(session: Session, request: ReportRequest) -> dict[Key, dict[str, int]]:
@@ -100,7 +92,7 @@ def contact_counts(session: Session, request: ReportRequest) -> dict[Key, dict[s
         query = query.group_by(*keys)
     result = {}
     for row in session.execute(query).mappings():
-        key = tuple(row[f"k_{k}"] for k in request.group_by)
+        key = tuple(row[key_label(k)] for k in request.group_by)
         result[key] = {n: int(row[n]) for n in ("contacts", "cases", "complaints", "do_not_survey")}
     return result
 
@@ -139,7 +131,7 @@ def _resolved_cases(session: Session, request: ReportRequest) -> Any:
 def _resolution_times(session: Session, request: ReportRequest) -> dict[Key, dict[str, Any]]:
     """Per group: the number of resolved cases and the median and 90th percentile in hours."""
     query = _resolved_cases(session, request)
-    names = [f"k_{k}" for k in request.group_by]
+    names = [key_label(k) for k in request.group_by]
     found = store_of(session).percentiles(session, query, names, PERCENTILES)
     return {
         key: {

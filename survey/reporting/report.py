@@ -24,9 +24,8 @@ from survey.models import (
     Survey,
 )
 from survey.reporting import stats
+from survey.reporting.grouping import GROUP_KEYS, key_label, survey_key_column
 
-GROUP_KEYS = ("day", "week", "month", "channel", "actor", "team", "agent", "case_type", "language")
-TIME_KEYS = ("day", "week", "month")
 CONTACT_ITEMS = CONTACT_EXPERIENCE_ITEMS
 CASE_ITEMS = CASE_HANDLING_ITEMS
 RESOLUTIONS = RESOLUTION_CHOICES
@@ -66,23 +65,6 @@ class ReportRequest:
                 if key and key not in keys:
                     keys.append(key)
         return cls(first, last, tuple(keys))
-
-
-def key_column(key: str) -> ColumnElement[Any]:
-    """The survey attribute a report groups by (the actor by its name)."""
-    columns: dict[str, Any] = {
-        "day": col(Survey.closed_local_date),
-        "week": col(Survey.closed_week),
-        "month": col(Survey.closed_month),
-        "channel": col(Survey.channel),
-        "actor": col(Actor.name),
-        "team": col(Survey.team),
-        "agent": col(Survey.agent),
-        "case_type": col(Survey.case_type),
-        "language": col(Survey.language),
-    }
-    column: ColumnElement[Any] = columns[key]
-    return column.label(f"k_{key}")
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -139,14 +121,14 @@ def _base(columns: Sequence[ColumnElement[Any]], request: ReportRequest) -> Sele
 
 def aggregate_rows(session: Session, request: ReportRequest) -> list[dict[str, Any]]:
     """One dict of counts and sums per group (key values under 'key')."""
-    keys = [key_column(k) for k in request.group_by]
+    keys = [survey_key_column(k) for k in request.group_by]
     query = _base([*keys, *_aggregates()], request)
     if keys:
         query = query.group_by(*keys)
     rows = []
     for row in session.execute(query).mappings():
         values = dict(row)
-        key = {k: _key_value(values.pop(f"k_{k}")) for k in request.group_by}
+        key = {k: _key_value(values.pop(key_label(k))) for k in request.group_by}
         rows.append({"key": key, **{name: int(v) for name, v in values.items()}})
     return rows
 

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import Table, and_, bindparam, or_, select, update
 
 from survey.errors import Conflict
-from survey.models import DeliveryStatus, ResponseStatus, Survey
+from survey.models import OPEN_RESPONSE_STATES, DeliveryStatus, ResponseStatus, Survey
 
-OPEN = (ResponseStatus.pending, ResponseStatus.opened)
+OPEN = OPEN_RESPONSE_STATES
 SURVEY: Table = Survey.__table__  # type: ignore[attr-defined]
 
 

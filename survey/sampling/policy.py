@@ -8,47 +8,38 @@ A case follows the version in force at its last closure.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields, replace
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from survey.accounts.accounts import audit
-from survey.config import QuietHours, Settings
+from survey.config import PolicySettings, Settings, error_message
 from survey.errors import Conflict
 from survey.models import PolicyVersion
 from survey.store import store_of
 
 
-@dataclass(frozen=True)
-class Policy:
-    rate: str
-    send_delay_minutes: int
-    quiet_hours: str
-    frequency_cap_days: int
-    max_contact_age_hours: int
-    max_postpone_hours: int
-    expiry_days: int
-    reminder_after_hours: int
+class Policy(PolicySettings):
+    """The policy in force at a moment: the settings' values with the policy changes laid over."""
 
     @property
-    def quiet(self) -> QuietHours | None:
-        return QuietHours.parse(self.quiet_hours)
+    def rate(self) -> str:
+        return self.sampling_rate
 
 
-POLICY_KEYS: tuple[str, ...] = tuple(f.name for f in fields(Policy))
-# The settings field behind each policy key (the environment gives the starting value).
-_SETTING_OF = {key: ("sampling_rate" if key == "rate" else key) for key in POLICY_KEYS}
+# A policy key is its settings field's name, but for the rate (set by SURVEY_SAMPLING_RATE).
+_RENAMED = {"sampling_rate": "rate"}
+_SETTING_OF = {_RENAMED.get(name, name): name for name in PolicySettings.model_fields}
+POLICY_KEYS: tuple[str, ...] = tuple(_SETTING_OF)
 # Changing the policy of an organisation is serialised: each version builds on the last.
 
 
 def settings_policy(settings: Settings) -> Policy:
     """The policy as the environment sets it, before any change."""
-    return Policy(**{key: getattr(settings, _SETTING_OF[key]) for key in POLICY_KEYS})
+    return Policy.model_validate({name: getattr(settings, name) for name in _SETTING_OF.values()})
 
 
 class PolicyTimeline:
@@ -57,7 +48,7 @@ class PolicyTimeline:
     def __init__(self, base: Policy, versions: list[tuple[datetime, dict[str, Any]]]) -> None:
         self._base = base
         self._starts = [start for start, _ in versions]
-        self._policies = [replace(base, **_known(values)) for _, values in versions]
+        self._policies = [_laid_over(base, values) for _, values in versions]
 
     def at(self, moment: datetime) -> Policy:
         index = bisect.bisect_right(self._starts, moment)
@@ -76,7 +67,7 @@ def policy_timeline(session: Session, settings: Settings) -> PolicyTimeline:
 def effective_policy(session: Session, settings: Settings, at: datetime) -> Policy:
     """The policy in force at `at`: the latest version from at or before it, over the settings."""
     values = _values_at(session, at)
-    return replace(settings_policy(settings), **_known(values or {}))
+    return _laid_over(settings_policy(settings), values or {})
 
 
 def change_policy(
@@ -101,7 +92,7 @@ def change_policy(
     overrides = _values_at(session, None) or {}
     old = overrides.get(key)
     if old is None and settings is not None:
-        old = getattr(settings_policy(settings), key)
+        old = policy_dict(settings_policy(settings))[key]
     version = PolicyVersion(
         effective_from=now,
         values={**overrides, key: parsed},
@@ -125,15 +116,16 @@ def change_policy(
 
 def parse_value(key: str, value: str | int) -> str | int:
     """The value of a policy key in its stored form; Conflict when it is not allowed."""
-    parser = _PARSERS[key]
+    name = _SETTING_OF[key]
     try:
-        return parser(value)
-    except (ValueError, InvalidOperation) as exc:
+        return _checked(name, _whole_number(value) if _is_count(name) else str(value))
+    except ValueError as exc:
         raise Conflict(f"invalid value for {key}: {exc}") from None
 
 
 def policy_dict(policy: Policy) -> dict[str, Any]:
-    return asdict(policy)
+    """The policy by its keys, in their order."""
+    return {key: getattr(policy, name) for key, name in _SETTING_OF.items()}
 
 
 def _values_at(session: Session, at: datetime | None) -> dict[str, Any] | None:
@@ -145,44 +137,26 @@ def _values_at(session: Session, at: datetime | None) -> dict[str, Any] | None:
     return dict(row[0]) if row else None
 
 
-def _known(values: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in values.items() if key in POLICY_KEYS}
+def _laid_over(base: Policy, values: dict[str, Any]) -> Policy:
+    """The policy with a version's values over it; keys no longer known are ignored."""
+    known = {_SETTING_OF[key]: value for key, value in values.items() if key in _SETTING_OF}
+    return base.model_copy(update=known)
 
 
-def _rate(value: str | int) -> str:
-    text_value = str(value).strip()
-    rate = Decimal(text_value)
-    if not rate.is_finite() or not (0 <= rate <= 1):
-        raise ValueError("the rate must be a decimal number from 0 to 1, e.g. 0.2")
-    return text_value
+def _checked(name: str, value: str | int) -> Any:
+    """The value after the rule that its setting meets in the environment; ValueError if not."""
+    try:
+        return getattr(PolicySettings.model_validate({name: value}), name)
+    except ValidationError as exc:
+        raise ValueError(error_message(exc.errors()[0])) from None
 
 
-def _quiet(value: str | int) -> str:
-    text_value = str(value).strip()
-    QuietHours.parse(text_value)
-    return text_value
+def _is_count(name: str) -> bool:
+    return PolicySettings.model_fields[name].annotation is int
 
 
-def _count(minimum: int) -> Callable[[str | int], int]:
-    def parse(value: str | int) -> int:
-        try:
-            number = int(str(value).strip())
-        except ValueError:
-            raise ValueError("expected a whole number") from None
-        if number < minimum:
-            raise ValueError(f"must be {minimum} or more")
-        return number
-
-    return parse
-
-
-_PARSERS: dict[str, Callable[[str | int], str | int]] = {
-    "rate": _rate,
-    "send_delay_minutes": _count(0),
-    "quiet_hours": _quiet,
-    "frequency_cap_days": _count(0),
-    "max_contact_age_hours": _count(0),
-    "max_postpone_hours": _count(0),
-    "expiry_days": _count(1),
-    "reminder_after_hours": _count(0),
-}
+def _whole_number(value: str | int) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise ValueError("expected a whole number") from None

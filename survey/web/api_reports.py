@@ -9,6 +9,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
+from survey.reporting.grouping import GROUP_KEYS
 from survey.reporting.kpi import contact_kpis
 from survey.reporting.report import InvalidReportRequest, ReportRequest, satisfaction_report
 from survey.web.api_keys import require_api_key
@@ -66,17 +67,7 @@ _PARAMETERS = [
             "type": "array",
             "items": {
                 "type": "string",
-                "enum": [
-                    "day",
-                    "week",
-                    "month",
-                    "channel",
-                    "actor",
-                    "team",
-                    "agent",
-                    "case_type",
-                    "language",
-                ],
+                "enum": list(GROUP_KEYS),
             },
         },
     },

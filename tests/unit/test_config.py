@@ -41,6 +41,7 @@ def test_environment_variables_are_read(tmp_path: Path, monkeypatch) -> None:
     [
         ("SURVEY_SAMPLING_RATE", "1.5", "between 0 and 1"),
         ("SURVEY_SAMPLING_RATE", "a fifth", "between 0 and 1"),
+        ("SURVEY_SAMPLING_RATE", "nan", "between 0 and 1"),
         ("SURVEY_QUIET_HOURS", "evening", "HH:MM-HH:MM"),
         ("SURVEY_EXPIRY_DAYS", "0", "1 or more"),
         ("SURVEY_FREQUENCY_CAP_DAYS", "-1", "0 or more"),

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+from survey.config import ConfigError, load_settings
 from survey.errors import Conflict
 from survey.sampling.policy import POLICY_KEYS, Policy, PolicyTimeline, parse_value
 
-BASE = Policy("0.2", 60, "20:00-09:00", 30, 72, 72, 7, 48)
+BASE = Policy(
+    sampling_rate="0.2",
+    send_delay_minutes=60,
+    quiet_hours="20:00-09:00",
+    frequency_cap_days=30,
+    max_contact_age_hours=72,
+    max_postpone_hours=72,
+    expiry_days=7,
+    reminder_after_hours=48,
+)
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
@@ -64,3 +75,26 @@ def test_values_are_stored_normalised(key: str, value: str, stored: object) -> N
 def test_out_of_range_values_are_refused(key: str, value: str) -> None:
     with pytest.raises(Conflict, match=key):
         parse_value(key, value)
+
+
+@pytest.mark.parametrize(
+    ("key", "variable", "value"),
+    [
+        ("rate", "SURVEY_SAMPLING_RATE", "1.5"),
+        ("rate", "SURVEY_SAMPLING_RATE", "a fifth"),
+        ("expiry_days", "SURVEY_EXPIRY_DAYS", "0"),
+        ("reminder_after_hours", "SURVEY_REMINDER_AFTER_HOURS", "-1"),
+        ("quiet_hours", "SURVEY_QUIET_HOURS", "evening"),
+    ],
+)
+def test_a_change_is_refused_for_the_reason_the_environment_refuses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key: str, variable: str, value: str
+) -> None:
+    with pytest.raises(Conflict) as refused:
+        parse_value(key, value)
+    monkeypatch.setenv(variable, value)
+    secrets = {"secret_key": "s" * 32, "sampling_secret": "t" * 32, "identifier_key": "u" * 32}
+    with pytest.raises(ConfigError) as invalid:
+        load_settings({"instance_path": tmp_path, **secrets})
+    reason = str(refused.value).removeprefix(f"invalid value for {key}: ")
+    assert f"{variable}: {reason} (got {value!r})" in str(invalid.value)

@@ -7,11 +7,13 @@ import pytest
 from survey.questionnaire import (
     DONT_KNOW,
     PACKAGE_DIR,
+    Question,
     Questionnaire,
     QuestionnaireError,
     load_questionnaire,
     load_questionnaires,
     parse_answers,
+    read_answer,
 )
 
 DEFAULT_IDS = [
@@ -200,3 +202,30 @@ def test_parse_bounds_the_comment(default: Questionnaire) -> None:
 
 def test_dont_know_is_not_offered_for_overall(default: Questionnaire) -> None:
     assert parse_answers(default, {"overall": ""}).errors == {"overall": "required"}
+
+
+REQUIRED_SCALE = Question("overall", "scale", {"en": "Overall?"}, part="a", required=True)
+OPTIONAL_SCALE = Question("manner", "scale", {"en": "Manner?"}, part="b")
+DONT_KNOW_SCALE = Question("clarity", "scale", {"en": "Clarity?"}, part="b", dont_know=True)
+COMMENT = Question("comment", "text", {"en": "Anything else?"}, max_length=5)
+
+
+@pytest.mark.parametrize(
+    ("question", "raw", "reading"),
+    [
+        (REQUIRED_SCALE, None, (None, "required")),
+        (REQUIRED_SCALE, " ", (None, "required")),
+        (REQUIRED_SCALE, " 4 ", (4, None)),
+        (OPTIONAL_SCALE, None, (None, None)),
+        (OPTIONAL_SCALE, "", (None, None)),
+        (OPTIONAL_SCALE, "4.0", (None, "invalid")),
+        (DONT_KNOW_SCALE, "", (DONT_KNOW, None)),
+        (COMMENT, " a\x00b ", ("ab", None)),
+        (COMMENT, "   ", (None, None)),
+        (COMMENT, "123456", (None, "too_long")),
+    ],
+)
+def test_a_form_field_reads_as_an_answer_nothing_or_an_error(
+    question: Question, raw: str | None, reading: tuple[object, str | None]
+) -> None:
+    assert read_answer(question, raw) == reading

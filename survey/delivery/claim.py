@@ -1,0 +1,62 @@
+"""Claiming due surveys for a send: the loop that dispatch and reminders share.
+
+Each channel gets up to what its rate sends in a run; the claimed surveys are re-checked for
+opt-outs, marked, and committed before any message goes out, so that none is sent twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from survey.channels.base import Message
+from survey.config import Settings
+from survey.context import Context
+from survey.models import Survey, SurveyIdentifier
+from survey.respondent.optouts import opted_out_hashes
+
+DueQuery = Callable[[str], SelectOfScalar[Survey]]
+"""The due surveys of a channel, in the order they should go."""
+Prepare = Callable[[Session, list[Survey], set[int]], list[Message]]
+"""Mark claimed surveys and return their messages (given the ids of those opted out)."""
+
+
+def claim_due(
+    ctx: Context, due: DueQuery, prepare: Prepare, *, run_seconds: float, batch_limit: int
+) -> list[Message]:
+    """Claim each channel's due surveys, prepare them, and commit once; returns the messages."""
+    messages: list[Message] = []
+    with ctx.session() as session:
+        for channel, rate in channel_rates(ctx.settings).items():
+            query = due(channel).limit(claim_limit(rate, run_seconds, batch_limit))
+            # Rows another run has claimed but not committed are left to it, not waited for.
+            surveys = list(session.exec(ctx.store.skip_locked(query)))
+            opted = opted_out_surveys(session, [s.id for s in surveys if s.id is not None])
+            messages += prepare(session, surveys, opted)
+        session.commit()  # the claim is durable before any provider call: at most once
+    return messages
+
+
+def channel_rates(settings: Settings) -> dict[str, float]:
+    """Messages per second each channel may send."""
+    return {"sms": settings.sms_rate_per_second, "email": settings.email_rate_per_second}
+
+
+def claim_limit(rate: float, run_seconds: float, batch_limit: int) -> int:
+    """How many surveys a run claims: what the rate sends in it, at least one, at most a batch."""
+    return max(1, min(batch_limit, int(rate * run_seconds)))
+
+
+def opted_out_surveys(session: Session, survey_ids: list[int]) -> set[int]:
+    """Those surveys whose customer has opted out, by any of the survey's identifiers."""
+    if not survey_ids:
+        return set()
+    rows = session.exec(
+        select(col(SurveyIdentifier.survey_id), col(SurveyIdentifier.identifier_hash)).where(
+            col(SurveyIdentifier.survey_id).in_(survey_ids)
+        )
+    ).all()
+    opted = opted_out_hashes(session, [digest for _, digest in rows])
+    return {survey_id for survey_id, digest in rows if digest in opted}
