@@ -23,10 +23,13 @@ from survey.delivery.dispatch import (
 )
 from survey.delivery.messages import MessageTooLong, render_for_survey
 from survey.delivery.sending import Outcomes, deliver
-from survey.models import OPEN_RESPONSE_STATES, DeliveryStatus, ResponseStatus, Survey
+from survey.models import (
+    OPEN_RESPONSE_STATES,
+    SENT_STATUSES,
+    ResponseStatus,
+    Survey,
+)
 from survey.sampling.draw import is_quiet, out_of_quiet_hours
-
-REACHED = (DeliveryStatus.sent, DeliveryStatus.delivered)
 
 
 def send_reminders(
@@ -57,7 +60,7 @@ def _claim(ctx: Context, now: datetime, batch_limit: int, counts: Counter[str]) 
     def due(channel: str) -> SelectOfScalar[Survey]:
         return (
             select(Survey)
-            .where(col(Survey.delivery_status).in_(REACHED))
+            .where(col(Survey.delivery_status).in_(SENT_STATUSES))
             .where(col(Survey.response_status).in_(OPEN_RESPONSE_STATES))
             .where(col(Survey.send_channel) == channel)
             .where(col(Survey.reminder_sent_at).is_(None))

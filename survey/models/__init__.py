@@ -6,6 +6,7 @@ from survey.models.accounts import Actor, ApiKey, User
 from survey.models.contacts import Case, Contact
 from survey.models.enums import (
     OPEN_RESPONSE_STATES,
+    SENT_STATUSES,
     Channel,
     DecisionReason,
     DeliveryStatus,
@@ -42,6 +43,7 @@ __all__ = [
     "OPEN_RESPONSE_STATES",
     "RESOLUTION_CHOICES",
     "SCALE_ITEMS",
+    "SENT_STATUSES",
     "Actor",
     "ApiKey",
     "AuditLog",

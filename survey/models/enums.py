@@ -47,6 +47,10 @@ class DeliveryStatus(StrEnum):
     cancelled = "cancelled"
 
 
+# Surveys that reached the customer as far as anyone knows: accepted by the provider or delivered.
+SENT_STATUSES = (DeliveryStatus.sent, DeliveryStatus.delivered)
+
+
 class ResponseStatus(StrEnum):
     pending = "pending"
     opened = "opened"

@@ -19,6 +19,7 @@ from survey.models import (
     CASE_HANDLING_ITEMS,
     CONTACT_EXPERIENCE_ITEMS,
     RESOLUTION_CHOICES,
+    SENT_STATUSES,
     Actor,
     Response,
     Survey,
@@ -29,7 +30,6 @@ from survey.reporting.grouping import GROUP_KEYS, key_label, survey_key_column
 CONTACT_ITEMS = CONTACT_EXPERIENCE_ITEMS
 CASE_ITEMS = CASE_HANDLING_ITEMS
 RESOLUTIONS = RESOLUTION_CHOICES
-SENT_DELIVERY = ("sent", "delivered")
 # A survey that was opened, answered or declined reached the customer whatever the provider said.
 SENT_RESPONSE = ("opened", "answered", "declined")
 
@@ -77,7 +77,7 @@ def _aggregates() -> list[ColumnElement[Any]]:
         func.count().label("surveys"),
         _count_if(
             or_(
-                col(Survey.delivery_status).in_(SENT_DELIVERY),
+                col(Survey.delivery_status).in_([str(s) for s in SENT_STATUSES]),
                 col(Survey.response_status).in_(SENT_RESPONSE),
             )
         ).label("sent"),
