@@ -3,29 +3,11 @@
 from __future__ import annotations
 
 import sys
-from importlib import import_module
 
 import click
 
+from survey.commands import admin, audit, contacts, customers, db, outbox, policy, report, run
 from survey.config import ConfigError
-
-# (module, attribute) of each command or group; one line per feature.
-COMMANDS: list[tuple[str, str]] = [
-    ("survey.commands.db", "db"),
-    ("survey.commands.admin", "actors"),
-    ("survey.commands.admin", "apikeys"),
-    ("survey.commands.admin", "users"),
-    ("survey.commands.contacts", "contacts"),
-    ("survey.commands.run", "run"),
-    ("survey.commands.run", "web"),
-    ("survey.commands.run", "scheduler"),
-    ("survey.commands.run", "jobs"),
-    ("survey.commands.customers", "customers"),
-    ("survey.commands.policy", "policy"),
-    ("survey.commands.audit", "audit"),
-    ("survey.commands.report", "report"),
-    ("survey.commands.outbox", "outbox"),
-]
 
 
 @click.group()
@@ -33,8 +15,21 @@ def cli() -> None:
     """Customer-satisfaction survey engine (Kontakta, Bilaga 1)."""
 
 
-for _module, _attribute in COMMANDS:
-    cli.add_command(getattr(import_module(_module), _attribute))
+# One line per feature.
+cli.add_command(db.db)
+cli.add_command(admin.actors)
+cli.add_command(admin.apikeys)
+cli.add_command(admin.users)
+cli.add_command(contacts.contacts)
+cli.add_command(run.run)
+cli.add_command(run.web)
+cli.add_command(run.scheduler)
+cli.add_command(run.jobs)
+cli.add_command(customers.customers)
+cli.add_command(policy.policy)
+cli.add_command(audit.audit)
+cli.add_command(report.report)
+cli.add_command(outbox.outbox)
 
 
 def main() -> None:

@@ -73,11 +73,9 @@ def _trigger(job: Job) -> Any:
 
 
 def _runner(ctx: Context, job: Job) -> Any:
-    func = job.function()
-
     def run() -> None:
         try:
-            result = func(ctx)
+            result = job.target(ctx)
             log.info("job %s: %s", job.name, result)
         except Exception:
             log.exception("job %s failed", job.name)

@@ -99,6 +99,23 @@ def authenticate(session: Session, *, email: str, password: str) -> User | None:
     return user
 
 
+def log_in(session: Session, *, email: str, password: str) -> User | None:
+    """The user when the password is right, else None; the attempt is audited; commits."""
+    user = authenticate(session, email=email, password=password)
+    if user is None:
+        audit(session, who="web", action="admin.login_failed", subject=email.strip().lower()[:200])
+    else:
+        audit(session, who=f"admin:{user.email}", action="admin.login", subject=user.email)
+    session.commit()
+    return user
+
+
+def active_user(session: Session, user_id: int) -> User | None:
+    """The user with this id, unless missing or deactivated."""
+    user = session.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
 def audit(
     session: Session, *, who: str, action: str, subject: str | None = None, **details: Any
 ) -> None:

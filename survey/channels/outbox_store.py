@@ -38,6 +38,12 @@ def list_messages(session: Session, *, limit: int | None = None) -> list[OutboxM
     return list(session.exec(query))
 
 
+def recent_messages(session: Session, *, limit: int) -> list[OutboxMessage]:
+    """The last `limit` messages, newest first."""
+    query = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
+    return list(session.exec(query))
+
+
 def public_view(row: OutboxMessage) -> dict[str, Any]:
     """The fields of `survey outbox list --format json` (a public contract)."""
     return {

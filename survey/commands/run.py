@@ -89,5 +89,5 @@ def run_once(ctx: Context, name: str) -> None:
         )
     selected = JOBS if name == "all" else [get_job(name)]
     for job in selected:
-        result = job.function()(ctx)
+        result = job.target(ctx)
         click.echo(json.dumps({"job": job.name, "result": result}, default=str))

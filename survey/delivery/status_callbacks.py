@@ -49,7 +49,7 @@ def apply_status_callback(
     error_code: str | None,
     now: datetime,
 ) -> bool:
-    """Move the survey's delivery state forward; False when the callback changes nothing."""
+    """Move the survey's delivery state forward and commit; False when nothing changes."""
     target = TWILIO_STATUS.get(status.lower())
     survey = session.get(Survey, survey_id)
     if kind != "survey" or target is None or survey is None:
@@ -67,6 +67,7 @@ def apply_status_callback(
         survey.delivery_status = DeliveryStatus.failed
         survey.last_error = f"Twilio reported {status} (error {error_code or 'none'})"
         survey.reminder_due_at = None
+    session.commit()
     return True
 
 
@@ -83,7 +84,8 @@ def keyword(body: str) -> str | None:
 def apply_inbound_sms(
     session: Session, *, identifier_key: str, phone: str, body: str, now: datetime
 ) -> str | None:
-    """STOP opts this phone number out (only it), START lifts that; returns what was done."""
+    """STOP opts this phone number out (only it), START lifts that; commits and returns what
+    was done (None for any other reply)."""
     action = keyword(body)
     if action is None or not phone:
         return None
@@ -106,4 +108,5 @@ def apply_inbound_sms(
             .where(col(Survey.delivery_status) != DeliveryStatus.scheduled)
         ):
             survey.response_status = ResponseStatus.opted_out
+    session.commit()
     return action

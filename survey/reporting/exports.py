@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from survey.accounts.accounts import audit
 from survey.models import Actor, Response, Survey
 from survey.reporting.grouping import TIME_KEYS
 from survey.reporting.report import (
@@ -193,6 +194,30 @@ def raw_answers_csv(
 ) -> str:
     rows = raw_answers_rows(session, start=start, end=end, with_comments=with_comments)
     return _csv_text(raw_answers_columns(with_comments), rows, semicolon)
+
+
+def export_raw_answers(
+    session: Session,
+    *,
+    who: str,
+    start: date,
+    end: date,
+    with_comments: bool,
+    semicolon: bool = False,
+) -> str:
+    """The raw answers as CSV, the download recorded in the audit log; commits."""
+    content = raw_answers_csv(
+        session, start=start, end=end, with_comments=with_comments, semicolon=semicolon
+    )
+    audit(
+        session,
+        who=who,
+        action="export.raw_answers",
+        subject=f"{start}..{end}",
+        comments=with_comments,
+    )
+    session.commit()
+    return content
 
 
 def workbook_requests(request: ReportRequest) -> list[ReportRequest]:

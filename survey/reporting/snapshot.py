@@ -109,6 +109,18 @@ def take_snapshots(
     return made
 
 
+def list_snapshots(session: Session) -> list[ReportSnapshot]:
+    """Every stored snapshot, the latest month first."""
+    query = select(ReportSnapshot).order_by(
+        col(ReportSnapshot.month).desc(), col(ReportSnapshot.kind)
+    )
+    return list(session.exec(query))
+
+
+def get_snapshot(session: Session, snapshot_id: int) -> ReportSnapshot | None:
+    return session.get(ReportSnapshot, snapshot_id)
+
+
 def _store(session: Session, month: str, kind: str, settings: Settings) -> ReportSnapshot | None:
     data = snapshot_data(session, month, min_group_size=settings.min_group_size)
     snapshot = ReportSnapshot(month=month, kind=kind, data=data)

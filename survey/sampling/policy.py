@@ -114,6 +114,12 @@ def change_policy(
     return version
 
 
+def recent_versions(session: Session, *, limit: int) -> list[PolicyVersion]:
+    """The last `limit` policy versions, newest first."""
+    query = select(PolicyVersion).order_by(col(PolicyVersion.id).desc()).limit(limit)
+    return list(session.execute(query).scalars())
+
+
 def parse_value(key: str, value: str | int) -> str | int:
     """The value of a policy key in its stored form; Conflict when it is not allowed."""
     name = _SETTING_OF[key]

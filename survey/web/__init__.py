@@ -2,34 +2,31 @@
 
 from __future__ import annotations
 
-from importlib import import_module
+from flask import Blueprint, Flask
 
-from flask import Flask
+from survey.web import admin, api, api_reports, health, i18n, privacy_notice, security, webhooks
+from survey.web import survey as survey_pages
+from survey.web.errors import register_error_handlers
 
-# (module, attribute) of each blueprint; one line per feature.
-BLUEPRINTS: list[tuple[str, str]] = [
-    ("survey.web.health", "bp"),
-    ("survey.web.api", "bp"),
-    ("survey.web.survey", "bp"),
-    ("survey.web.privacy_notice", "bp"),
-    ("survey.web.api_reports", "bp"),
-    ("survey.web.admin", "bp"),
-    ("survey.web.webhooks", "bp"),
-]
+# One line per feature.
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    health.bp,
+    api.bp,
+    survey_pages.bp,
+    privacy_notice.bp,
+    api_reports.bp,
+    admin.bp,
+    webhooks.bp,
+)
 
 
 def register(app: Flask) -> None:
-    from survey.web.errors import register_error_handlers
-
     register_error_handlers(app)
-    for module, attribute in BLUEPRINTS:
-        app.register_blueprint(getattr(import_module(module), attribute))
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
     # App-wide hooks; security goes after the blueprints (it exempts and limits them by name).
-    from survey.web import i18n, security
-    from survey.web import survey as survey_pages
-
     survey_pages.init_app(app)
-    import_module("survey.web.admin").init_app(app)
+    admin.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     _limit_login(app)

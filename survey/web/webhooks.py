@@ -36,9 +36,8 @@ def status() -> ResponseReturnValue:
     survey_id = request.args.get("survey_id", "")
     if not survey_id.isdigit():
         return Response(status=204)
-    session = db_session()
     changed = apply_status_callback(
-        session,
+        db_session(),
         survey_id=int(survey_id),
         kind=request.args.get("kind", "survey"),
         message_sid=request.form.get("MessageSid", ""),
@@ -46,7 +45,6 @@ def status() -> ResponseReturnValue:
         error_code=request.form.get("ErrorCode"),
         now=context().now(),
     )
-    session.commit()
     return Response(status=200 if changed else 204)
 
 
@@ -54,13 +52,11 @@ def status() -> ResponseReturnValue:
 def inbound() -> ResponseReturnValue:
     _require_twilio_signature()
     ctx = context()
-    session = db_session()
     apply_inbound_sms(
-        session,
+        db_session(),
         identifier_key=ctx.settings.identifier_key,
         phone=request.form.get("From", ""),
         body=request.form.get("Body", ""),
         now=ctx.now(),
     )
-    session.commit()
     return Response(EMPTY_TWIML, mimetype="text/xml")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from survey.accounts import accounts
@@ -16,6 +17,7 @@ WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.mark.slow
 def test_quality_manager_reads_the_dashboard(
     live_server: LiveServer, browser_page: Any, screenshot: Callable[[str], list[Path]]
 ) -> None:

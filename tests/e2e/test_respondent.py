@@ -147,6 +147,7 @@ def _pages(server: LiveServer, language: str) -> dict[str, str]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("language", ["sv", "en"])
 def test_every_respondent_page_passes_axe_wcag_21_aa(
     live_server: LiveServer,

@@ -176,6 +176,22 @@ def test_admin_changes_the_policy_through_a_csrf_protected_form(
     assert "policy.change" in audit_page and "more answers" in audit_page
 
 
+def test_the_audit_log_pages_back_a_hundred_entries_at_a_time(
+    ctx: Context, admin: FlaskClient
+) -> None:
+    with ctx.session() as session:
+        for number in range(150):
+            accounts.audit(session, who="test", action="paging.test", subject=f"entry-{number:03d}")
+        session.commit()
+    newest = admin.get("/admin/audit").get_data(as_text=True)
+    assert "entry-149" in newest and "entry-050" in newest and "entry-049" not in newest
+    older = re.search(r'href="(/admin/audit\?before=\d+)"', newest)
+    assert older, newest
+    oldest = admin.get(older.group(1)).get_data(as_text=True)
+    assert "entry-049" in oldest and "entry-050" not in oldest
+    assert "admin.login" in oldest and "Older entries" not in oldest
+
+
 def test_outbox_and_snapshot_pages(ctx: Context, admin: FlaskClient) -> None:
     with ctx.session() as session:
         session.add(

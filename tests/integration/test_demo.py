@@ -16,6 +16,7 @@ DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo.py"
 
 
 # The demo is for the embedded default that `make run` starts.
+@pytest.mark.slow
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_demo_puts_four_survey_links_in_the_outbox(ctx: Context, cli_env) -> None:
     done = subprocess.run(

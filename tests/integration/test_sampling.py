@@ -354,10 +354,10 @@ def test_a_case_whose_contacts_were_erased_before_the_draw_is_unreachable(
 
 
 def test_the_sampler_runs_every_minute_in_the_job_table() -> None:
-    from jobs import get_job
+    from jobs import get_job, sample
 
     job = get_job("sample")
-    assert (job.target, job.seconds) == ("jobs.sample:run", 60)
+    assert (job.target, job.seconds) == (sample.run, 60)
 
 
 def test_cases_closed_together_are_claimed_in_code_point_order_of_case_ref(

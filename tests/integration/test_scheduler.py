@@ -5,46 +5,80 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
+
+import pytest
 
 from survey.context import Context
 
-
-def start_scheduler(env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "survey", "scheduler"],
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+# Generous: under a loaded machine (pytest -n 8) starting Python and the app takes a while.
+STARTUP_SECONDS = 60.0
 
 
-def wait_for_lines(process: subprocess.Popen[str], seconds: float) -> bool:
-    """True when the process is still running after `seconds`."""
+class Scheduler:
+    """A `survey scheduler` process whose output is collected as it comes."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "survey", "scheduler"],
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def started(self) -> bool:
+        """It holds the scheduler lease (on SQLite) and has logged that it runs its jobs."""
+        return "scheduler started" in self.output()
+
+    def ended(self) -> bool:
+        """It has exited and all its output has been read."""
+        return not self._reader.is_alive() and self.process.poll() is not None
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        self._reader.join(timeout=10)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = STARTUP_SECONDS) -> None:
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        time.sleep(0.2)
-    return True
+    while not condition():
+        assert time.monotonic() < deadline, f"still waiting after {seconds} s"
+        time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_a_second_scheduler_is_refused_on_sqlite_only(ctx: Context, cli_env) -> None:
-    first = start_scheduler(cli_env)
+    first = Scheduler(cli_env)
     try:
-        assert wait_for_lines(first, 4), first.communicate()[0]
-        second = start_scheduler(cli_env)
+        wait_until(lambda: first.started() or first.ended())
+        assert first.started() and not first.ended(), first.output()
+        second = Scheduler(cli_env)
         try:
-            running = wait_for_lines(second, 4)
+            wait_until(lambda: second.started() or second.ended())
             if ctx.store.name == "sqlite":
-                assert not running
-                assert "another scheduler is running" in (second.communicate()[0] or "")
+                assert second.ended() and not second.started(), second.output()
+                assert "another scheduler is running" in second.output()
             else:
-                assert running
+                assert second.started() and not second.ended(), second.output()
+            assert not first.ended(), first.output()
         finally:
-            second.terminate()
-            second.wait(timeout=10)
+            second.stop()
     finally:
-        first.terminate()
-        first.wait(timeout=10)
+        first.stop()

@@ -10,7 +10,7 @@ from flask import Flask, abort, flash, redirect, render_template, request, sessi
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from survey.accounts.accounts import audit, authenticate
+from survey.accounts.accounts import active_user, log_in
 from survey.models import Role, User
 from survey.web.admin import bp
 from survey.web.app import context, db_session
@@ -55,8 +55,8 @@ def context_settings_https(app: Flask) -> bool:
 def _load_user(user_id: str) -> AdminUser | None:
     if not user_id.isdigit():
         return None
-    user = db_session().get(User, int(user_id))
-    return AdminUser(user) if user is not None and user.active else None
+    user = active_user(db_session(), int(user_id))
+    return AdminUser(user) if user is not None else None
 
 
 def role_required(*roles: str) -> Callable[[F], F]:
@@ -86,17 +86,12 @@ def login() -> ResponseReturnValue:
         return render_template("admin/login.html")
     email = request.form.get("email", "")
     password = request.form.get("password", "")
-    sql = db_session()
-    user = authenticate(sql, email=email, password=password)
+    user = log_in(db_session(), email=email, password=password)
     if user is None:
-        audit(sql, who="web", action="admin.login_failed", subject=email.strip().lower()[:200])
-        sql.commit()
         flash("The e-mail address or password is wrong.", "error")
         return render_template("admin/login.html", email=email), 401
     session.clear()  # a new session on login: no fixation
     login_user(AdminUser(user))
-    audit(sql, who=f"admin:{user.email}", action="admin.login", subject=user.email)
-    sql.commit()
     return redirect(_safe_next(request.args.get("next")))
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from sqlmodel import col, select
 
+from survey.accounts.audit_log import audit_entries
+from survey.channels.outbox_store import recent_messages
 from survey.errors import ServiceError
-from survey.models import AuditLog, OutboxMessage, PolicyVersion, ReportSnapshot, Role
+from survey.models import Role
 from survey.reporting.fairness import fairness_signals
-from survey.reporting.snapshot import snapshot_workbook
+from survey.reporting.snapshot import get_snapshot, list_snapshots, snapshot_workbook
 from survey.sampling import policy as policy_service
 from survey.web.admin import bp
 from survey.web.admin.auth import role_required, who
@@ -36,15 +37,12 @@ def policy() -> ResponseReturnValue:
                 settings=ctx.settings,
             )
         except ServiceError as exc:
-            session.rollback()
             flash(str(exc), "error")
             return redirect(url_for("admin.policy"), 303)
         flash("The policy was changed; it applies to cases closed from now on.", "info")
         return redirect(url_for("admin.policy"), 303)
     current = policy_service.effective_policy(session, ctx.settings, ctx.now())
-    versions = session.exec(
-        select(PolicyVersion).order_by(col(PolicyVersion.id).desc()).limit(PAGE)
-    ).all()
+    versions = policy_service.recent_versions(session, limit=PAGE)
     return render_template(
         "admin/policy.html",
         policy=policy_service.policy_dict(current),
@@ -57,10 +55,7 @@ def policy() -> ResponseReturnValue:
 @role_required(Role.admin)
 def audit_log() -> ResponseReturnValue:
     before = request.args.get("before", type=int)
-    query = select(AuditLog).order_by(col(AuditLog.id).desc()).limit(PAGE)
-    if before:
-        query = query.where(col(AuditLog.id) < before)
-    entries = db_session().exec(query).all()
+    entries = audit_entries(db_session(), before=before, limit=PAGE)
     older = entries[-1].id if len(entries) == PAGE else None
     return render_template("admin/audit.html", entries=entries, older=older)
 
@@ -68,11 +63,7 @@ def audit_log() -> ResponseReturnValue:
 @bp.get("/outbox")
 @role_required(Role.admin)
 def outbox() -> ResponseReturnValue:
-    messages = (
-        db_session()
-        .exec(select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(PAGE))
-        .all()
-    )
+    messages = recent_messages(db_session(), limit=PAGE)
     return render_template(
         "admin/outbox.html", messages=messages, backend=context().settings.email_backend
     )
@@ -81,22 +72,13 @@ def outbox() -> ResponseReturnValue:
 @bp.get("/snapshots")
 @role_required()
 def snapshots() -> ResponseReturnValue:
-    rows = (
-        db_session()
-        .exec(
-            select(ReportSnapshot).order_by(
-                col(ReportSnapshot.month).desc(), col(ReportSnapshot.kind)
-            )
-        )
-        .all()
-    )
-    return render_template("admin/snapshots.html", snapshots=rows)
+    return render_template("admin/snapshots.html", snapshots=list_snapshots(db_session()))
 
 
 @bp.get("/snapshots/<int:snapshot_id>.xlsx")
 @role_required()
 def snapshot_download(snapshot_id: int) -> ResponseReturnValue:
-    snapshot = db_session().get(ReportSnapshot, snapshot_id)
+    snapshot = get_snapshot(db_session(), snapshot_id)
     if snapshot is None:
         abort(404)
     response = Response(

@@ -8,7 +8,6 @@ from typing import Any
 from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
-from survey.accounts.accounts import audit
 from survey.reporting import exports as export
 from survey.reporting.kpi import contact_kpis
 from survey.reporting.report import (
@@ -94,22 +93,14 @@ def raw_answers() -> ResponseReturnValue:
     report_request = _request()
     with_comments = request.args.get("comments") == "1"
     fmt = "csv-sv" if request.args.get("format") == "csv-sv" else "csv"
-    session = db_session()
-    content = export.raw_answers_csv(
-        session,
+    content = export.export_raw_answers(
+        db_session(),
+        who=who(),
         start=report_request.start,
         end=report_request.end,
         with_comments=with_comments,
         semicolon=fmt == "csv-sv",
     )
-    audit(
-        session,
-        who=who(),
-        action="export.raw_answers",
-        subject=f"{report_request.start}..{report_request.end}",
-        comments=with_comments,
-    )
-    session.commit()
     return _attachment(content, DOWNLOADS[fmt], _filename("answers", report_request, fmt))
 
 
