@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Select, Update, select, union_all
+from sqlalchemy import Select, Update, select, text, union_all
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from survey.db import session_scope
@@ -34,6 +33,15 @@ class StoreSessions:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    def reachable(self) -> bool:
+        """Whether the database answers a trivial query now."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return False
+        return True
+
 
 class Composed:
     """Statements a store builds from a use case's, once per statement (SQLAlchemy then caches
@@ -56,8 +64,3 @@ def view_after_update(opened: Update, view: Select[Any]) -> Select[Any]:
     changed = opened.returning(*columns).cte("changed")
     unchanged = view.where(~select(changed.c[table.c.id.name]).exists())
     return select(union_all(select(*changed.c), unchanged).subquery())
-
-
-@contextmanager
-def nothing() -> Iterator[None]:
-    yield None

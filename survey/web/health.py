@@ -1,9 +1,9 @@
+"""Liveness and database reachability, for load balancers and monitoring."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from survey.web.app import context
 
@@ -12,9 +12,6 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
-    try:
-        with context().engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except SQLAlchemyError:
+    if not context().store.reachable():
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", database="ok")
