@@ -21,8 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert, text
 
 from bench.common import emit, fresh_database, overrides, synthetic_contacts
-from survey import create_app
-from survey.accounts import accounts
+from survey import accounts, create_app
 from survey.config import env_name
 from survey.context import build_context
 from survey.intake.csv_import import COLUMNS, PLAIN_COLUMNS

@@ -173,7 +173,7 @@ def local_date(moment: datetime) -> date:
 
 def make_api_key(ctx: Context, actor_name: str = "in-house") -> str:
     """A new actor (if needed) and an API key for it."""
-    from survey.accounts import accounts
+    from survey import accounts
     from survey.errors import Conflict
 
     with ctx.session() as session:

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from survey.accounts import accounts
+from survey import accounts
 from survey.commands import Context, with_context
 from survey.errors import ServiceError
 

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from survey.accounts.accounts import get_actor
+from survey.accounts.actors import get_actor
 from survey.context import Context
 from survey.intake.ingest import contact_row, field_errors, ingest_rows
 from survey.intake.schemas import ContactIn

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from survey.accounts.accounts import audit
+from survey.accounts.audit_log import audit
 from survey.models import Contact, OptOut, Response, Survey
 from survey.privacy.query import CustomerQuery, contact_filter, hashes_of, survey_ids
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import delete, update
 from sqlmodel import Session, col
 
-from survey.accounts.accounts import audit
+from survey.accounts.audit_log import audit
 from survey.models import Contact, OutboxMessage, Response, Survey, SurveyIdentifier
 from survey.privacy.query import CustomerQuery, contact_filter, hashes_of, survey_ids
 

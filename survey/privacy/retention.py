@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 from sqlmodel import Session, col
 
-from survey.accounts.accounts import audit
+from survey.accounts.audit_log import audit
 from survey.models import Contact, OutboxMessage, Response, Survey
 from survey.privacy.query import CUSTOMER_FIELDS
 

@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from survey.accounts.accounts import audit
+from survey.accounts.audit_log import audit
 from survey.models import Actor, Response, Survey
 from survey.reporting.grouping import TIME_KEYS
 from survey.reporting.report import (

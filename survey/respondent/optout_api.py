@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from survey.accounts.accounts import audit
+from survey.accounts.audit_log import audit
 from survey.identifiers import identifier_hashes
 from survey.intake.schemas import OptOutIn
 from survey.respondent.optouts import record_opt_out

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from survey.accounts.accounts import audit
+from survey.accounts.audit_log import audit
 from survey.config import PolicySettings, Settings, error_message
 from survey.errors import Conflict
 from survey.models import PolicyVersion

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
-from survey.accounts.accounts import actor_for_api_key
+from survey.accounts.actors import actor_for_api_key
 from survey.models import Actor
 from survey.web.app import db_session
 from survey.web.errors import problem

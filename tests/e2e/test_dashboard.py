@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from survey.accounts import accounts
+from survey import accounts
 from tests.e2e.conftest import LiveServer
 from tests.factories import seed_report_data
 

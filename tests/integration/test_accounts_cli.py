@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from survey.accounts.accounts import actor_for_api_key, authenticate, hash_api_key
+from survey.accounts import actor_for_api_key, authenticate, hash_api_key
 from survey.context import Context
 from survey.models import ApiKey, AuditLog, User
 

@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import col, select
 
-from survey.accounts import accounts
+from survey import accounts
 from survey.context import Context
 from survey.models import AuditLog, OutboxMessage, PolicyVersion, ReportSnapshot
 from tests.factories import make_response, make_survey, seed_report_data, utc

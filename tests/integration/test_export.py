@@ -11,7 +11,7 @@ from typing import Any
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from survey.accounts import accounts
+from survey import accounts
 from survey.context import Context
 from survey.reporting.exports import escape_cell, raw_answers_columns
 from tests.factories import make_actor, make_response, make_survey, seed_report_data, utc

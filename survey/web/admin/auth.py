@@ -10,7 +10,7 @@ from flask import Flask, abort, flash, redirect, render_template, request, sessi
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from survey.accounts.accounts import active_user, log_in
+from survey.accounts.users import active_user, log_in
 from survey.models import Role, User
 from survey.web.admin import bp
 from survey.web.app import context, db_session
