@@ -6,7 +6,7 @@ import json
 
 import click
 
-from survey.channels.outbox_store import list_messages, public_view
+from survey.channels.outbox import list_messages, public_view
 from survey.commands import Context, with_context
 
 

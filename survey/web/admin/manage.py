@@ -6,7 +6,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask.typing import ResponseReturnValue
 
 from survey.accounts.audit_log import audit_entries
-from survey.channels.outbox_store import recent_messages
+from survey.channels.outbox import recent_messages
 from survey.errors import ServiceError
 from survey.models import Role
 from survey.reporting.fairness import fairness_signals
