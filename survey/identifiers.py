@@ -1,9 +1,17 @@
-"""Customer identifiers: normalised, then matched by keyed hashes that outlive the purge."""
+"""Identifiers: a case's reference, and a customer's phone, e-mail and ref, normalised; customers
+are matched by keyed hashes that outlive the purge."""
 
 from __future__ import annotations
 
+import unicodedata
+
 from survey.keyed import hmac_sha256
 from survey.models import IdentifierKind
+
+
+def normalise_case_ref(case_ref: str) -> str:
+    """A case reference as cases are compared and drawn: trimmed, in Unicode NFC."""
+    return unicodedata.normalize("NFC", case_ref.strip())
 
 
 def identifier_hash(key: str, kind: IdentifierKind | str, value: str) -> str:

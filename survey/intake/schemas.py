@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from survey.config import SUPPORTED_LANGUAGES
-from survey.sampling.draw import normalise_case_ref
+from survey.identifiers import normalise_case_ref
 
 CLOCK_SKEW = timedelta(minutes=5)
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")

@@ -9,7 +9,6 @@ with `case_ref` trimmed and NFC-normalised and the rate a decimal string, all in
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -18,16 +17,13 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from survey.config import QuietHours
+from survey.identifiers import normalise_case_ref
 from survey.keyed import hmac_sha256, prefixed_hmac_sha256
 from survey.models import DecisionReason, SendChannel
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SPACE = 2**64
 DRAW_PREFIX = b"sample:"
-
-
-def normalise_case_ref(case_ref: str) -> str:
-    return unicodedata.normalize("NFC", case_ref.strip())
 
 
 @lru_cache(maxsize=64)

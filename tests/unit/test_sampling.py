@@ -13,13 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import chi2_contingency
 
+from survey.identifiers import normalise_case_ref
 from survey.sampling.draw import (
     draw_threshold,
     draw_value,
     drawer,
     is_drawn,
     key_fingerprint,
-    normalise_case_ref,
 )
 
 SECRET = "test-sampling-secret"
