@@ -221,28 +221,35 @@ class TestSharedRateLimitStorage:
             "ratelimit_public": "3/minute",
         }
 
-    def test_workers_count_one_address_together(
+    @pytest.fixture
+    def workers(
         self, ctx: Context, settings_overrides: dict[str, Any]
-    ) -> None:
-        """Two app processes (gunicorn workers) share the count through Redis."""
+    ) -> tuple[FlaskClient, FlaskClient]:
+        """Two app processes (gunicorn workers), each with its own rate limiter."""
         from survey import create_app
 
-        first, second = (create_app(settings_overrides).test_client() for _ in range(2))
+        apps = [create_app(settings_overrides) for _ in range(2)]
+        for app in apps:
+            # On the test's context, as the app fixture does: no database connection is left open.
+            app.extensions["survey"].engine.dispose()
+            app.extensions["survey"] = ctx
+        return apps[0].test_client(), apps[1].test_client()
+
+    def test_workers_count_one_address_together(
+        self, workers: tuple[FlaskClient, FlaskClient]
+    ) -> None:
+        """The workers share the count through Redis."""
         path, environ = f"/s/{'A' * 32}", {"REMOTE_ADDR": _random_address()}
         statuses = [
-            client.get(path, environ_base=environ).status_code
-            for client in (first, second, first, second)
+            client.get(path, environ_base=environ).status_code for client in [*workers, *workers]
         ]
         assert statuses == [404, 404, 404, 429]
 
     def test_workers_count_login_attempts_together(
-        self, ctx: Context, settings_overrides: dict[str, Any]
+        self, workers: tuple[FlaskClient, FlaskClient]
     ) -> None:
-        from survey import create_app
-
-        first, second = (create_app(settings_overrides).test_client() for _ in range(2))
         address = _random_address()
-        statuses = [_login(client, address).status_code for client in [first, second] * 6]
+        statuses = [_login(client, address).status_code for client in [*workers] * 6]
         assert statuses == [401] * 10 + [429] * 2
 
 
