@@ -19,7 +19,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import NotFound, TooManyRequests
 
 from survey.questionnaire import PACKAGE_DIR, Questionnaire, load_questionnaires, parse_answers
 from survey.respondent import answers as respond
@@ -28,7 +28,7 @@ from survey.respondent.states import PageState, SurveyClosed, SurveyView, page_s
 from survey.tokens import form_token
 from survey.web.app import context, db_session
 from survey.web.i18n import requested_language
-from survey.web.security import retry_after
+from survey.web.ratelimit import UNKNOWN_RETRY_AFTER
 
 bp = Blueprint("survey", __name__)
 
@@ -275,9 +275,9 @@ def not_found(_exc: Exception) -> ResponseReturnValue:
 
 
 @bp.errorhandler(429)
-def too_many(_exc: Exception) -> ResponseReturnValue:
+def too_many(exc: TooManyRequests) -> ResponseReturnValue:
     page, status = _render("survey/too_many.html", "", 429)
-    return page, status, {"Retry-After": str(retry_after(current_app))}
+    return page, status, {"Retry-After": str(exc.retry_after or UNKNOWN_RETRY_AFTER)}
 
 
 @bp.errorhandler(CSRFError)

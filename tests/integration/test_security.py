@@ -12,6 +12,7 @@ from sqlalchemy import select
 from survey.context import Context
 from survey.models import Response, Survey
 from survey.tokens import form_token
+from survey.web.ratelimit import ADMIN_LOGIN_LIMIT
 from survey.web.security import HEADERS
 from tests.factories import make_survey
 from tests.integration.survey_pages import csrf_from, token_for
@@ -21,6 +22,22 @@ def _token(ctx: Context) -> str:
     with ctx.session() as session:
         survey = make_survey(ctx, session)
     return token_for(ctx, survey)
+
+
+def _login(client: FlaskClient, address: str = "127.0.0.1") -> Any:
+    """A wrong password, posted with the login form's CSRF token (the GET is not counted)."""
+    environ = {"REMOTE_ADDR": address}
+    page = client.get("/admin/login", environ_base=environ).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, page
+    data = {"email": "nobody@example.se", "password": "wrong", "csrf_token": match.group(1)}
+    return client.post("/admin/login", data=data, environ_base=environ)
+
+
+def _random_address() -> str:
+    import uuid
+
+    return f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
 
 
 def test_every_answer_carries_the_security_headers(ctx: Context, client: FlaskClient) -> None:
@@ -87,10 +104,8 @@ def test_only_the_staff_pages_have_a_session(app: Flask) -> None:
     for path, null in (("/s/abc", True), ("/o/abc", True), ("/admin/login", False)):
         with app.test_request_context(path):
             assert isinstance(session._get_current_object(), NullSession) is null, path
-    hooks = [getattr(f, "func", f) for f in app.after_request_funcs.get(None, [])]
-    names = [getattr(f, "__qualname__", "") for f in hooks]
+    names = [getattr(f, "__qualname__", "") for f in app.after_request_funcs.get(None, [])]
     assert "_headers.<locals>.add" in names  # the security headers stay
-    assert not [name for name in names if "inject_headers" in name]  # X-RateLimit-* are off
 
 
 def test_a_form_token_works_only_with_its_own_link(ctx: Context, client: FlaskClient) -> None:
@@ -135,12 +150,41 @@ class TestRateLimits:
     def test_a_page_does_not_tell_a_guesser_its_budget(
         self, ctx: Context, client: FlaskClient
     ) -> None:
-        page = client.get(f"/s/{_token(ctx)}")
-        assert page.status_code == 200
-        assert not [name for name, _ in page.headers.items() if name.startswith("X-RateLimit")]
+        token = _token(ctx)
+        pages = [client.get(f"/s/{token}") for _ in range(4)]
+        pages += [client.get("/admin/login"), _login(client)]
+        assert [page.status_code for page in pages] == [200, 200, 200, 429, 200, 401]
+        for page in pages:
+            assert not [name for name, _ in page.headers.items() if name.startswith("X-RateLimit")]
+
+    def test_a_refused_form_token_counts_against_the_budget(
+        self, ctx: Context, client: FlaskClient
+    ) -> None:
+        token = _token(ctx)
+        statuses = [client.post(f"/s/{token}", data={"overall": "5"}).status_code for _ in range(4)]
+        assert statuses == [400, 400, 400, 429]
 
     def test_other_routes_are_not_limited(self, ctx: Context, client: FlaskClient) -> None:
         assert {client.get("/healthz").status_code for _ in range(5)} == {200}
+
+
+class TestSeparateBudgets:
+    @pytest.fixture
+    def settings_overrides(self, settings_overrides: dict[str, Any]) -> dict[str, Any]:
+        # The login's own limits: only the scope keeps the two counts apart.
+        return {**settings_overrides, "ratelimit_public": ADMIN_LOGIN_LIMIT}
+
+    def test_the_admin_login_has_a_budget_of_its_own(
+        self, ctx: Context, client: FlaskClient
+    ) -> None:
+        """Login attempts do not use up the public pages' budget, nor the pages the login's."""
+        assert [_login(client).status_code for _ in range(10)] == [401] * 10
+        statuses = [client.get(f"/o/{'A' * 32}").status_code for _ in range(11)]
+        assert statuses == [404] * 10 + [429]
+        refused = _login(client)
+        assert refused.status_code == 429
+        assert 1 <= int(refused.headers["Retry-After"]) <= 61
+        assert client.get("/admin/login").status_code == 200
 
 
 class TestRaisedRateLimits:
@@ -177,22 +221,36 @@ class TestSharedRateLimitStorage:
             "ratelimit_public": "3/minute",
         }
 
-    def test_workers_count_one_address_together(
+    @pytest.fixture
+    def workers(
         self, ctx: Context, settings_overrides: dict[str, Any]
-    ) -> None:
-        """Two app processes (gunicorn workers) share the count through Redis."""
-        import uuid
-
+    ) -> tuple[FlaskClient, FlaskClient]:
+        """Two app processes (gunicorn workers), each with its own rate limiter."""
         from survey import create_app
 
-        address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}"
-        first, second = (create_app(settings_overrides).test_client() for _ in range(2))
-        path, environ = f"/s/{'A' * 32}", {"REMOTE_ADDR": address}
+        apps = [create_app(settings_overrides) for _ in range(2)]
+        for app in apps:
+            # On the test's context, as the app fixture does: no database connection is left open.
+            app.extensions["survey"].engine.dispose()
+            app.extensions["survey"] = ctx
+        return apps[0].test_client(), apps[1].test_client()
+
+    def test_workers_count_one_address_together(
+        self, workers: tuple[FlaskClient, FlaskClient]
+    ) -> None:
+        """The workers share the count through Redis."""
+        path, environ = f"/s/{'A' * 32}", {"REMOTE_ADDR": _random_address()}
         statuses = [
-            client.get(path, environ_base=environ).status_code
-            for client in (first, second, first, second)
+            client.get(path, environ_base=environ).status_code for client in [*workers, *workers]
         ]
         assert statuses == [404, 404, 404, 429]
+
+    def test_workers_count_login_attempts_together(
+        self, workers: tuple[FlaskClient, FlaskClient]
+    ) -> None:
+        address = _random_address()
+        statuses = [_login(client, address).status_code for client in [*workers] * 6]
+        assert statuses == [401] * 10 + [429] * 2
 
 
 class TestRateLimitStorageOutage:
@@ -213,3 +271,11 @@ class TestRateLimitStorageOutage:
         statuses = [client.get(f"/o/{'A' * 32}").status_code for _ in range(3)]
         assert statuses == [404, 404, 429]
         assert 1 <= int(client.get(f"/s/{'A' * 32}").headers["Retry-After"]) <= 61
+
+    def test_the_admin_login_is_limited_during_an_outage(
+        self, ctx: Context, client: FlaskClient
+    ) -> None:
+        assert [_login(client).status_code for _ in range(10)] == [401] * 10
+        refused = _login(client)
+        assert refused.status_code == 429
+        assert 1 <= int(refused.headers["Retry-After"]) <= 61
