@@ -6,15 +6,11 @@ import os
 import secrets
 import tomllib
 import warnings
-from datetime import time
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from dotenv import dotenv_values
 from pydantic import (
-    AfterValidator,
-    BaseModel,
     ConfigDict,
     ValidationError,
     field_validator,
@@ -22,12 +18,16 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from survey.policy_fields import PolicySettings, at_least
+
 GENERATED_SECRETS = ("secret_key", "sampling_secret", "identifier_key")
 SECRET_ENV_NAMES = {
     "secret_key": "SURVEY_SECRET_KEY",
     "sampling_secret": "SURVEY_SAMPLING_SECRET",
     "identifier_key": "SURVEY_IDENTIFIER_KEY",
 }
+# 32 random bytes in base64url: the length of secrets.token_urlsafe(32).
+MIN_SECRET_LENGTH = 43
 # Values that read as placeholders; production refuses them like a missing secret.
 DEFAULT_SECRET_VALUES = {"", "changethis", "change-me", "changeme", "secret", "dev", "development"}
 SUPPORTED_LANGUAGES = ("sv", "en")
@@ -35,93 +35,6 @@ SUPPORTED_LANGUAGES = ("sv", "en")
 
 class ConfigError(Exception):
     """The configuration is invalid; the message names the variable and what is allowed."""
-
-
-class QuietHours:
-    """A daily window (local time) in which no message is sent, e.g. 20:00-09:00."""
-
-    def __init__(self, start: time, end: time) -> None:
-        self.start, self.end = start, end
-
-    def __repr__(self) -> str:
-        return f"{self.start:%H:%M}-{self.end:%H:%M}"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, QuietHours) and (self.start, self.end) == (other.start, other.end)
-
-    @classmethod
-    def parse(cls, text: str) -> QuietHours | None:
-        text = text.strip()
-        if not text:
-            return None
-        try:
-            left, right = text.split("-")
-            start, end = time.fromisoformat(left.strip()), time.fromisoformat(right.strip())
-        except ValueError as exc:
-            raise ValueError("expected HH:MM-HH:MM, e.g. 20:00-09:00, or empty for off") from exc
-        if start == end:
-            raise ValueError("start and end are equal; leave empty to turn quiet hours off")
-        return cls(start, end)
-
-    def contains(self, local: time) -> bool:
-        if self.start < self.end:
-            return self.start <= local < self.end
-        return local >= self.start or local < self.end
-
-
-def at_least(minimum: int) -> AfterValidator:
-    """The rule of a count: `minimum` or more."""
-
-    def check(value: int) -> int:
-        if value < minimum:
-            raise ValueError(f"must be {minimum} or more")
-        return value
-
-    return AfterValidator(check)
-
-
-def _share(value: str) -> str:
-    """A decimal number from 0 to 1 (a sampling rate), kept as written."""
-    text = value.strip()
-    if not _is_share(text):
-        raise ValueError("must be a decimal number between 0 and 1, e.g. 0.2")
-    return text
-
-
-def _is_share(text: str) -> bool:
-    try:
-        rate = Decimal(text)
-    except InvalidOperation:
-        return False
-    return rate.is_finite() and 0 <= rate <= 1
-
-
-def _quiet_hours(value: str) -> str:
-    QuietHours.parse(value)
-    return value.strip()
-
-
-class PolicySettings(BaseModel):
-    """The settings a policy change may override (sampling.policy): type, default and rule.
-
-    The environment gives the starting value of each, and a policy change is checked by the
-    same rule, so a field added here is a policy key too.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    sampling_rate: Annotated[str, AfterValidator(_share)] = "0.2"
-    send_delay_minutes: Annotated[int, at_least(0)] = 60
-    quiet_hours: Annotated[str, AfterValidator(_quiet_hours)] = "20:00-09:00"
-    frequency_cap_days: Annotated[int, at_least(0)] = 30
-    max_contact_age_hours: Annotated[int, at_least(0)] = 72
-    max_postpone_hours: Annotated[int, at_least(0)] = 72
-    expiry_days: Annotated[int, at_least(1)] = 7
-    reminder_after_hours: Annotated[int, at_least(0)] = 48
-
-    @property
-    def quiet(self) -> QuietHours | None:
-        return QuietHours.parse(self.quiet_hours)
 
 
 class Settings(PolicySettings):
@@ -183,14 +96,31 @@ class Settings(PolicySettings):
             raise ValueError("must be an absolute http(s) URL, e.g. https://survey.example.se")
         return value.rstrip("/")
 
+    def _secret_problems(self) -> list[str]:
+        """Each secret long enough to guess at no better than 256 bits, and each different:
+        an auditor told the sampling secret must learn nothing of the others."""
+        problems = []
+        seen: dict[str, str] = {}
+        for field, name in SECRET_ENV_NAMES.items():
+            value = getattr(self, field)
+            if value.strip().lower() in DEFAULT_SECRET_VALUES:
+                problems.append(f"{name} must be set to a secret value in production")
+            elif len(value) < MIN_SECRET_LENGTH:
+                problems.append(
+                    f"{name} has {len(value)} characters; production needs at least "
+                    f'{MIN_SECRET_LENGTH} (e.g. python -c "import secrets; '
+                    f'print(secrets.token_urlsafe(32))")'
+                )
+            elif value in seen:
+                problems.append(f"{name} must differ from {seen[value]}")
+            seen.setdefault(value, name)
+        return problems
+
     @model_validator(mode="after")
     def _production(self) -> Settings:
         if self.env != "production":
             return self
-        problems = []
-        for field, name in SECRET_ENV_NAMES.items():
-            if getattr(self, field).strip().lower() in DEFAULT_SECRET_VALUES:
-                problems.append(f"{name} must be set to a secret value in production")
+        problems = self._secret_problems()
         if self.sms_backend == "outbox" or self.email_backend == "outbox":
             problems.append(
                 "SURVEY_SMS_BACKEND and SURVEY_EMAIL_BACKEND must be twilio and smtp in "

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 15:17:02.669526
+Create Date: 2026-11-30 07:18:50.170999
 """
 
 from collections.abc import Sequence
@@ -263,8 +263,9 @@ def upgrade() -> None:
         ),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("opted_out", sa.Boolean(), nullable=False),
-        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+        sa.Column("source", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("agent", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("message_sid", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("actor_id", sa.Integer(), nullable=True),
         sa.Column("survey_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("created_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
@@ -273,6 +274,7 @@ def upgrade() -> None:
             ["survey_id"], ["survey.id"], name=op.f("fk_opt_out_survey_id_survey")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_opt_out")),
+        sa.UniqueConstraint("message_sid", name=op.f("uq_opt_out_message_sid")),
     )
     with op.batch_alter_table("opt_out", schema=None) as batch_op:
         batch_op.create_index(

@@ -18,7 +18,6 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from survey.channels.base import Channel, Message, Outcome, SendResult
 from survey.channels.configured import channels_for
-from survey.config import QuietHours
 from survey.context import Context
 from survey.delivery.claim import claim_due
 from survey.delivery.messages import MessageTooLong, render_for_survey
@@ -32,6 +31,7 @@ from survey.models import (
     ResponseStatus,
     Survey,
 )
+from survey.policy_fields import QuietHours
 from survey.respondent.optouts import record_opt_out
 from survey.sampling.draw import is_quiet, out_of_quiet_hours
 from survey.sampling.policy import PolicyTimeline, policy_timeline
@@ -274,7 +274,7 @@ def _record_carrier_opt_out(
     record_opt_out(
         session,
         hashes={digest: IdentifierKind.phone},
-        source=OptOutSource.provider,
+        source=OptOutSource.sms_stop,  # the carrier's record of the customer's STOP
         now=now,
         survey_id=survey.id,
     )

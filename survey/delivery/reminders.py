@@ -11,7 +11,6 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from survey.channels.base import Channel, Message, Outcome
 from survey.channels.configured import channels_for
-from survey.config import QuietHours
 from survey.context import Context
 from survey.delivery.claim import claim_due
 from survey.delivery.dispatch import (
@@ -29,6 +28,7 @@ from survey.models import (
     ResponseStatus,
     Survey,
 )
+from survey.policy_fields import QuietHours
 from survey.sampling.draw import is_quiet, out_of_quiet_hours
 
 

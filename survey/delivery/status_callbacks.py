@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from survey.delivery.dispatch import mark_sent
 from survey.identifiers import identifier_hash
-from survey.models import DeliveryStatus, IdentifierKind, OptOutSource, ResponseStatus, Survey
+from survey.models import (
+    DeliveryStatus,
+    IdentifierKind,
+    OptOut,
+    OptOutSource,
+    ResponseStatus,
+    Survey,
+)
 from survey.models import SurveyIdentifier as Identifier
 from survey.respondent.optouts import record_opt_out
 
@@ -82,20 +90,31 @@ def keyword(body: str) -> str | None:
 
 
 def apply_inbound_sms(
-    session: Session, *, identifier_key: str, phone: str, body: str, now: datetime
+    session: Session,
+    *,
+    identifier_key: str,
+    phone: str,
+    body: str,
+    now: datetime,
+    message_sid: str | None = None,
 ) -> str | None:
     """STOP opts this phone number out (only it), START lifts that; commits and returns what
-    was done (None for any other reply)."""
+    was done (None for any other reply, or for a message applied before).
+
+    Inbound SMS carry no time of their own: they apply in the order they arrive, each
+    MessageSid once, so that a replayed START cannot undo a later STOP.
+    """
     action = keyword(body)
-    if action is None or not phone:
+    if action is None or not phone or _seen(session, message_sid):
         return None
     digest = identifier_hash(identifier_key, IdentifierKind.phone, phone)
     record_opt_out(
         session,
         hashes={digest: IdentifierKind.phone},
-        source=OptOutSource.sms_stop,
+        source=OptOutSource.sms_stop if action == "stop" else OptOutSource.sms_start,
         now=now,
         opted_out=action == "stop",
+        message_sid=message_sid or None,
     )
     if action == "stop":
         open_surveys = select(col(Identifier.survey_id)).where(
@@ -108,5 +127,16 @@ def apply_inbound_sms(
             .where(col(Survey.delivery_status) != DeliveryStatus.scheduled)
         ):
             survey.response_status = ResponseStatus.opted_out
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # the same message, delivered twice at once: the first one counts
+        session.rollback()
+        return None
     return action
+
+
+def _seen(session: Session, message_sid: str | None) -> bool:
+    if not message_sid:
+        return False
+    found = session.scalar(select(col(OptOut.id)).where(col(OptOut.message_sid) == message_sid))
+    return found is not None

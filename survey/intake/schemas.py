@@ -153,16 +153,15 @@ class IngestResultOut(BaseModel):
     duplicates: int
 
 
-OptOutSourceName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,23}$")]
-
-
 class OptOutIn(Strict):
-    """An opt-out registered by an integration (e.g. the IVR or an agent on the customer's word)."""
+    """An opt-out registered by an integration (e.g. the IVR or an agent on the customer's word).
+
+    Its source is the key's owner, recorded by the server; a client cannot name one.
+    """
 
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=254)
     ref: Annotated[str | None, AfterValidator(_text)] = Field(default=None, max_length=200)
-    source: OptOutSourceName = Field(default="api", examples=["api", "ivr"])
     agent: Text100 = None
 
     _phone = field_validator("phone")(CustomerIn._phone.__func__)  # type: ignore[attr-defined]

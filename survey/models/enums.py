@@ -71,8 +71,11 @@ class IdentifierKind(StrEnum):
 
 
 class OptOutSource(StrEnum):
-    link = "link"
-    email_unsubscribe = "email_unsubscribe"
-    sms_stop = "sms_stop"
-    api = "api"
-    provider = "provider"
+    """Who registered an opt-out, recorded by the server (SPEC section 6); besides these,
+    `api:<actor>`, `api:organisation:<label>` and `admin:<user>` (see respondent.optouts)."""
+
+    link = "link"  # the opt-out page's form
+    one_click = "one-click"  # RFC 8058: POST /o/<token> with List-Unsubscribe=One-Click
+    sms_stop = "sms-stop"  # a STOP reply, or the carrier saying the number opted out
+    sms_start = "sms-start"  # a START reply: lifts an SMS STOP
+    erasure = "erasure"

@@ -29,8 +29,10 @@ class OptOut(SQLModel, table=True):
     identifier_hash: str = Field(max_length=64, sa_type=key_string(64))
     kind: str = Field(max_length=8)
     opted_out: bool = True
-    source: str = Field(max_length=24)
+    source: str = Field(max_length=200)
     agent: str | None = Field(default=None, max_length=100)
+    # An inbound SMS's MessageSid: each applies once, however often it is delivered.
+    message_sid: str | None = Field(default=None, max_length=64, unique=True)
     actor_id: int | None = Field(default=None, foreign_key="actor.id")
     survey_id: int | None = Field(default=None, sa_type=BigId, foreign_key="survey.id")
     created_at: datetime = created_field()

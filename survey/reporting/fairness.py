@@ -16,6 +16,7 @@ from survey.models import Actor, OptOut
 from survey.reporting import stats
 from survey.reporting.kpi import contact_counts, period_bounds
 from survey.reporting.report import ReportRequest, aggregate_rows, sort_key
+from survey.respondent.optouts import API_SOURCE_PATTERN
 
 
 def _keyed(request: ReportRequest, *keys: str) -> ReportRequest:
@@ -50,7 +51,7 @@ def api_opt_outs_by_agent(session: Session, request: ReportRequest) -> list[dict
         .select_from(OptOut)
         .outerjoin(Actor, col(Actor.id) == col(OptOut.actor_id))
         .where(
-            col(OptOut.source) == "api",
+            col(OptOut.source).like(API_SOURCE_PATTERN),
             col(OptOut.opted_out).is_(True),
             col(OptOut.created_at) >= low,
             col(OptOut.created_at) < high,

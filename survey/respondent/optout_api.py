@@ -1,4 +1,5 @@
-"""Opt-outs that integrations register through the API."""
+"""Opt-outs that integrations register through the API (the IVR, an agent on the customer's
+word). The source is the key's owner, set here: a client cannot pass one off as the customer's."""
 
 from __future__ import annotations
 
@@ -9,31 +10,34 @@ from sqlmodel import Session
 from survey.accounts.audit_log import audit
 from survey.identifiers import identifier_hashes
 from survey.intake.schemas import OptOutIn
-from survey.respondent.optouts import record_opt_out
+from survey.models import Actor
+from survey.respondent.optouts import api_source, record_opt_out
 
 
 def register(
     session: Session,
     opt_out: OptOutIn,
     *,
-    actor_id: int | None,
+    actor: Actor,
     now: datetime,
     identifier_key: str,
 ) -> int:
+    """Record the opt-out of every identifier given, audited; commits; how many were recorded."""
     hashes = identifier_hashes(identifier_key, opt_out.phone, opt_out.email, opt_out.ref)
+    source = api_source(actor.name)
     count = record_opt_out(
         session,
         hashes=hashes,
-        source=opt_out.source,
+        source=source,
         now=now,
         agent=opt_out.agent,
-        actor_id=actor_id,
+        actor_id=actor.id,
     )
     audit(
         session,
-        who=f"actor:{actor_id}",
+        who=source,
         action="opt_out.api",
-        details_source=opt_out.source,
+        agent=opt_out.agent,
         identifiers=count,
     )
     session.commit()

@@ -12,6 +12,24 @@ from survey.models import IdentifierKind, OptOut
 from survey.store import store_of
 
 
+def api_source(actor_name: str) -> str:
+    """The source of an opt-out registered with an actor's API key."""
+    return f"api:{actor_name}"
+
+
+def organisation_source(label: str) -> str:
+    """The source of an opt-out registered with an organisation's API key."""
+    return f"api:organisation:{label}"
+
+
+def admin_source(user: str) -> str:
+    """The source of an opt-out registered by an admin user."""
+    return f"admin:{user}"
+
+
+API_SOURCE_PATTERN = "api:%"  # every opt-out registered through the API
+
+
 def record_opt_out(
     session: Session,
     *,
@@ -22,6 +40,7 @@ def record_opt_out(
     agent: str | None = None,
     actor_id: int | None = None,
     survey_id: int | None = None,
+    message_sid: str | None = None,
 ) -> int:
     """Append one entry per identifier hash (opted_out=False lifts an opt-out); caller commits."""
     for digest, kind in hashes.items():
@@ -34,6 +53,7 @@ def record_opt_out(
                 agent=agent,
                 actor_id=actor_id,
                 survey_id=survey_id,
+                message_sid=message_sid,
                 created_at=now,
             )
         )

@@ -16,10 +16,10 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from survey.config import QuietHours
 from survey.identifiers import normalise_case_ref
 from survey.keyed import hmac_sha256, prefixed_hmac_sha256
 from survey.models import DecisionReason, SendChannel
+from survey.policy_fields import QuietHours
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 SPACE = 2**64

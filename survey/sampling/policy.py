@@ -16,9 +16,10 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from survey.accounts.audit_log import audit
-from survey.config import PolicySettings, Settings, error_message
+from survey.config import Settings, error_message
 from survey.errors import Conflict
 from survey.models import PolicyVersion
+from survey.policy_fields import PolicySettings
 from survey.store import store_of
 
 

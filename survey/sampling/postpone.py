@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlmodel import Session, col
 
+from survey.accounts.audit_log import audit
 from survey.context import Context
-from survey.models import Case, Contact, DeliveryStatus, Survey
+from survey.models import Actor, Case, Contact, DeliveryStatus, Survey
 from survey.sampling.draw import postponed_send_time
 from survey.sampling.policy import policy_timeline
 
@@ -49,7 +50,8 @@ def postpone_surveys(ctx: Context, session: Session) -> int:
 
 
 def cancel_do_not_survey(session: Session) -> int:
-    """Cancel still-scheduled surveys of cases that got a do_not_survey contact after the draw."""
+    """Cancel still-scheduled surveys of cases that got a do_not_survey contact after the draw;
+    each cancellation is audited with the actor whose contact stopped it (the caller commits)."""
     flagged = (
         select(col(Contact.id))
         .where(col(Contact.case_ref) == col(Survey.case_ref))
@@ -63,6 +65,32 @@ def cancel_do_not_survey(session: Session) -> int:
             delivery_status=DeliveryStatus.cancelled,
             last_error="cancelled: a contact of the case is marked do_not_survey",
         )
+        .returning(col(Survey.id), col(Survey.case_ref))
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    cancelled = result.all()
+    for survey_id, case_ref in cancelled:
+        _audit_cancellation(session, survey_id, case_ref)
+    return len(cancelled)
+
+
+def _audit_cancellation(session: Session, survey_id: int, case_ref: str) -> None:
+    """A stop after the draw is a recorded fact: who stopped it, which case, why."""
+    flagged_by = session.execute(
+        select(col(Actor.name), col(Contact.external_id), col(Contact.do_not_survey_reason))
+        .join(Actor, col(Actor.id) == col(Contact.actor_id))
+        .where(col(Contact.case_ref) == case_ref, col(Contact.do_not_survey).is_(True))
+        .order_by(col(Contact.id).desc())
+        .limit(1)
+    ).first()
+    actor, external_id, reason = flagged_by or (None, None, None)
+    audit(
+        session,
+        who=f"actor:{actor}",
+        action="survey.cancelled",
+        subject=case_ref,
+        survey_id=survey_id,
+        cause="do_not_survey",
+        contact=external_id,
+        reason=reason,
+    )

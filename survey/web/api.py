@@ -91,11 +91,10 @@ def post_opt_out() -> ResponseReturnValue:
             "the opt-out is invalid",
             errors=[e.__dict__ for e in field_errors(exc)],
         )
-    actor = current_actor()
     recorded = optouts_api.register(
         db_session(),
         opt_out,
-        actor_id=actor.id,
+        actor=current_actor(),
         now=context().now(),
         identifier_key=context().settings.identifier_key,
     )

@@ -21,6 +21,7 @@ from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import NotFound, TooManyRequests
 
+from survey.models import OptOutSource
 from survey.questionnaire import PACKAGE_DIR, Questionnaire, load_questionnaires, parse_answers
 from survey.respondent import answers as respond
 from survey.respondent import optout_link
@@ -256,9 +257,12 @@ def opt_out_page(token: str) -> ResponseReturnValue:
 
 @bp.post("/o/<token>")
 def one_click_opt_out(token: str) -> ResponseReturnValue:
-    """RFC 8058 one-click: any POST opts out (mail providers post List-Unsubscribe=One-Click)."""
+    """The page's form, or RFC 8058 one-click (mail providers post List-Unsubscribe=One-Click
+    without a form token): either opts out; the source says which."""
     survey = _found(respond.survey_for_token(db_session(), context().settings.secret_key, token))
-    optout_link.opt_out(db_session(), survey, now=context().now())
+    one_click = request.form.get("List-Unsubscribe") == "One-Click"
+    source = OptOutSource.one_click if one_click else OptOutSource.link
+    optout_link.opt_out(db_session(), survey, now=context().now(), source=source)
     return _render("survey/opt_out.html", token, opted_out=True, done=True)
 
 

@@ -58,5 +58,6 @@ def inbound() -> ResponseReturnValue:
         phone=request.form.get("From", ""),
         body=request.form.get("Body", ""),
         now=ctx.now(),
+        message_sid=request.form.get("MessageSid") or None,
     )
     return Response(EMPTY_TWIML, mimetype="text/xml")

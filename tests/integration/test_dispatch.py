@@ -195,7 +195,7 @@ def test_a_carrier_opt_out_records_an_opt_out_for_the_phone(ctx: Context) -> Non
     dispatch_due_surveys(ctx, channels={"sms": channel})
     with ctx.session() as session:
         rows = session.exec(select(OptOut)).all()
-    assert [(r.kind, r.source, r.survey_id) for r in rows] == [("phone", "provider", survey.id)]
+    assert [(r.kind, r.source, r.survey_id) for r in rows] == [("phone", "sms-stop", survey.id)]
     assert _reload(ctx, survey.id).delivery_status == DeliveryStatus.failed
 
 

@@ -55,7 +55,7 @@ def test_api_opt_outs_and_do_not_survey_are_counted_per_agent(ctx: Context) -> N
                 OptOut(
                     identifier_hash=f"h-{agent}",
                     kind="phone",
-                    source="api",
+                    source="api:outsourced",
                     agent=agent,
                     actor_id=actor.id,
                     created_at=utc(2026, 3, 10),

@@ -7,7 +7,7 @@ from sqlmodel import col
 from survey.context import Context
 from survey.identifiers import identifier_hashes
 from survey.models import OptOut, ResponseStatus, Survey
-from survey.respondent.optouts import opted_out_hashes
+from survey.respondent.optouts import opted_out_hashes, record_opt_out
 from tests.factories import make_survey
 from tests.integration.survey_pages import csrf_from, fetch_csrf, token_for
 
@@ -73,7 +73,9 @@ def test_one_click_post_opts_out_every_identifier_without_a_csrf_token(
     assert _status(ctx, survey) == ResponseStatus.opted_out
     with ctx.session() as session:
         rows = session.scalars(select(OptOut)).all()
-    assert {row.source for row in rows} == {"link"}
+    assert {row.source for row in rows} == {
+        "one-click"
+    }  # SPEC section 6: the server names the source
     assert {row.survey_id for row in rows} == {survey.id}
 
 
@@ -135,3 +137,51 @@ def test_the_opt_out_page_is_in_the_survey_language(ctx: Context, client: FlaskC
     token = token_for(ctx, survey)
     html = client.get(f"/o/{token}").get_data(as_text=True)
     assert '<html lang="en">' in html and "Stop receiving surveys" in html
+
+
+def test_the_page_form_and_one_click_are_told_apart(ctx: Context, client: FlaskClient) -> None:
+    _, by_form = _survey(ctx)
+    csrf = fetch_csrf(client, f"/o/{by_form}")
+    assert client.post(f"/o/{by_form}", data={"csrf_token": csrf}).status_code == 200
+    other = {**CUSTOMER, "customer_phone": "+46709999999", "customer_email": "x@example.se"}
+    with ctx.session() as session:
+        second = make_survey(ctx, session, contact={**other, "customer_ref": "K-2"})
+    one_click = token_for(ctx, second)
+    posted = client.post(f"/o/{one_click}", data={"List-Unsubscribe": "One-Click"})
+    assert posted.status_code == 200
+    with ctx.session() as session:
+        sources = {(e.survey_id, e.source) for e in session.scalars(select(OptOut)).all()}
+    assert {source for _, source in sources} == {"link", "one-click"}
+    assert (second.id, "one-click") in sources
+
+
+def test_undo_lifts_only_the_links_own_opt_out(ctx: Context, client: FlaskClient) -> None:
+    """An SMS STOP (or an agent's opt-out) after the link's stands: undo on the page lifts
+    only what that link registered, and the survey stays closed while another stands."""
+    survey, token = _survey(ctx)
+    done = client.post(f"/o/{token}")
+    phone = identifier_hashes(ctx.settings.identifier_key, CUSTOMER["customer_phone"], None, None)
+    with ctx.session() as session:
+        record_opt_out(session, hashes=phone, source="sms-stop", now=ctx.now())
+        session.commit()
+    csrf = csrf_from(done.get_data(as_text=True))
+    assert client.post(f"/o/{token}/undo", data={"csrf_token": csrf}).status_code == 200
+    assert _opted_out(ctx) == set(phone)
+    assert _status(ctx, survey) == ResponseStatus.opted_out
+
+
+def test_undo_does_not_lift_an_opt_out_registered_elsewhere(
+    ctx: Context, client: FlaskClient
+) -> None:
+    _, token = _survey(ctx)
+    with ctx.session() as session:
+        record_opt_out(
+            session,
+            hashes=dict.fromkeys(_customer_hashes(ctx), "phone"),
+            source="api:in-house",
+            now=ctx.now(),
+        )
+        session.commit()
+    csrf = fetch_csrf(client, f"/o/{token}")
+    assert client.post(f"/o/{token}/undo", data={"csrf_token": csrf}).status_code == 200
+    assert _opted_out(ctx) == _customer_hashes(ctx)

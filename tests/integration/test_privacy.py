@@ -126,22 +126,38 @@ def test_purge_removes_details_past_retention_only(ctx: Context) -> None:
     assert phones == [None, "+46707654321"]
 
 
-def test_opt_out_api_records_every_identifier(client, auth, ctx: Context) -> None:
+def test_opt_out_api_records_every_identifier_with_the_keys_owner_as_source(
+    client, auth, ctx: Context
+) -> None:
     response = client.post(
         "/api/v1/opt-outs",
         headers=auth,
-        json={"phone": "0701234567", "email": "Kund@Example.se", "source": "ivr", "agent": "anna"},
+        json={"phone": "0701234567", "email": "Kund@Example.se", "agent": "anna"},
     )
     assert response.status_code == 201
     hashes = identifier_hashes(ctx.settings.identifier_key, PHONE, "kund@example.se", None)
     with ctx.session() as session:
         assert opted_out_hashes(session, hashes) == set(hashes)
         sources = session.scalars(select(OptOut.source)).all()
-    assert sources == ["ivr", "ivr"]
+        entry = session.scalars(select(AuditLog).where(AuditLog.action == "opt_out.api")).one()
+    assert sources == ["api:in-house", "api:in-house"]
+    assert entry.who == "api:in-house" and entry.details["agent"] == "anna"
+
+
+def test_a_client_cannot_name_the_source_of_an_opt_out(client, auth, ctx: Context) -> None:
+    """A key's owner cannot pass its opt-out off as the customer's own (link, SMS STOP)."""
+    for source in ("link", "sms-stop", "api"):
+        refused = client.post(
+            "/api/v1/opt-outs", headers=auth, json={"phone": PHONE, "source": source}
+        )
+        assert refused.status_code == 422
+        assert [e["field"] for e in refused.get_json()["errors"]] == ["source"]
+    with ctx.session() as session:
+        assert session.scalars(select(OptOut)).all() == []
 
 
 def test_opt_out_api_needs_an_identifier(client, auth) -> None:
-    response = client.post("/api/v1/opt-outs", headers=auth, json={"source": "api"})
+    response = client.post("/api/v1/opt-outs", headers=auth, json={"agent": "anna"})
     assert response.status_code == 422
     unknown = client.post("/api/v1/opt-outs", headers=auth, json={"phone": PHONE, "x": 1})
     assert unknown.status_code == 422

@@ -14,6 +14,7 @@ from sqlmodel import Session, col
 from survey.context import Context
 from survey.identifiers import identifier_hashes
 from survey.models import (
+    AuditLog,
     Case,
     DeliveryStatus,
     OptOut,
@@ -341,6 +342,10 @@ def test_a_later_do_not_survey_contact_cancels_the_scheduled_survey(everyone: Co
         statuses = dict(session.execute(select(Survey.case_ref, Survey.delivery_status)).all())
     assert counts["cancelled"] == 1
     assert statuses == {"LATER-DNS": "cancelled", "STAYS": "scheduled"}
+    with everyone.session() as session:
+        entry = session.scalars(select(AuditLog).where(AuditLog.action == "survey.cancelled")).one()
+    assert (entry.who, entry.subject) == (f"actor:{actor.name}", "LATER-DNS")
+    assert entry.details["cause"] == "do_not_survey" and entry.details["reason"] == "minor"
 
 
 def test_a_case_whose_contacts_were_erased_before_the_draw_is_unreachable(

@@ -6,11 +6,13 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlmodel import col
 from twilio.request_validator import RequestValidator
 
 from survey.context import Context
 from survey.identifiers import identifier_hash
-from survey.models import DeliveryStatus, ResponseStatus, Survey
+from survey.models import DeliveryStatus, OptOut, ResponseStatus, Survey
 from survey.respondent.optouts import opted_out_hashes
 from tests.factories import make_survey
 
@@ -133,3 +135,24 @@ def test_an_ordinary_reply_changes_nothing(ctx: Context, client: FlaskClient) ->
     assert response.status_code == 200
     with ctx.session() as session:
         assert opted_out_hashes(session, [identifier_hash(key, "phone", PHONE)]) == set()
+
+
+def test_each_inbound_message_applies_once_in_order_of_receipt(
+    ctx: Context, client: FlaskClient
+) -> None:
+    """A replayed START (same MessageSid) cannot undo a later STOP."""
+    phone = identifier_hash(ctx.settings.identifier_key, "phone", PHONE)
+    start = {"From": PHONE, "Body": "START", "MessageSid": "SM-start-1"}
+    _post(client, "/webhooks/twilio/inbound", {"From": PHONE, "Body": "STOP", "MessageSid": "SM1"})
+    _post(client, "/webhooks/twilio/inbound", start)
+    _post(client, "/webhooks/twilio/inbound", {"From": PHONE, "Body": "STOP", "MessageSid": "SM2"})
+    replayed = _post(client, "/webhooks/twilio/inbound", start)
+    assert replayed.status_code == 200
+    with ctx.session() as session:
+        assert opted_out_hashes(session, [phone]) == {phone}
+        entries = session.scalars(select(OptOut).order_by(col(OptOut.id))).all()
+    assert [(e.source, e.message_sid) for e in entries] == [
+        ("sms-stop", "SM1"),
+        ("sms-start", "SM-start-1"),
+        ("sms-stop", "SM2"),
+    ]

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from survey.config import ConfigError, QuietHours, load_settings
+from survey.config import ConfigError, load_settings
 from survey.logs import redact
+from survey.policy_fields import QuietHours
 
 SECRETS = {"secret_key": "s" * 32, "sampling_secret": "t" * 32, "identifier_key": "u" * 32}
 
@@ -74,7 +75,8 @@ def test_production_refuses_missing_secrets_and_the_outbox(tmp_path: Path) -> No
 
 def test_production_refuses_a_default_secret(tmp_path: Path) -> None:
     values = {
-        **SECRETS,
+        "sampling_secret": "t" * 43,
+        "identifier_key": "u" * 43,
         "secret_key": "changethis",
         "env": "production",
         "sms_backend": "twilio",
@@ -87,8 +89,44 @@ def test_production_refuses_a_default_secret(tmp_path: Path) -> None:
     }
     with pytest.raises(ConfigError, match="SURVEY_SECRET_KEY"):
         load_settings(values)
-    values["secret_key"] = "x" * 40
+    values["secret_key"] = "x" * 43
     assert load_settings(values).env == "production"
+
+
+PRODUCTION = {
+    "env": "production",
+    "sms_backend": "twilio",
+    "email_backend": "smtp",
+    "smtp_url": "smtp://h:25",
+    "twilio_account_sid": "AC1",
+    "twilio_auth_token": "t",
+    "twilio_from_number": "+46700000000",
+}
+
+
+@pytest.mark.parametrize(
+    ("secrets", "message"),
+    [
+        ({"sampling_secret": "s" * 42}, "SURVEY_SAMPLING_SECRET has 42 characters"),
+        ({"identifier_key": "k" * 10}, "SURVEY_IDENTIFIER_KEY has 10 characters"),
+        (
+            {"sampling_secret": "same" * 11, "identifier_key": "same" * 11},
+            "SURVEY_IDENTIFIER_KEY must differ from SURVEY_SAMPLING_SECRET",
+        ),
+        (
+            {"secret_key": "same" * 11, "identifier_key": "same" * 11},
+            "SURVEY_IDENTIFIER_KEY must differ from SURVEY_SECRET_KEY",
+        ),
+    ],
+)
+def test_production_secrets_are_long_and_pairwise_different(
+    tmp_path: Path, secrets: dict[str, str], message: str
+) -> None:
+    strong = {"secret_key": "a" * 43, "sampling_secret": "b" * 43, "identifier_key": "c" * 43}
+    values = {**PRODUCTION, **strong, "instance_path": tmp_path}
+    assert load_settings(values).env == "production"
+    with pytest.raises(ConfigError, match=message):
+        load_settings({**values, **secrets})
 
 
 def test_development_generates_secrets_once_and_keeps_them(tmp_path: Path) -> None:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from survey.config import QuietHours
 from survey.models import DecisionReason
+from survey.policy_fields import QuietHours
 from survey.sampling.draw import (
     STOCKHOLM,
     CaseFacts,
