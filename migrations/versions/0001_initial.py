@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 07:18:50.170999
+Create Date: 2026-11-30 07:20:48.108915
 """
 
 from collections.abc import Sequence
@@ -49,7 +49,11 @@ def upgrade() -> None:
         sa.Column("action", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("subject", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
         sa.Column("details", sa.JSON(), nullable=False),
+        sa.Column("payload_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("chain_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("redacted_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+        sa.UniqueConstraint("chain_hash", name=op.f("uq_audit_log_chain_hash")),
     )
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_log_action"), ["action"], unique=False)

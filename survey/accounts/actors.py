@@ -9,8 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from survey.accounts.audit_log import audit
 from survey.errors import Conflict, NotFound
-from survey.models import Actor, ApiKey, AuditLog
+from survey.models import Actor, ApiKey
 
 KEY_PREFIX = "sk_"
 
@@ -25,9 +26,10 @@ def create_actor(session: Session, *, name: str, who: str) -> Actor:
     if not name:
         raise Conflict("an actor needs a name")
     actor = Actor(name=name)
-    session.add(actor)
-    session.add(AuditLog(who=who, action="actor.create", subject=name))
     try:
+        session.add(actor)
+        session.flush()  # a taken name fails here, before the audit entry
+        audit(session, who=who, action="actor.create", subject=name)
         session.commit()
     except IntegrityError:
         session.rollback()
@@ -49,9 +51,7 @@ def create_api_key(session: Session, *, actor_name: str, who: str) -> str:
     key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     assert actor.id is not None
     session.add(ApiKey(actor_id=actor.id, prefix=prefix, key_hash=hash_api_key(key)))
-    session.add(
-        AuditLog(who=who, action="apikey.create", subject=actor.name, details={"prefix": prefix})
-    )
+    audit(session, who=who, action="apikey.create", subject=actor.name, prefix=prefix)
     session.commit()
     return key
 

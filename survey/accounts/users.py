@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from survey.accounts.audit_log import audit
 from survey.errors import Conflict
-from survey.models import AuditLog, Role, User
+from survey.models import Role, User
 
 _hasher = PasswordHasher()
 
@@ -21,9 +21,10 @@ def create_user(session: Session, *, email: str, password: str, role: str, who: 
     if len(password) < 12:
         raise Conflict("the password must have at least 12 characters")
     user = User(email=email.strip().lower(), password_hash=_hasher.hash(password), role=role)
-    session.add(user)
-    session.add(AuditLog(who=who, action="user.create", subject=user.email, details={"role": role}))
     try:
+        session.add(user)
+        session.flush()  # a taken address fails here, before the audit entry
+        audit(session, who=who, action="user.create", subject=user.email, role=role)
         session.commit()
     except IntegrityError:
         session.rollback()

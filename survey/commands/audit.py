@@ -1,4 +1,5 @@
-"""`survey audit verify|fingerprint`: let an auditor recompute every draw."""
+"""`survey audit verify|head|fingerprint`: let an auditor check the audit chain and recompute
+every draw."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import datetime
 
 import click
 
+from survey.accounts.audit_log import head, verify_chain
 from survey.commands import Context, with_context
 from survey.sampling.draw import key_fingerprint
 from survey.sampling.verify import period_bounds, verify_decisions
@@ -21,20 +23,35 @@ def audit() -> None:
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), required=True)
 @with_context
 def audit_verify(ctx: Context, start: datetime, end: datetime) -> None:
-    """Recompute every decision of cases closed from --from to --to (exclusive, Stockholm dates).
+    """Check the audit chain, then recompute every decision of cases closed from --from to --to
+    (exclusive, Stockholm dates).
 
-    Exits with status 1 on any mismatch.
+    Exits with status 1 on a broken chain or any mismatch.
     """
     low, high = period_bounds(start.date(), end.date())
     with ctx.session() as session:
+        chain = verify_chain(session)
         result = verify_decisions(session, ctx.settings, start=low, end=high)
+    if chain.broken_at is not None:
+        click.echo(f"CHAIN BROKEN at audit entry {chain.broken_at}: {chain.problem}")
+    else:
+        click.echo(f"audit chain intact: {chain.entries} entries")
     for item in result.mismatches:
         click.echo(f"MISMATCH {item.case_ref}: {item.problem}")
     for item in result.warnings:
         click.echo(f"warning {item.case_ref}: {item.problem}")
     click.echo(f"checked {result.checked} decisions, {len(result.mismatches)} mismatches")
-    if not result.ok:
+    if not result.ok or chain.broken_at is not None:
         raise SystemExit(1)
+
+
+@audit.command("head")
+@with_context
+def audit_head(ctx: Context) -> None:
+    """Print the SHA-256 head of the audit chain: publish it, so that no entry up to it can be
+    changed or removed unseen."""
+    with ctx.session() as session:
+        click.echo(head(session))
 
 
 @audit.command("fingerprint")

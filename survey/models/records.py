@@ -68,7 +68,12 @@ class PolicyVersion(SQLModel, table=True):
 
 
 class AuditLog(SQLModel, table=True):
-    """Who did what, when: policy changes, keys, users, erasures, job outcomes."""
+    """Who did what, when: policy changes, keys, users, erasures, job outcomes.
+
+    A hash chain: each entry's chain_hash is SHA-256 of the previous entry's chain_hash and its
+    own payload_hash, so that an entry changed, removed or inserted afterwards shows; a payload
+    can be redacted (redacted_at) without breaking the chain.
+    """
 
     __tablename__ = "audit_log"
 
@@ -78,6 +83,9 @@ class AuditLog(SQLModel, table=True):
     action: str = Field(max_length=64, index=True)
     subject: str | None = Field(default=None, max_length=200)
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    payload_hash: str = Field(max_length=64)
+    chain_hash: str = Field(max_length=64, unique=True)
+    redacted_at: datetime | None = timestamp_field(nullable=True)
 
 
 class ReportSnapshot(SQLModel, table=True):

@@ -39,6 +39,7 @@ PING_AFTER_IDLE_SECONDS = 10.0
 # Replace connections after an hour, whatever idle limit lies between us and the server.
 RECYCLE_SECONDS = 3600
 _POLICY_LOCK = 0x706F6C696379  # "policy": policy changes are serialised
+_AUDIT_LOCK = 0x6175646974  # "audit": appends to the audit chain are serialised
 
 
 class PostgresStore(common.StoreSessions):
@@ -89,6 +90,10 @@ class PostgresStore(common.StoreSessions):
 
     def lock_policy(self, session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _POLICY_LOCK})
+
+    def lock_audit(self, session: Session) -> None:
+        """Audit entries are appended one transaction at a time: the chain has one head."""
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK})
 
     def add_contacts(
         self, session: Session, rows: list[dict[str, Any]], *, now: datetime

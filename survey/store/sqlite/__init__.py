@@ -94,6 +94,9 @@ class SqliteStore(common.StoreSessions):
     def lock_policy(self, session: Session) -> None:
         return None  # BEGIN IMMEDIATE serialises the writers already
 
+    def lock_audit(self, session: Session) -> None:
+        return None  # BEGIN IMMEDIATE serialises the writers already
+
     def add_contacts(
         self, session: Session, rows: list[dict[str, Any]], *, now: datetime
     ) -> set[tuple[int, str]]:
