@@ -8,6 +8,7 @@ import sys
 import click
 
 from survey.commands import Context, with_context
+from survey.commands.admin import cli_who
 from survey.reporting import exports as export
 from survey.reporting.kpi import contact_kpis
 from survey.reporting.report import (
@@ -61,8 +62,9 @@ def report(
             data = contact_kpis(session, request, min_group_size=min_size)
             content = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
         elif raw:
-            content = export.raw_answers_csv(
+            content = export.export_raw_answers(
                 session,
+                who=cli_who(),
                 start=request.start,
                 end=request.end,
                 with_comments=with_comments,

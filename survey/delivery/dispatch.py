@@ -35,6 +35,7 @@ from survey.policy_fields import QuietHours
 from survey.respondent.optouts import record_opt_out
 from survey.sampling.draw import is_quiet, out_of_quiet_hours
 from survey.sampling.policy import PolicyTimeline, policy_timeline
+from survey.sampling.postpone import audit_do_not_survey_cancel
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,8 @@ def _claim(
         for survey in surveys:
             if survey.case_ref in flagged:
                 _cancel(survey, "a contact of the case is marked do_not_survey", counts)
+                assert survey.id is not None
+                audit_do_not_survey_cancel(session, survey.id, survey.case_ref)
                 continue
             message = _prepare(ctx, survey, now, timeline, lease_until, opted, counts)
             if message is not None:

@@ -70,12 +70,13 @@ def cancel_do_not_survey(session: Session) -> int:
     )
     cancelled = result.all()
     for survey_id, case_ref in cancelled:
-        _audit_cancellation(session, survey_id, case_ref)
+        audit_do_not_survey_cancel(session, survey_id, case_ref)
     return len(cancelled)
 
 
-def _audit_cancellation(session: Session, survey_id: int, case_ref: str) -> None:
-    """A stop after the draw is a recorded fact: who stopped it, which case, why."""
+def audit_do_not_survey_cancel(session: Session, survey_id: int, case_ref: str) -> None:
+    """A stop after the draw is a recorded fact: who stopped it (the actor whose contact is
+    marked do_not_survey), which case, why. Adds to the caller's transaction."""
     flagged_by = session.execute(
         select(col(Actor.name), col(Contact.external_id), col(Contact.do_not_survey_reason))
         .join(Actor, col(Actor.id) == col(Contact.actor_id))

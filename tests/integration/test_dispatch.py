@@ -17,7 +17,15 @@ from survey.delivery import dispatch
 from survey.delivery.dispatch import MAX_ATTEMPTS, dispatch_due_surveys
 from survey.delivery.sending import deliver
 from survey.identifiers import identifier_hashes
-from survey.models import Actor, DeliveryStatus, OptOut, OutboxMessage, ResponseStatus, Survey
+from survey.models import (
+    Actor,
+    AuditLog,
+    DeliveryStatus,
+    OptOut,
+    OutboxMessage,
+    ResponseStatus,
+    Survey,
+)
 from survey.respondent.optouts import record_opt_out
 from survey.tokens import opt_out_url, survey_url
 from tests.factories import make_contact, make_survey
@@ -298,6 +306,9 @@ def test_a_do_not_survey_contact_after_the_draw_cancels_the_send(ctx: Context) -
     assert done.last_error == "cancelled: a contact of the case is marked do_not_survey"
     with ctx.session() as session:
         assert session.exec(select(OutboxMessage)).all() == []
+        entry = session.exec(select(AuditLog).where(AuditLog.action == "survey.cancelled")).one()
+    assert (entry.who, entry.subject) == (f"actor:{actor.name}", survey.case_ref)
+    assert entry.details["reason"] == "protected identity"
 
 
 def test_when_outcomes_cannot_be_recorded_no_further_send_starts(make_ctx: Any) -> None:

@@ -10,9 +10,11 @@ from typing import Any
 
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from survey import accounts
 from survey.context import Context
+from survey.models import AuditLog
 from survey.reporting.exports import escape_cell, raw_answers_columns
 from tests.factories import make_actor, make_response, make_survey, seed_report_data, utc
 
@@ -131,6 +133,9 @@ def test_raw_answers_have_no_contact_details_and_no_times(ctx: Context, runner: 
     with_comments = runner("report", *PERIOD, "--format", "csv", "--raw", "--with-comments")
     rows = list(csv.reader(io.StringIO(with_comments.output)))
     assert rows[0][-1] == "comment" and rows[1][-1] == '\'=HYPERLINK("x")'
+    with ctx.session() as session:  # each download, on the command line too, is audited
+        entries = session.scalars(select(AuditLog).where(AuditLog.action == "export.raw_answers"))
+        assert [e.details["comments"] for e in entries] == [False, True]
 
 
 def test_api_returns_the_report_to_a_valid_key(ctx: Context, client: FlaskClient) -> None:
