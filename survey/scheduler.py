@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import signal
-from datetime import timedelta
 from typing import Any
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -14,27 +13,17 @@ from apscheduler.triggers.interval import IntervalTrigger
 from jobs import JOBS, Job
 from survey.context import Context
 from survey.logs import configure_logging
-from survey.store import leases
 
 log = logging.getLogger(__name__)
 TZ = "Europe/Stockholm"
-SCHEDULER_LEASE = timedelta(seconds=90)
-
-
-class SchedulerRefused(Exception):
-    pass
 
 
 def run_scheduler(ctx: Context) -> None:
     configure_logging()
-    me = leases.holder_id()
-    # Where schedulers cannot share the database (SQLite), one holds a lease and others stop.
-    leased = not ctx.store.several_schedulers
-    if leased and not leases.acquire(ctx.store, "scheduler", me, SCHEDULER_LEASE, now=ctx.now()):
-        raise SystemExit(
-            "another scheduler is running on this SQLite database; only one may run "
-            "(use PostgreSQL to run several)"
-        )
+    # The store says whether another scheduler may share the database (then the slot is free).
+    slot = ctx.store.scheduler_slot(ctx.now)
+    if not slot.take():
+        raise SystemExit(slot.refusal)
     scheduler = BlockingScheduler(timezone=TZ)
     for job in JOBS:
         scheduler.add_job(
@@ -46,12 +35,12 @@ def run_scheduler(ctx: Context) -> None:
             coalesce=True,
             misfire_grace_time=60,
         )
-    if leased:
+    if slot.renew_seconds:
         scheduler.add_job(
-            lambda: leases.acquire(ctx.store, "scheduler", me, SCHEDULER_LEASE, now=ctx.now()),
-            IntervalTrigger(seconds=30),
-            id="scheduler-lease",
-            name="scheduler-lease",
+            slot.renew,
+            IntervalTrigger(seconds=slot.renew_seconds),
+            id="scheduler-slot",
+            name="scheduler-slot",
         )
 
     def _stop(*_: Any) -> None:
@@ -62,8 +51,7 @@ def run_scheduler(ctx: Context) -> None:
     try:
         scheduler.start()
     finally:
-        if leased:
-            leases.release(ctx.store, "scheduler", me)
+        slot.release()
 
 
 def _trigger(job: Job) -> Any:

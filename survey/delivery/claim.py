@@ -15,7 +15,7 @@ from survey.channels.base import Message
 from survey.config import Settings
 from survey.context import Context
 from survey.models import Survey, SurveyIdentifier
-from survey.respondent.optouts import opted_out_hashes
+from survey.optouts import opted_out_hashes
 
 DueQuery = Callable[[str], SelectOfScalar[Survey]]
 """The due surveys of a channel, in the order they should go."""

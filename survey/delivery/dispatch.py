@@ -31,8 +31,8 @@ from survey.models import (
     ResponseStatus,
     Survey,
 )
+from survey.optouts import record_opt_out
 from survey.policy_fields import QuietHours
-from survey.respondent.optouts import record_opt_out
 from survey.sampling.draw import is_quiet, out_of_quiet_hours
 from survey.sampling.policy import PolicyTimeline, policy_timeline
 from survey.sampling.postpone import audit_do_not_survey_cancel

@@ -18,7 +18,7 @@ from survey.models import (
     Survey,
 )
 from survey.models import SurveyIdentifier as Identifier
-from survey.respondent.optouts import record_opt_out
+from survey.optouts import record_opt_out
 
 # Twilio's message status -> ours.
 TWILIO_STATUS = {

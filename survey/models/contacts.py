@@ -7,12 +7,11 @@ from datetime import datetime
 from sqlalchemy import (
     Index,
     UniqueConstraint,
-    text,
 )
 from sqlmodel import Field, SQLModel
 
 from survey.models.columns import created_field, timestamp_field
-from survey.store.types import BigId, key_string
+from survey.store.types import BigId, key_string, partial_index
 
 
 class Contact(SQLModel, table=True):
@@ -52,12 +51,8 @@ class Case(SQLModel, table=True):
     # Only the cases waiting for their draw, in the order they are drawn: the index stays as
     # small as the backlog (not every case ever closed), and a claimed case leaves it.
     __table_args__ = (
-        Index(
-            "ix_customer_case_undecided",
-            "last_closed_at",
-            "case_ref",
-            postgresql_where=text("decided_at IS NULL"),
-            sqlite_where=text("decided_at IS NULL"),
+        partial_index(
+            "ix_customer_case_undecided", "last_closed_at", "case_ref", where="decided_at IS NULL"
         ),
     )
 

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from survey.models import Actor, OptOut
+from survey.optouts import API_SOURCE_PATTERN
 from survey.reporting import stats
 from survey.reporting.kpi import contact_counts, period_bounds
 from survey.reporting.report import ReportRequest, aggregate_rows, sort_key
-from survey.respondent.optouts import API_SOURCE_PATTERN
 
 
 def _keyed(request: ReportRequest, *keys: str) -> ReportRequest:

@@ -11,7 +11,7 @@ from survey.accounts.audit_log import audit
 from survey.identifiers import identifier_hashes
 from survey.intake.schemas import OptOutIn
 from survey.models import Actor
-from survey.respondent.optouts import api_source, record_opt_out
+from survey.optouts import api_source, record_opt_out
 
 
 def register(

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from survey.models import OptOut, OptOutSource, ResponseStatus, SurveyIdentifier
+from survey.optouts import is_opted_out, opted_out_hashes, record_opt_out
 from survey.respondent.answers import transition
-from survey.respondent.optouts import is_opted_out, opted_out_hashes, record_opt_out
 from survey.respondent.states import OPEN, AnySurvey
 
 

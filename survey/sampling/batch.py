@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from survey.context import Context
 from survey.models import DecisionReason
-from survey.respondent.optouts import opted_out_hashes
+from survey.optouts import opted_out_hashes
 from survey.sampling.attribution import (
     CaseView,
     Key,

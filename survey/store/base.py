@@ -36,12 +36,22 @@ class Decision(NamedTuple):
 DECISION_COLUMNS = Decision._fields
 
 
+class SchedulerSlot(Protocol):
+    """The scheduler process's place on the database (see survey.scheduler)."""
+
+    renew_seconds: int | None  # how often to renew the slot; None: never
+    refusal: str  # what to say when the slot is taken
+
+    def take(self) -> bool: ...
+    def renew(self) -> None: ...
+    def release(self) -> None: ...
+
+
 class Store(Protocol):
     """What the use cases ask of the database where SQLite and PostgreSQL differ."""
 
-    name: str  # for logs and the health page; never branched on outside the store
+    name: str  # for tests and benchmarks; never branched on in survey/
     engine: Engine
-    several_schedulers: bool  # whether schedulers on other machines can share the database
     sampling_workers: int  # sampling workers that pay off (threads with their own connection)
 
     # Sessions and locks
@@ -53,12 +63,16 @@ class Store(Protocol):
     ) -> AbstractContextManager[bool]: ...
     def dispose(self) -> None: ...
     def reachable(self) -> bool: ...
+    def scheduler_slot(self, now: Callable[[], datetime]) -> SchedulerSlot: ...
 
-    # Set-based reads and writes
+    # Set-based reads and writes.
+    # `column IN values` as one or more conditions (one array on PostgreSQL, chunks on SQLite):
+    # run a query per condition, or OR them; never AND them.
     def among(
         self, session: Session, column: Any, values: Iterable[Any], item_type: Any = ...
     ) -> Iterator[ColumnElement[bool]]: ...
-    # Rows carry every value (all with the same keys): no column default of the models applies.
+    # Rows must carry every value, all with the same keys: PostgreSQL's form applies no column
+    # default of the models (SQLite's would), so a row that leans on one fails there.
     def insert_rows(
         self,
         session: Session,
@@ -93,7 +107,8 @@ class Store(Protocol):
         identifiers: list[dict[str, Any]],
     ) -> None: ...
 
-    # Respondent
+    # Respondent. Where the store can, it writes in autocommit (PostgreSQL: one statement);
+    # either way the caller commits afterwards, as for any other write.
     def view_and_open(
         self,
         session: Session,

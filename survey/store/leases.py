@@ -1,9 +1,11 @@
-"""Leases in job_lock: a singleton where the database has no advisory locks (SQLite)."""
+"""Leases in job_lock (a singleton where the database has no advisory locks), and the
+scheduler's slot: a lease where only one scheduler may run, always free where several may."""
 
 from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,3 +46,41 @@ def release(store: Any, name: str, holder: str) -> None:
             delete(JobLock).where(JobLock.name == name).where(JobLock.holder == holder)  # type: ignore[arg-type]
         )
         session.commit()
+
+
+class LeaseSlot:
+    """The scheduler's place on a database that only one scheduler may use: a lease row, taken
+    at start, renewed every `renew_seconds`, released at the end."""
+
+    renew_seconds: int | None = 30
+    refusal = "another scheduler is running on this database; only one may run on it"
+
+    def __init__(
+        self, store: Any, now: Callable[[], datetime], lease: timedelta = timedelta(seconds=90)
+    ) -> None:
+        self.store, self.now, self.lease, self.holder = store, now, lease, holder_id()
+
+    def take(self) -> bool:
+        return acquire(self.store, "scheduler", self.holder, self.lease, now=self.now())
+
+    def renew(self) -> None:
+        self.take()
+
+    def release(self) -> None:
+        release(self.store, "scheduler", self.holder)
+
+
+class SharedSlot:
+    """The scheduler's place on a database that several schedulers share: always free."""
+
+    renew_seconds: int | None = None
+    refusal = ""
+
+    def take(self) -> bool:
+        return True
+
+    def renew(self) -> None:
+        return None
+
+    def release(self) -> None:
+        return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, Integer, String
+from sqlalchemy import BigInteger, DateTime, Dialect, Index, Integer, String, text
 from sqlalchemy.types import TypeDecorator
 
 
@@ -43,3 +43,8 @@ def key_string(length: int) -> Any:
     SQLite's default order is already code points.
     """
     return String(length).with_variant(String(length, collation="C"), "postgresql")
+
+
+def partial_index(name: str, *columns: str, where: str) -> Index:
+    """An index of only the rows that match `where` (a condition in SQL both databases read)."""
+    return Index(name, *columns, postgresql_where=text(where), sqlite_where=text(where))

@@ -26,7 +26,7 @@ from survey.models import (
     ResponseStatus,
     Survey,
 )
-from survey.respondent.optouts import record_opt_out
+from survey.optouts import record_opt_out
 from survey.tokens import opt_out_url, survey_url
 from tests.factories import make_contact, make_survey
 from tests.plugins.delivery import DELIVERY_SETTINGS

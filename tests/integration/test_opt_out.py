@@ -7,7 +7,7 @@ from sqlmodel import col
 from survey.context import Context
 from survey.identifiers import identifier_hashes
 from survey.models import OptOut, ResponseStatus, Survey
-from survey.respondent.optouts import opted_out_hashes, record_opt_out
+from survey.optouts import opted_out_hashes, record_opt_out
 from tests.factories import make_survey
 from tests.integration.survey_pages import csrf_from, fetch_csrf, token_for
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from survey.context import Context
 from survey.identifiers import identifier_hashes
 from survey.models import AuditLog, Contact, OptOut, OutboxMessage, Response, Survey
+from survey.optouts import opted_out_hashes
 from survey.privacy.retention import purge_expired
-from survey.respondent.optouts import opted_out_hashes
 from tests.factories import make_api_key, make_survey
 
 PHONE = "+46701234567"

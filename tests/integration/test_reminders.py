@@ -14,7 +14,7 @@ from survey.delivery.dispatch import dispatch_due_surveys
 from survey.delivery.reminders import expire_surveys, send_reminders
 from survey.identifiers import identifier_hashes
 from survey.models import OutboxMessage, ResponseStatus, Survey
-from survey.respondent.optouts import record_opt_out
+from survey.optouts import record_opt_out
 from tests.factories import make_survey
 from tests.plugins.delivery import DELIVERY_SETTINGS
 

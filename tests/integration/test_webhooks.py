@@ -13,7 +13,7 @@ from twilio.request_validator import RequestValidator
 from survey.context import Context
 from survey.identifiers import identifier_hash
 from survey.models import DeliveryStatus, OptOut, ResponseStatus, Survey
-from survey.respondent.optouts import opted_out_hashes
+from survey.optouts import opted_out_hashes
 from tests.factories import make_survey
 
 TOKEN = "test-twilio-auth-token"

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine, create_engine
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session
 
-from survey.store import common
+from survey.store import common, leases
 from survey.store.base import Claim
 from survey.store.postgresql import driver, intake, sampling
 
@@ -44,7 +44,6 @@ _AUDIT_LOCK = 0x6175646974  # "audit": appends to the audit chain are serialised
 
 class PostgresStore(common.StoreSessions):
     name = "postgresql"
-    several_schedulers = True
     # While one worker waits for its customers' locks and writes, the other claims and reads.
     sampling_workers = 2
 
@@ -65,6 +64,10 @@ class PostgresStore(common.StoreSessions):
                 if got:
                     connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                     connection.commit()
+
+    def scheduler_slot(self, now: Callable[[], datetime]) -> leases.SharedSlot:
+        """Several schedulers share the database: claims skip locked rows, singletons lock."""
+        return leases.SharedSlot()
 
     def among(
         self, session: Session, column: Any, values: Iterable[Any], item_type: Any = String

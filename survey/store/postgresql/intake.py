@@ -8,25 +8,14 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
-_STAGE_COLUMNS = (
-    "actor_id",
-    "external_id",
-    "case_ref",
-    "channel",
-    "opened_at",
-    "closed_at",
-    "received_at",
-    "agent",
-    "team",
-    "case_type",
-    "complaint",
-    "do_not_survey",
-    "do_not_survey_reason",
-    "customer_phone",
-    "customer_email",
-    "customer_language",
-    "customer_ref",
-    "content_hash",
+from survey.models import Contact
+
+# Every column a new contact row carries (its id is the database's; it is purged later): a
+# column added to the model is staged too, and a row without it fails loudly.
+_STAGE_COLUMNS = tuple(
+    c.name
+    for c in Contact.__table__.columns  # type: ignore[attr-defined]
+    if c.name not in ("id", "purged_at")
 )
 _COLUMN_LIST = ", ".join(_STAGE_COLUMNS)
 _STAGE = f"CREATE TEMP TABLE IF NOT EXISTS contact_stage AS SELECT {_COLUMN_LIST} FROM contact WITH NO DATA"  # noqa: S608, E501

@@ -41,7 +41,6 @@ CHUNK = 900  # under SQLite's default limit of bound variables per statement, wi
 
 class SqliteStore(common.StoreSessions):
     name = "sqlite"
-    several_schedulers = False  # one writer at a time, and no advisory locks
     sampling_workers = 1
 
     def __init__(self, url: str, **engine_options: Any) -> None:
@@ -58,6 +57,10 @@ class SqliteStore(common.StoreSessions):
         finally:
             if got:
                 leases.release(self, name, me)
+
+    def scheduler_slot(self, now: Callable[[], datetime]) -> leases.LeaseSlot:
+        """One scheduler at a time: a lease (one writer at a time, and no advisory locks)."""
+        return leases.LeaseSlot(self, now)
 
     def among(
         self, session: Session, column: Any, values: Iterable[Any], item_type: Any = String

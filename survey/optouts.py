@@ -1,4 +1,7 @@
-"""The opt-out log: append-only per identifier hash; the latest entry per identifier wins."""
+"""The opt-out log: append-only per identifier hash; the latest entry per identifier wins.
+
+The customer's objection, consulted by sampling, dispatch and reminders and written by the
+respondent's pages, the API and SMS replies: it sits below all of them."""
 
 from __future__ import annotations
 
