@@ -1,4 +1,4 @@
-"""Every periodic job in one table; each job is thin: query, change, commit, log a count."""
+"""Every periodic job in one table; each job is thin: it calls one use case, returns its counts."""
 
 from __future__ import annotations
 

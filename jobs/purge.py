@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from survey.context import Context
-from survey.privacy.retention import purge_expired
+from survey.privacy.retention import run_purge
 
 
 def run(ctx: Context) -> dict[str, Any]:
-    with ctx.store.singleton("purge", now=ctx.now(), lease=timedelta(minutes=10)) as mine:
-        if not mine:
-            return {"skipped": "another process is purging"}
-        with ctx.session() as session:
-            result = purge_expired(
-                session, retention_days=ctx.settings.retention_days, now=ctx.now()
-            )
-    return result.__dict__
+    return run_purge(ctx)

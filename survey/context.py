@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,8 +33,3 @@ class Context:
 def build_context(overrides: dict[str, Any] | None = None) -> Context:
     settings = load_settings(overrides)
     return Context(settings=settings, store=open_store(settings.database_url))
-
-
-def iter_batches(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

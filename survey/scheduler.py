@@ -13,9 +13,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from jobs import JOBS, Job
 from survey.context import Context
 from survey.logs import configure_logging
+from survey.sampling.draw import STOCKHOLM
 
 log = logging.getLogger(__name__)
-TZ = "Europe/Stockholm"
+TZ = STOCKHOLM  # cron times are the organisation's local times
 
 
 def run_scheduler(ctx: Context) -> None:

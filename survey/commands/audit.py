@@ -15,7 +15,8 @@ from survey.sampling.verify import period_bounds, verify_decisions
 
 @click.group()
 def audit() -> None:
-    """Verify the sampling decisions; publish the key's fingerprint."""
+    """Check the audit chain and every sampling decision; publish the chain's head and the key's
+    fingerprint."""
 
 
 @audit.command("verify")

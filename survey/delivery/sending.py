@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from survey.channels.base import Channel, Message, SendResult
 from survey.context import Context
+from survey.delivery.claim import channel_rates
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def deliver(
     """
     if not messages:
         return 0
-    plan = pace(messages, rates(ctx))
+    plan = pace(messages, channel_rates(ctx.settings))
     started = time.monotonic()
     latest = started + start_within
     finished: queue.Queue[tuple[Message, SendResult]] = queue.Queue()
@@ -112,7 +113,3 @@ def _flush(ctx: Context, record: Recorder, outcomes: Outcomes) -> int:
         record(session, outcomes, ctx.now())
         session.commit()
     return len(outcomes)
-
-
-def rates(ctx: Context) -> dict[str, float]:
-    return {"sms": ctx.settings.sms_rate_per_second, "email": ctx.settings.email_rate_per_second}

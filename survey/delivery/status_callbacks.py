@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 from survey.delivery.dispatch import mark_sent
 from survey.identifiers import identifier_hash
 from survey.models import (
+    OPEN_RESPONSE_STATES,
     DeliveryStatus,
     IdentifierKind,
     OptOut,
@@ -123,7 +124,7 @@ def apply_inbound_sms(
         for survey in session.exec(
             select(Survey)
             .where(col(Survey.id).in_(open_surveys))
-            .where(col(Survey.response_status).in_([ResponseStatus.pending, ResponseStatus.opened]))
+            .where(col(Survey.response_status).in_(OPEN_RESPONSE_STATES))
             .where(col(Survey.delivery_status) != DeliveryStatus.scheduled)
         ):
             survey.response_status = ResponseStatus.opted_out

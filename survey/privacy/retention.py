@@ -3,13 +3,15 @@ SURVEY_RETENTION_DAYS go; anonymous answers and the opt-out log stay."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlmodel import Session, col
 
 from survey.accounts.audit_log import audit
+from survey.context import Context
 from survey.models import Contact, OutboxMessage, Response, Survey
 from survey.privacy.query import CUSTOMER_FIELDS
 
@@ -60,3 +62,15 @@ def purge_expired(session: Session, *, retention_days: int, now: datetime) -> Pu
         )
     session.commit()
     return PurgeResult(contacts, surveys, messages, comments)
+
+
+def run_purge(ctx: Context) -> dict[str, Any]:
+    """The daily purge, by one process at a time (the others skip): what it removed."""
+    with ctx.store.singleton("purge", now=ctx.now(), lease=timedelta(minutes=10)) as mine:
+        if not mine:
+            return {"skipped": "another process is purging"}
+        with ctx.session() as session:
+            result = purge_expired(
+                session, retention_days=ctx.settings.retention_days, now=ctx.now()
+            )
+    return asdict(result)

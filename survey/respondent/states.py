@@ -1,7 +1,8 @@
 """What a survey's page shows, and the statements that read and open it.
 
 `page_state` is the rule; `still_open` is its `open` written in SQL, for the statements that
-decide in the database (a property test holds the two equal, on both databases).
+decide in the database (tests/integration/test_survey_page_cost.py holds the two equal, on
+both databases, at each boundary of the expiry).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Every statement whose form depends on the database, behind one Store, chosen once at start.
 
-survey/store/base.py says what a store does; sqlite.py and postgresql/ do it. No module
+survey/store/base.py says what a store does; sqlite/ and postgresql/ do it; common.py,
+leases.py and types.py hold what both share. No module
 outside this package asks which database it runs on.
 """
 

@@ -14,7 +14,7 @@ from survey.intake.ingest import field_errors
 from survey.intake.schemas import ContactBatch, OptOutIn
 from survey.privacy import access, erasure
 from survey.privacy.query import CustomerQuery
-from survey.respondent import optout_api as optouts_api
+from survey.respondent import optout_api
 from survey.web.api_keys import current_actor, require_api_key
 from survey.web.app import context, db_session
 from survey.web.errors import problem
@@ -91,7 +91,7 @@ def post_opt_out() -> ResponseReturnValue:
             "the opt-out is invalid",
             errors=[e.__dict__ for e in field_errors(exc)],
         )
-    recorded = optouts_api.register(
+    recorded = optout_api.register(
         db_session(),
         opt_out,
         actor=current_actor(),

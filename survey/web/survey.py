@@ -23,9 +23,9 @@ from werkzeug.exceptions import NotFound, TooManyRequests
 
 from survey.models import OptOutSource
 from survey.questionnaire import PACKAGE_DIR, Questionnaire, load_questionnaires, parse_answers
-from survey.respondent import answers as respond
-from survey.respondent import optout_link
-from survey.respondent.states import PageState, SurveyClosed, SurveyView, page_state
+from survey.respondent import answers, form, optout_link
+from survey.respondent.form import Outcome
+from survey.respondent.states import PageState, SurveyView, page_state
 from survey.tokens import form_token
 from survey.web.app import context, db_session
 from survey.web.i18n import requested_language
@@ -88,7 +88,7 @@ def _lang_args() -> dict[str, Any]:
 
 def _load(token: str) -> SurveyView:
     """The survey behind the token, read in autocommit (a 404 page when there is none)."""
-    return _found(respond.read_survey(db_session(), context().settings.secret_key, token))
+    return _found(answers.read_survey(db_session(), context().settings.secret_key, token))
 
 
 def _found(survey: SurveyView | None) -> SurveyView:
@@ -130,7 +130,7 @@ def _closed(state: PageState, token: str, status: int | None = None) -> Response
 def survey_page(token: str) -> ResponseReturnValue:
     ctx = context()
     survey = _found(
-        respond.survey_for_page(
+        answers.survey_for_page(
             db_session(),
             ctx.settings.secret_key,
             token,
@@ -191,53 +191,29 @@ def _blank_form(questionnaire: Questionnaire, token: str) -> str:
 
 @bp.post("/s/<token>")
 def submit(token: str) -> ResponseReturnValue:
-    # The common case first: a valid answer stored without reading the survey (see
-    # respond.answer_unread); anything else reads it and answers, declines or says why not.
-    if request.form.get("action") != "decline" and _answered_unread(token):
-        return redirect(url_for("survey.thanks", token=token, **_lang_args()), 303)
-    survey = _load(token)
-    state = _state(survey)
-    if state is not PageState.open:
-        return _closed(state, token, 409)
-    session, now = db_session(), context().now()
-    if request.form.get("action") == "decline":
-        try:
-            respond.decline(session, survey, now=now)
-        except SurveyClosed as exc:
-            return _closed(exc.state, token, 409)
-        return redirect(url_for("survey.survey_page", token=token, **_lang_args()), 303)
-    questionnaire = _questionnaire(survey)
-    parsed = parse_answers(questionnaire, request.form)
-    if parsed.errors:
-        return _form(survey, token, errors=parsed.errors, entered=parsed.entered, status=422)
-    try:
-        respond.submit_answers(session, survey, questionnaire, parsed.answers, now=now)
-    except SurveyClosed as exc:
-        return _closed(exc.state, token, 409)
-    return redirect(url_for("survey.thanks", token=token, **_lang_args()), 303)
-
-
-def _answered_unread(token: str) -> bool:
-    """A valid answer to the questionnaire the form names, stored by a write that also checks
-    what reading the survey would (see respond.answer_unread). False when it stored nothing;
-    the ordinary path then reads the survey and answers or says why."""
-    questionnaires: dict[str, Questionnaire] = current_app.extensions["questionnaires"]
-    questionnaire = questionnaires.get(request.form.get("questionnaire", ""))
-    if questionnaire is None:
-        return False
-    parsed = parse_answers(questionnaire, request.form)
-    if parsed.errors:
-        return False
     ctx = context()
-    return respond.answer_unread(
+    result = form.submit_form(
         db_session(),
-        ctx.settings.secret_key,
-        token,
-        questionnaire,
-        parsed.answers,
+        secret_key=ctx.settings.secret_key,
+        token=token,
+        form=request.form,
+        questionnaires=current_app.extensions["questionnaires"],
         now=ctx.now(),
         expiry_days=ctx.settings.expiry_days,
     )
+    if result.outcome is Outcome.unknown:
+        abort(404)
+    if result.survey is not None:
+        g.survey_language = result.survey.language
+    if result.outcome is Outcome.answered:
+        return redirect(url_for("survey.thanks", token=token, **_lang_args()), 303)
+    if result.outcome is Outcome.declined:
+        return redirect(url_for("survey.survey_page", token=token, **_lang_args()), 303)
+    if result.outcome is Outcome.invalid:
+        assert result.survey is not None
+        return _form(result.survey, token, errors=result.errors, entered=result.entered, status=422)
+    assert result.state is not None
+    return _closed(result.state, token, 409)
 
 
 @bp.get("/s/<token>/thanks")
@@ -259,7 +235,7 @@ def opt_out_page(token: str) -> ResponseReturnValue:
 def one_click_opt_out(token: str) -> ResponseReturnValue:
     """The page's form, or RFC 8058 one-click (mail providers post List-Unsubscribe=One-Click
     without a form token): either opts out; the source says which."""
-    survey = _found(respond.survey_for_token(db_session(), context().settings.secret_key, token))
+    survey = _found(answers.survey_for_token(db_session(), context().settings.secret_key, token))
     one_click = request.form.get("List-Unsubscribe") == "One-Click"
     source = OptOutSource.one_click if one_click else OptOutSource.link
     optout_link.opt_out(db_session(), survey, now=context().now(), source=source)
@@ -268,7 +244,7 @@ def one_click_opt_out(token: str) -> ResponseReturnValue:
 
 @bp.post("/o/<token>/undo")
 def undo_opt_out(token: str) -> ResponseReturnValue:
-    survey = _found(respond.survey_for_token(db_session(), context().settings.secret_key, token))
+    survey = _found(answers.survey_for_token(db_session(), context().settings.secret_key, token))
     optout_link.undo_opt_out(db_session(), survey, now=context().now())
     return _render("survey/opt_out.html", token, opted_out=False, done=True)
 
@@ -289,7 +265,7 @@ def csrf_failed(_exc: CSRFError) -> ResponseReturnValue:
     """The form's token did not match (a tampered or cut-off form): show it again, kept."""
     token = (request.view_args or {}).get("token", "")
     # Not _load: an abort inside an error handler would escape it as a server error.
-    found = respond.read_survey(db_session(), context().settings.secret_key, token)
+    found = answers.read_survey(db_session(), context().settings.secret_key, token)
     if found is None:
         return not_found(NotFound())
     survey = _found(found)
