@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import unicodedata
 
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
 from survey.keyed import hmac_sha256
 from survey.models import IdentifierKind
 
@@ -12,6 +15,25 @@ from survey.models import IdentifierKind
 def normalise_case_ref(case_ref: str) -> str:
     """A case reference as cases are compared and drawn: trimmed, in Unicode NFC."""
     return unicodedata.normalize("NFC", case_ref.strip())
+
+
+def normalise_phone(value: str, region: str = "SE") -> str:
+    """E.164 form of a phone number (default region Sweden); ValueError when it is not one."""
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("not a phone number") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError("not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(value: str) -> str:
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from exc
+    return result.normalized.lower()
 
 
 def identifier_hash(key: str, kind: IdentifierKind | str, value: str) -> str:

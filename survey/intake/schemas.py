@@ -6,8 +6,6 @@ import re
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     AwareDatetime,
@@ -20,30 +18,11 @@ from pydantic import (
 )
 
 from survey.config import SUPPORTED_LANGUAGES
-from survey.identifiers import normalise_case_ref
+from survey.identifiers import normalise_case_ref, normalise_email, normalise_phone
 
 CLOCK_SKEW = timedelta(minutes=5)
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 ChannelName = Literal["phone", "chat", "email", "sms", "social", "video", "visit", "other"]
-
-
-def normalise_phone(value: str, region: str = "SE") -> str:
-    """E.164 form of a phone number (default region Sweden); ValueError when it is not one."""
-    try:
-        number = phonenumbers.parse(value, region)
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError("not a phone number") from exc
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError("not a valid phone number")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def normalise_email(value: str) -> str:
-    try:
-        result = validate_email(value.strip(), check_deliverability=False)
-    except EmailNotValidError as exc:
-        raise ValueError(str(exc)) from exc
-    return result.normalized.lower()
 
 
 def language_of(tag: str | None, default: str) -> str:

@@ -10,8 +10,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from survey.errors import ServiceError
-from survey.identifiers import identifier_hashes
-from survey.intake.schemas import normalise_email, normalise_phone
+from survey.identifiers import identifier_hashes, normalise_email, normalise_phone
 from survey.models import Contact, Survey, SurveyIdentifier
 
 CUSTOMER_FIELDS = ("customer_phone", "customer_email", "customer_ref")

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, col
 
 from survey.context import Context
-from survey.models import DecisionReason
+from survey.models import Case, DecisionReason
 from survey.optouts import opted_out_hashes
 from survey.sampling.attribution import (
     CaseView,
@@ -38,8 +39,8 @@ from survey.sampling.draw import (
     within_frequency_cap,
 )
 from survey.sampling.policy import Policy, PolicyTimeline, policy_timeline
-from survey.sampling.reads import capped_surveys, earlier_undecided, release, surveyed_cases
-from survey.store import Decision
+from survey.sampling.reads import capped_surveys, earlier_undecided, surveyed_cases
+from survey.store import Decision, store_of
 
 BATCH_SIZE = 10_000
 NOT_DRAWN = str(DecisionReason.not_drawn)
@@ -211,3 +212,14 @@ def _blocked(view: CaseView, blockers: dict[str, Key], deferred: set[str]) -> bo
         return True
     key = view.key
     return any(blockers.get(digest, key) < key for digest in view.hashes)
+
+
+def release(session: Session, refs: list[str]) -> None:
+    """Leave deferred cases undecided for a later batch."""
+    for condition in store_of(session).among(session, col(Case.case_ref), refs):
+        session.execute(
+            update(Case)
+            .where(condition)
+            .values(decided_at=None)
+            .execution_options(synchronize_session=False)
+        )

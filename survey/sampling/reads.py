@@ -1,11 +1,11 @@
-"""What a batch reads besides its own cases: surveys of its cases and customers, other
-processes' undecided cases; and the release of the cases it leaves for later."""
+"""What a batch reads besides its own cases: surveys of its cases and customers, and other
+processes' undecided cases."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from survey.context import Context
@@ -94,14 +94,3 @@ def capped_surveys(
         for digest, closed_at in rows:
             found.setdefault(digest, []).append(closed_at)
     return found
-
-
-def release(session: Session, refs: list[str]) -> None:
-    """Leave deferred cases undecided for a later batch."""
-    for condition in store_of(session).among(session, col(Case.case_ref), refs):
-        session.execute(
-            update(Case)
-            .where(condition)
-            .values(decided_at=None)
-            .execution_options(synchronize_session=False)
-        )
