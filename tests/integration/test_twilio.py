@@ -101,7 +101,7 @@ def test_21610_fails_and_records_an_opt_out(ctx: Context) -> None:
     assert done.last_error and "21610" in done.last_error
     with ctx.session() as session:
         (opt_out,) = session.exec(select(OptOut)).all()
-    assert opt_out.kind == "phone" and opt_out.opted_out and opt_out.source == "provider"
+    assert opt_out.kind == "phone" and opt_out.opted_out and opt_out.source == "sms-stop"
 
 
 def test_a_refused_connection_is_retried(make_ctx: Any) -> None:
