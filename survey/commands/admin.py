@@ -1,3 +1,5 @@
+"""Actors and admin users."""
+
 from __future__ import annotations
 
 import getpass
@@ -31,25 +33,6 @@ def actors_create(ctx: Context, name: str) -> None:
         except ServiceError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"actor {actor.name!r} created")
-
-
-@click.group()
-def apikeys() -> None:
-    """API keys of actors."""
-
-
-@apikeys.command("create")
-@click.option("--actor", "actor_name", required=True)
-@with_context
-def apikeys_create(ctx: Context, actor_name: str) -> None:
-    """Print a new key once; only its hash is stored."""
-    with ctx.session() as session:
-        try:
-            key = accounts.create_api_key(session, actor_name=actor_name, who=cli_who())
-        except ServiceError as exc:
-            raise click.ClickException(str(exc)) from None
-    click.echo(key)
-    click.echo("Store this key now: it is not shown again.", err=True)
 
 
 @click.group()

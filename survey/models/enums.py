@@ -26,6 +26,15 @@ class Role(StrEnum):
     analyst = "analyst"
 
 
+class ApiScope(StrEnum):
+    """What an API key may do (SPEC section 6); each route needs one."""
+
+    contacts = "contacts"
+    opt_outs = "opt-outs"
+    reports = "reports"
+    privacy = "privacy"
+
+
 class DecisionReason(StrEnum):
     selected = "selected"
     not_drawn = "not_drawn"
