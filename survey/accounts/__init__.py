@@ -15,7 +15,14 @@ from survey.accounts.api_keys import (
     revoke_api_key,
 )
 from survey.accounts.audit_log import audit, audit_entries
-from survey.accounts.users import active_user, authenticate, create_user, log_in
+from survey.accounts.users import (
+    active_user,
+    authenticate,
+    create_user,
+    deactivate_user,
+    log_in,
+    log_out,
+)
 
 __all__ = [
     "KEY_PREFIX",
@@ -29,10 +36,12 @@ __all__ = [
     "create_api_key",
     "create_organisation_key",
     "create_user",
+    "deactivate_user",
     "get_actor",
     "hash_api_key",
     "key_holder",
     "list_api_keys",
     "log_in",
+    "log_out",
     "revoke_api_key",
 ]

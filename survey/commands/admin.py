@@ -12,6 +12,7 @@ import click
 from survey import accounts
 from survey.commands import Context, with_context
 from survey.errors import ServiceError
+from survey.models import Role
 
 
 def cli_who() -> str:
@@ -42,7 +43,7 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["admin", "analyst"]), required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option(
     "--password",
     envvar="SURVEY_NEW_USER_PASSWORD",
@@ -66,3 +67,16 @@ def users_create(ctx: Context, email: str, role: str, password: str | None) -> N
     if generated:
         click.echo(f"password: {password}")
         click.echo("Store this password now: it is not shown again.", err=True)
+
+
+@users.command("deactivate")
+@click.argument("email")
+@with_context
+def users_deactivate(ctx: Context, email: str) -> None:
+    """Refuse the user's logins and end every session of theirs (audited)."""
+    with ctx.session() as session:
+        try:
+            user = accounts.deactivate_user(session, email=email, who=cli_who())
+        except ServiceError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"user {user.email} deactivated; their sessions are ended")

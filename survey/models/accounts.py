@@ -43,4 +43,6 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     role: str = Field(max_length=16)
     active: bool = True
+    # Part of every login session; raised by logout and deactivation, which ends the sessions.
+    session_version: int = 0
     created_at: datetime = created_field()

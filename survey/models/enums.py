@@ -24,6 +24,8 @@ class SendChannel(StrEnum):
 class Role(StrEnum):
     admin = "admin"
     analyst = "analyst"
+    dpo = "dpo"  # customer export and erasure (SPEC section 6; no pages yet)
+    followup = "followup"  # the follow-up list (SPEC section 6; no pages yet)
 
 
 class ApiScope(StrEnum):

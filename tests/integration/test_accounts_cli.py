@@ -146,3 +146,16 @@ def test_list_shows_every_key_without_the_key_itself(runner, ctx: Context) -> No
     assert "revoked" in lines[0] and lines[1].endswith("active")
     for output in (listed.output, text.output):
         assert actor_key not in output and org_key not in output
+
+
+def test_users_take_the_dpo_and_followup_roles(runner, ctx: Context) -> None:
+    for role in ("dpo", "followup"):
+        result = runner(
+            "users", "create", f"{role}@example.se", "--role", role, "--password", "x" * 12
+        )
+        assert result.exit_code == 0, result.output
+    with ctx.session() as session:
+        roles = session.scalars(select(User.role).order_by(User.email)).all()
+    assert roles == ["dpo", "followup"]
+    wrong = runner("users", "create", "z@example.se", "--role", "owner", "--password", "x" * 12)
+    assert wrong.exit_code == 2
