@@ -6,7 +6,18 @@ import sys
 
 import click
 
-from survey.commands import admin, audit, contacts, customers, db, outbox, policy, report, run
+from survey.commands import (
+    admin,
+    apikeys,
+    audit,
+    contacts,
+    customers,
+    db,
+    outbox,
+    policy,
+    report,
+    run,
+)
 from survey.config import ConfigError
 
 
@@ -18,7 +29,7 @@ def cli() -> None:
 # One line per feature.
 cli.add_command(db.db)
 cli.add_command(admin.actors)
-cli.add_command(admin.apikeys)
+cli.add_command(apikeys.apikeys)
 cli.add_command(admin.users)
 cli.add_command(contacts.contacts)
 cli.add_command(run.run)

@@ -171,15 +171,29 @@ def local_date(moment: datetime) -> date:
     return moment.astimezone(STOCKHOLM).date()
 
 
-def make_api_key(ctx: Context, actor_name: str = "in-house") -> str:
-    """A new actor (if needed) and an API key for it."""
+def make_api_key(ctx: Context, actor_name: str = "in-house", *scopes: str) -> str:
+    """A new actor (if needed) and an API key for it (contacts and opt-outs unless scopes given)."""
     from survey import accounts
     from survey.errors import Conflict
 
     with ctx.session() as session:
         with contextlib.suppress(Conflict):
             accounts.create_actor(session, name=actor_name, who="test")
-        return accounts.create_api_key(session, actor_name=actor_name, who="test")
+        return accounts.create_api_key(session, actor_name=actor_name, scopes=scopes, who="test")
+
+
+def make_organisation_key(ctx: Context, label: str = "head-office", *scopes: str) -> str:
+    """An organisation key (no actor) with the scopes given (privacy unless given)."""
+    from survey import accounts
+
+    with ctx.session() as session:
+        return accounts.create_organisation_key(
+            session, label=label, scopes=scopes or ("privacy",), who="test"
+        )
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
 
 
 def make_response(session: Session, survey: Survey, **answers: Any) -> Any:

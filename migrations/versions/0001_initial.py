@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 07:20:48.108915
+Create Date: 2026-11-30 07:29:13.380111
 """
 
 from collections.abc import Sequence
@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("password_hash", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
         sa.Column("role", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("session_version", sa.Integer(), nullable=False),
         sa.Column("created_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_app_user")),
         sa.UniqueConstraint("email", name=op.f("uq_app_user_email")),
@@ -115,14 +116,20 @@ def upgrade() -> None:
     op.create_table(
         "api_key",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("actor_id", sa.Integer(), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("scopes", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("prefix", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("key_hash", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("created_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("revoked_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "(actor_id IS NULL) <> (label IS NULL)", name=op.f("ck_api_key_one_owner")
+        ),
         sa.ForeignKeyConstraint(["actor_id"], ["actor.id"], name=op.f("fk_api_key_actor_id_actor")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_key")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_api_key_key_hash")),
+        sa.UniqueConstraint("prefix", name=op.f("uq_api_key_prefix")),
     )
     with op.batch_alter_table("api_key", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_api_key_actor_id"), ["actor_id"], unique=False)

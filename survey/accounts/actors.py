@@ -1,9 +1,6 @@
-"""Actors (the measured units) and their API keys, stored only as hashes."""
+"""Actors: the units and companies that handle contacts and are measured."""
 
 from __future__ import annotations
-
-import hashlib
-import secrets
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -11,14 +8,7 @@ from sqlmodel import Session
 
 from survey.accounts.audit_log import audit
 from survey.errors import Conflict, NotFound
-from survey.models import Actor, ApiKey
-
-KEY_PREFIX = "sk_"
-
-
-def hash_api_key(key: str) -> str:
-    # API keys carry 256 random bits, so a fast hash is enough (unlike passwords).
-    return hashlib.sha256(key.encode()).hexdigest()
+from survey.models import Actor
 
 
 def create_actor(session: Session, *, name: str, who: str) -> Actor:
@@ -42,24 +32,3 @@ def get_actor(session: Session, *, name: str) -> Actor:
     if actor is None:
         raise NotFound(f"no actor named {name!r}; create it with `survey actors create`")
     return actor
-
-
-def create_api_key(session: Session, *, actor_name: str, who: str) -> str:
-    """Create a key for an actor and return it; only its hash is kept."""
-    actor = get_actor(session, name=actor_name)
-    prefix = secrets.token_hex(4)
-    key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    assert actor.id is not None
-    session.add(ApiKey(actor_id=actor.id, prefix=prefix, key_hash=hash_api_key(key)))
-    audit(session, who=who, action="apikey.create", subject=actor.name, prefix=prefix)
-    session.commit()
-    return key
-
-
-def actor_for_api_key(session: Session, key: str) -> Actor | None:
-    row = session.execute(
-        select(Actor)
-        .join(ApiKey, ApiKey.actor_id == Actor.id)  # type: ignore[arg-type]
-        .where(ApiKey.key_hash == hash_api_key(key), ApiKey.revoked_at.is_(None))  # type: ignore[union-attr,arg-type]
-    ).scalar_one_or_none()
-    return row

@@ -1,4 +1,5 @@
-"""Admin users: passwords hashed with argon2, logins audited."""
+"""Admin users: passwords hashed with argon2, logins audited; a server-side session version that
+logout and deactivation raise, so that every session issued before stops working."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from survey.accounts.audit_log import audit
-from survey.errors import Conflict
+from survey.errors import Conflict, NotFound
 from survey.models import Role, User
 
 _hasher = PasswordHasher()
@@ -57,7 +58,35 @@ def log_in(session: Session, *, email: str, password: str) -> User | None:
     return user
 
 
-def active_user(session: Session, user_id: int) -> User | None:
-    """The user with this id, unless missing or deactivated."""
+def active_user(session: Session, user_id: int, session_version: int) -> User | None:
+    """The user of a login session, unless missing, deactivated, or the session was ended."""
     user = session.get(User, user_id)
-    return user if user is not None and user.active else None
+    if user is None or not user.active or user.session_version != session_version:
+        return None
+    return user
+
+
+def log_out(session: Session, *, user_id: int, session_version: int) -> None:
+    """End every session of the user (the cookie alone proves nothing after this); commits."""
+    user = active_user(session, user_id, session_version)
+    if user is None:
+        return
+    user.session_version += 1
+    audit(session, who=f"admin:{user.email}", action="admin.logout", subject=user.email)
+    session.commit()
+
+
+def deactivate_user(session: Session, *, email: str, who: str) -> User:
+    """Refuse the user's logins and end every session of theirs; audited; commits."""
+    user = session.execute(
+        select(User).where(User.email == email.strip().lower())  # type: ignore[arg-type]
+    ).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"no user {email!r}")
+    if not user.active:
+        raise Conflict(f"the user {user.email} is deactivated already")
+    user.active = False
+    user.session_version += 1
+    audit(session, who=who, action="user.deactivate", subject=user.email)
+    session.commit()
+    return user

@@ -1,3 +1,5 @@
+"""Actors and admin users."""
+
 from __future__ import annotations
 
 import getpass
@@ -10,6 +12,7 @@ import click
 from survey import accounts
 from survey.commands import Context, with_context
 from survey.errors import ServiceError
+from survey.models import Role
 
 
 def cli_who() -> str:
@@ -34,32 +37,13 @@ def actors_create(ctx: Context, name: str) -> None:
 
 
 @click.group()
-def apikeys() -> None:
-    """API keys of actors."""
-
-
-@apikeys.command("create")
-@click.option("--actor", "actor_name", required=True)
-@with_context
-def apikeys_create(ctx: Context, actor_name: str) -> None:
-    """Print a new key once; only its hash is stored."""
-    with ctx.session() as session:
-        try:
-            key = accounts.create_api_key(session, actor_name=actor_name, who=cli_who())
-        except ServiceError as exc:
-            raise click.ClickException(str(exc)) from None
-    click.echo(key)
-    click.echo("Store this key now: it is not shown again.", err=True)
-
-
-@click.group()
 def users() -> None:
     """Admin web users."""
 
 
 @users.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(["admin", "analyst"]), required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option(
     "--password",
     envvar="SURVEY_NEW_USER_PASSWORD",
@@ -83,3 +67,16 @@ def users_create(ctx: Context, email: str, role: str, password: str | None) -> N
     if generated:
         click.echo(f"password: {password}")
         click.echo("Store this password now: it is not shown again.", err=True)
+
+
+@users.command("deactivate")
+@click.argument("email")
+@with_context
+def users_deactivate(ctx: Context, email: str) -> None:
+    """Refuse the user's logins and end every session of theirs (audited)."""
+    with ctx.session() as session:
+        try:
+            user = accounts.deactivate_user(session, email=email, who=cli_who())
+        except ServiceError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"user {user.email} deactivated; their sessions are ended")

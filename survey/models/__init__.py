@@ -7,6 +7,7 @@ from survey.models.contacts import Case, Contact
 from survey.models.enums import (
     OPEN_RESPONSE_STATES,
     SENT_STATUSES,
+    ApiScope,
     Channel,
     DecisionReason,
     DeliveryStatus,
@@ -46,6 +47,7 @@ __all__ = [
     "SENT_STATUSES",
     "Actor",
     "ApiKey",
+    "ApiScope",
     "AuditLog",
     "Case",
     "Channel",

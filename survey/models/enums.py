@@ -24,6 +24,17 @@ class SendChannel(StrEnum):
 class Role(StrEnum):
     admin = "admin"
     analyst = "analyst"
+    dpo = "dpo"  # customer export and erasure (SPEC section 6; no pages yet)
+    followup = "followup"  # the follow-up list (SPEC section 6; no pages yet)
+
+
+class ApiScope(StrEnum):
+    """What an API key may do (SPEC section 6); each route needs one."""
+
+    contacts = "contacts"
+    opt_outs = "opt-outs"
+    reports = "reports"
+    privacy = "privacy"
 
 
 class DecisionReason(StrEnum):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -225,9 +226,9 @@ def workbook_requests(request: ReportRequest) -> list[ReportRequest]:
     keys = request.group_by
     sheets = [request]
     if len(keys) > 1:
-        sheets += [ReportRequest(request.start, request.end, (k,)) for k in keys]
+        sheets += [replace(request, group_by=(k,)) for k in keys]
     if not any(k in TIME_KEYS for k in keys):
-        sheets.append(ReportRequest(request.start, request.end, ("month",)))
+        sheets.append(replace(request, group_by=("month",)))
     return sheets
 
 

@@ -86,7 +86,7 @@ def contact_counts(session: Session, request: ReportRequest) -> dict[Key, dict[s
         )
         .select_from(Contact)
         .join(Actor, col(Actor.id) == col(Contact.actor_id))
-        .where(closed >= low, closed < high)
+        .where(closed >= low, closed < high, *_actor_filter(request))
     )
     if keys:
         query = query.group_by(*keys)
@@ -95,6 +95,14 @@ def contact_counts(session: Session, request: ReportRequest) -> dict[Key, dict[s
         key = tuple(row[key_label(k)] for k in request.group_by)
         result[key] = {n: int(row[n]) for n in ("contacts", "cases", "complaints", "do_not_survey")}
     return result
+
+
+def _actor_filter(request: ReportRequest) -> list[ColumnElement[bool]]:
+    """Contacts of the request's actor, when it names one (a case counts for the actor of its
+    last closed contact, as a survey is attributed)."""
+    if request.actor_id is None:
+        return []
+    return [col(Contact.actor_id) == request.actor_id]
 
 
 def _duration_seconds(session: Session) -> ColumnElement[Any]:
@@ -124,7 +132,7 @@ def _resolved_cases(session: Session, request: ReportRequest) -> Any:
         .join(last_contact, last_contact.c.case_ref == col(Case.case_ref))
         .join(Contact, col(Contact.id) == last_contact.c.contact_id)
         .join(Actor, col(Actor.id) == col(Contact.actor_id))
-        .where(col(Case.first_opened_at).is_not(None))
+        .where(col(Case.first_opened_at).is_not(None), *_actor_filter(request))
     )
 
 
@@ -158,7 +166,7 @@ def contact_kpis(
         set(counts) | set(times) | set(fcr),
         key=lambda k: sort_key(dict(zip(request.group_by, k, strict=True))),
     )
-    total_request = ReportRequest(request.start, request.end, ())
+    total_request = request.ungrouped()
     total_counts = contact_counts(session, total_request).get((), {})
     total_times = _resolution_times(session, total_request).get((), {})
     return {

@@ -7,7 +7,7 @@ computed from those in Python, so that every figure is the same on SQLite and Po
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -43,9 +43,21 @@ class ReportRequest:
     start: date
     end: date  # exclusive
     group_by: tuple[str, ...] = field(default=())
+    actor_id: int | None = None  # only surveys (and contacts) attributed to this actor
+
+    def ungrouped(self) -> ReportRequest:
+        """The same period and filter without grouping (the total)."""
+        return replace(self, group_by=())
 
     @classmethod
-    def parse(cls, start: str | None, end: str | None, group_by: Iterable[str]) -> ReportRequest:
+    def parse(
+        cls,
+        start: str | None,
+        end: str | None,
+        group_by: Iterable[str],
+        *,
+        actor_id: int | None = None,
+    ) -> ReportRequest:
         """Validate the period and grouping given as text (API, CLI, admin forms)."""
         if not start or not end:
             raise InvalidReportRequest("give both 'from' and 'to' as dates (YYYY-MM-DD)")
@@ -64,7 +76,7 @@ class ReportRequest:
                     )
                 if key and key not in keys:
                     keys.append(key)
-        return cls(first, last, tuple(keys))
+        return cls(first, last, tuple(keys), actor_id)
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -100,6 +112,17 @@ def _aggregates() -> list[ColumnElement[Any]]:
     return columns
 
 
+def survey_filter(request: ReportRequest) -> list[ColumnElement[bool]]:
+    """The surveys a request covers: its period, and its actor when it names one."""
+    conditions = [
+        col(Survey.closed_local_date) >= request.start,
+        col(Survey.closed_local_date) < request.end,
+    ]
+    if request.actor_id is not None:
+        conditions.append(col(Survey.actor_id) == request.actor_id)
+    return conditions
+
+
 def _base(columns: Sequence[ColumnElement[Any]], request: ReportRequest) -> Select[Any]:
     # Only answered questionnaires (overall given) count: a decline or an empty form is not one.
     query = (
@@ -109,10 +132,7 @@ def _base(columns: Sequence[ColumnElement[Any]], request: ReportRequest) -> Sele
             Response,
             and_(col(Response.survey_id) == col(Survey.id), col(Response.overall).is_not(None)),
         )
-        .where(
-            col(Survey.closed_local_date) >= request.start,
-            col(Survey.closed_local_date) < request.end,
-        )
+        .where(*survey_filter(request))
     )
     if "actor" in request.group_by:
         query = query.join(Actor, col(Actor.id) == col(Survey.actor_id))
@@ -238,11 +258,7 @@ def score_distribution(
         select(overall, func.count())
         .select_from(Survey)
         .join(Response, col(Response.survey_id) == col(Survey.id))
-        .where(
-            overall.is_not(None),
-            col(Survey.closed_local_date) >= request.start,
-            col(Survey.closed_local_date) < request.end,
-        )
+        .where(overall.is_not(None), *survey_filter(request))
         .group_by(overall)
     ).all()
     counts = {score: 0 for score in range(1, 6)}

@@ -7,6 +7,7 @@ from flask import Blueprint, Flask
 from survey.web import (
     admin,
     api,
+    api_privacy,
     api_reports,
     health,
     i18n,
@@ -25,6 +26,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     survey_pages.bp,
     privacy_notice.bp,
     api_reports.bp,
+    api_privacy.bp,
     admin.bp,
     webhooks.bp,
 )

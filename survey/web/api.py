@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1 (bearer API keys of actors)."""
+"""The JSON API under /api/v1: contacts and opt-outs (bearer API keys with scopes)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
 
-from survey.errors import ServiceError
 from survey.intake import ingest
 from survey.intake.ingest import field_errors
 from survey.intake.schemas import ContactBatch, OptOutIn
-from survey.privacy import access, erasure
-from survey.privacy.query import CustomerQuery
+from survey.models import ApiScope
 from survey.respondent import optout_api
-from survey.web.api_keys import current_actor, require_api_key
+from survey.web.api_keys import current_key, require_scope
 from survey.web.app import context, db_session
 from survey.web.errors import problem
 from survey.web.openapi import openapi_document
@@ -23,7 +21,7 @@ from survey.web.openapi import openapi_document
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def _json_body() -> tuple[Any, ResponseReturnValue | None]:
+def json_body() -> tuple[Any, ResponseReturnValue | None]:
     if not request.is_json:
         return None, problem(415, "Unsupported Media Type", "send Content-Type: application/json")
     body = request.get_json(silent=True)
@@ -38,10 +36,10 @@ def openapi() -> ResponseReturnValue:
 
 
 @bp.post("/contacts")
-@require_api_key
+@require_scope(ApiScope.contacts)
 def post_contacts() -> ResponseReturnValue:
     """Store closed contacts; all or nothing. The answer never says whether one was drawn."""
-    body, error = _json_body()
+    body, error = json_body()
     if error is not None:
         return error
     try:
@@ -56,11 +54,11 @@ def post_contacts() -> ResponseReturnValue:
         return problem(
             413, "Content Too Large", f"at most {settings.api_max_batch} contacts per request"
         )
-    actor = current_actor()
-    assert actor.id is not None
+    actor_id = current_key().actor_id
+    assert actor_id is not None  # only an actor's key holds the contacts scope
     result, invalid = ingest.ingest_batch(
         db_session(),
-        actor_id=actor.id,
+        actor_id=actor_id,
         items=batch.contacts,
         now=context().now(),
         default_language=settings.default_language,
@@ -76,10 +74,10 @@ def post_contacts() -> ResponseReturnValue:
 
 
 @bp.post("/opt-outs")
-@require_api_key
+@require_scope(ApiScope.opt_outs)
 def post_opt_out() -> ResponseReturnValue:
     """Register a customer's opt-out (e.g. said to an agent or in the IVR)."""
-    body, error = _json_body()
+    body, error = json_body()
     if error is not None:
         return error
     try:
@@ -94,55 +92,8 @@ def post_opt_out() -> ResponseReturnValue:
     recorded = optout_api.register(
         db_session(),
         opt_out,
-        actor=current_actor(),
+        key=current_key(),
         now=context().now(),
         identifier_key=context().settings.identifier_key,
     )
     return jsonify(recorded=recorded), 201
-
-
-def _customer_query(values: Any) -> CustomerQuery:
-    if not isinstance(values, dict):
-        raise ServiceError("send an object with one of phone, email or ref")
-    unknown = sorted(set(values) - {"phone", "email", "ref"})
-    if unknown:
-        raise ServiceError(f"unknown field(s): {', '.join(unknown)}")
-    return CustomerQuery.parse(values.get("phone"), values.get("email"), values.get("ref"))
-
-
-@bp.get("/customers/export")
-@require_api_key
-def export_customer() -> ResponseReturnValue:
-    """GDPR access: everything kept about the customer with one identifier."""
-    try:
-        query = _customer_query(request.args.to_dict())
-    except ServiceError as exc:
-        return problem(422, "Unprocessable Content", str(exc))
-    data = access.export_customer(
-        db_session(),
-        query,
-        identifier_key=context().settings.identifier_key,
-        who=f"actor:{current_actor().name}",
-    )
-    return jsonify(data)
-
-
-@bp.post("/customers/erase")
-@require_api_key
-def erase_customer() -> ResponseReturnValue:
-    """GDPR erasure of the customer's personal data."""
-    body, error = _json_body()
-    if error is not None:
-        return error
-    try:
-        query = _customer_query(body)
-    except ServiceError as exc:
-        return problem(422, "Unprocessable Content", str(exc))
-    result = erasure.erase_customer(
-        db_session(),
-        query,
-        identifier_key=context().settings.identifier_key,
-        now=context().now(),
-        who=f"actor:{current_actor().name}",
-    )
-    return jsonify(result.__dict__)

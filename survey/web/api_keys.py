@@ -1,4 +1,4 @@
-"""Bearer API keys for /api/v1: the actor behind the key is in g.actor."""
+"""Bearer API keys for /api/v1: each route needs a scope; the key's holder is in g.api_key."""
 
 from __future__ import annotations
 
@@ -8,33 +8,46 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
-from survey.accounts.actors import actor_for_api_key
-from survey.models import Actor
+from survey.accounts.api_keys import KeyHolder, key_holder
+from survey.models import ApiScope
 from survey.web.app import db_session
 from survey.web.errors import problem
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def require_api_key(view: F) -> F:
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        header = request.headers.get("Authorization", "")
-        scheme, _, key = header.partition(" ")
-        if scheme.lower() != "bearer" or not key.strip():
-            return _unauthorized("send the API key as 'Authorization: Bearer <key>'")
-        actor = actor_for_api_key(db_session(), key.strip())
-        if actor is None:
-            return _unauthorized("the API key is not valid")
-        g.actor = actor
-        return view(*args, **kwargs)
+def require_scope(scope: ApiScope) -> Callable[[F], F]:
+    """A valid, unrevoked key (else 401) that holds `scope` (else 403 naming it)."""
 
-    return wrapper  # type: ignore[return-value]
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            header = request.headers.get("Authorization", "")
+            scheme, _, key = header.partition(" ")
+            if scheme.lower() != "bearer" or not key.strip():
+                return _unauthorized("send the API key as 'Authorization: Bearer <key>'")
+            holder = key_holder(db_session(), key.strip())
+            if holder is None:
+                return _unauthorized("the API key is not valid")
+            if not holder.allows(scope):
+                return problem(
+                    403,
+                    "Forbidden",
+                    f"this API key lacks the scope '{scope.value}' that this route needs",
+                    scope=scope.value,
+                )
+            g.api_key = holder
+            return view(*args, **kwargs)
+
+        wrapper.required_scope = scope  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
-def current_actor() -> Actor:
-    actor: Actor = g.actor
-    return actor
+def current_key() -> KeyHolder:
+    holder: KeyHolder = g.api_key
+    return holder
 
 
 def _unauthorized(detail: str) -> Any:

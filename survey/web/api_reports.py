@@ -1,4 +1,6 @@
-"""GET /api/v1/reports/satisfaction (the report of SPEC section 4) and /reports/kpi (Bilaga 2)."""
+"""GET /api/v1/reports/satisfaction (the report of SPEC section 4) and /reports/kpi (Bilaga 2).
+
+Both need the reports scope; an actor's key sees only the surveys and contacts of its actor."""
 
 from __future__ import annotations
 
@@ -9,13 +11,14 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
+from survey.models import ApiScope
 from survey.reporting.grouping import GROUP_KEYS
 from survey.reporting.kpi import contact_kpis
 from survey.reporting.report import InvalidReportRequest, ReportRequest, satisfaction_report
-from survey.web.api_keys import require_api_key
+from survey.web.api_keys import current_key, require_scope
 from survey.web.app import context, db_session
 from survey.web.errors import problem
-from survey.web.openapi import PATHS
+from survey.web.openapi import KEY_REFUSED, PATHS, scoped
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api/v1")
 
@@ -23,7 +26,10 @@ bp = Blueprint("api_reports", __name__, url_prefix="/api/v1")
 def _answer(build: Callable[..., dict[str, Any]]) -> ResponseReturnValue:
     try:
         report_request = ReportRequest.parse(
-            request.args.get("from"), request.args.get("to"), request.args.getlist("group_by")
+            request.args.get("from"),
+            request.args.get("to"),
+            request.args.getlist("group_by"),
+            actor_id=current_key().actor_id,  # None for an organisation key: everything
         )
     except InvalidReportRequest as exc:
         return problem(400, "Bad Request", str(exc))
@@ -32,13 +38,13 @@ def _answer(build: Callable[..., dict[str, Any]]) -> ResponseReturnValue:
 
 
 @bp.get("/reports/satisfaction")
-@require_api_key
+@require_scope(ApiScope.reports)
 def satisfaction() -> ResponseReturnValue:
     return _answer(satisfaction_report)
 
 
 @bp.get("/reports/kpi")
-@require_api_key
+@require_scope(ApiScope.reports)
 def kpi() -> ResponseReturnValue:
     """Contact-stream KPIs of Bilaga 2: repeat contacts, resolution time, complaints, FCR."""
     return _answer(contact_kpis)
@@ -79,11 +85,13 @@ for _path, _summary in (
     PATHS[_path] = {
         "get": {
             "summary": _summary,
-            "security": [{"bearer": []}],
+            "description": "An actor's key sees only its own actor's surveys and contacts.",
+            **scoped("reports"),
             "parameters": _PARAMETERS,
             "responses": {
                 "200": {"description": "the report"},
                 "400": {"description": "invalid period or grouping"},
+                **KEY_REFUSED,
             },
         }
     }

@@ -32,16 +32,26 @@ def _problem(description: str) -> dict[str, Any]:
     }
 
 
+def scoped(scope: str) -> dict[str, Any]:
+    """What every route of the API shares: a bearer key that holds the route's scope."""
+    return {"security": [{"bearer": []}], "x-scope": scope}
+
+
+KEY_REFUSED = {
+    "401": _problem("missing, invalid or revoked API key"),
+    "403": _problem("the key lacks the route's scope (named in the problem's `scope`)"),
+}
+
 PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/contacts": {
         "post": {
             "summary": "Store closed contacts (all or nothing, idempotent on external_id)",
-            "security": [{"bearer": []}],
+            **scoped("contacts"),
             "requestBody": {"required": True, **_json("ContactBatch")},
             "responses": {
                 "200": {"description": "stored", **_json("IngestResult")},
                 "400": _problem("malformed JSON"),
-                "401": _problem("missing or invalid API key"),
+                **KEY_REFUSED,
                 "413": _problem("too many contacts or too large a body"),
                 "422": _problem("invalid items, each with its index and field errors"),
             },
@@ -50,11 +60,11 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/v1/opt-outs": {
         "post": {
             "summary": "Register a customer's opt-out",
-            "security": [{"bearer": []}],
+            **scoped("opt-outs"),
             "requestBody": {"required": True, **_json("OptOut")},
             "responses": {
                 "201": {"description": "recorded"},
-                "401": _problem("missing or invalid API key"),
+                **KEY_REFUSED,
                 "422": _problem("invalid opt-out"),
             },
         }
@@ -67,27 +77,41 @@ _IDENTIFIER = {
     "additionalProperties": False,
     "description": "exactly one of phone, email or ref",
 }
+_IDENTIFIER_BODY = {"required": True, "content": {"application/json": {"schema": _IDENTIFIER}}}
 PATHS["/api/v1/customers/export"] = {
-    "get": {
+    "post": {
         "summary": "GDPR access: everything kept about one customer identifier",
-        "security": [{"bearer": []}],
+        **scoped("privacy"),
+        "requestBody": _IDENTIFIER_BODY,
+        "responses": {
+            "200": {"description": "the customer's data"},
+            **KEY_REFUSED,
+            "422": _problem("not exactly one valid identifier"),
+        },
+    },
+    "get": {
+        "summary": "GDPR access, the identifier in the query (deprecated: use POST)",
+        "deprecated": True,
+        **scoped("privacy"),
         "parameters": [
             {"name": k, "in": "query", "required": False, "schema": {"type": "string"}}
             for k in ("phone", "email", "ref")
         ],
         "responses": {
             "200": {"description": "the customer's data"},
+            **KEY_REFUSED,
             "422": _problem("not exactly one valid identifier"),
         },
-    }
+    },
 }
 PATHS["/api/v1/customers/erase"] = {
     "post": {
         "summary": "GDPR erasure of one customer's personal data",
-        "security": [{"bearer": []}],
-        "requestBody": {"required": True, "content": {"application/json": {"schema": _IDENTIFIER}}},
+        **scoped("privacy"),
+        "requestBody": _IDENTIFIER_BODY,
         "responses": {
             "200": {"description": "counts of what was erased"},
+            **KEY_REFUSED,
             "422": _problem("not exactly one valid identifier"),
         },
     }
@@ -101,6 +125,7 @@ _PROBLEM_SCHEMA = {
         "title": {"type": "string"},
         "status": {"type": "integer"},
         "detail": {"type": "string"},
+        "scope": {"type": "string", "description": "on 403: the scope the key lacks"},
         "errors": {"type": "array", "items": {"type": "object"}},
     },
     "required": ["title", "status"],

@@ -16,7 +16,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
 # The survey blueprint checks its own form token (survey.web.survey.check_form_token).
-CSRF_EXEMPT_BLUEPRINTS = ("api", "webhooks", "survey")
+CSRF_EXEMPT_BLUEPRINTS = ("api", "api_privacy", "webhooks", "survey")
 # No inline script or style and no external source: the customer's browser asks nobody else.
 CONTENT_SECURITY_POLICY = "; ".join(
     [

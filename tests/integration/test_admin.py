@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import col, select
 
@@ -82,10 +83,68 @@ def test_a_form_without_its_csrf_token_is_refused(ctx: Context, client: FlaskCli
     assert client.get("/admin/").status_code == 302
 
 
-def test_logout_ends_the_session(admin: FlaskClient) -> None:
+def _replay(app: Flask, cookie: str) -> FlaskClient:
+    """Another browser holding a copy of a session cookie."""
+    other = app.test_client()
+    other.set_cookie("session", cookie, domain="localhost")
+    return other
+
+
+def test_logout_ends_the_session_on_the_server(
+    ctx: Context, app: Flask, admin: FlaskClient
+) -> None:
+    cookie = admin.get_cookie("session")
+    assert cookie is not None
+    assert _replay(app, cookie.value).get("/admin/").status_code == 200  # a copy works until...
     token = _csrf(admin, "/admin/")
     assert admin.post("/admin/logout", data={"csrf_token": token}).status_code == 302
     assert admin.get("/admin/").status_code == 302
+    replayed = _replay(app, cookie.value).get("/admin/")
+    assert replayed.status_code == 302 and "/admin/login" in replayed.headers["Location"]
+    with ctx.session() as session:
+        actions = session.exec(select(AuditLog.action).order_by(col(AuditLog.id))).all()
+    assert actions[-1] == "admin.logout"
+    assert _login(admin, "boss@example.se").status_code == 302  # a new login works
+    assert admin.get("/admin/").status_code == 200
+
+
+def test_deactivation_ends_every_session_and_refuses_logins(
+    ctx: Context, app: Flask, admin: FlaskClient, runner
+) -> None:
+    cookie = admin.get_cookie("session")
+    assert cookie is not None and admin.get("/admin/").status_code == 200
+    result = runner("users", "deactivate", "Boss@example.se")
+    assert result.exit_code == 0, result.output
+    assert "boss@example.se deactivated" in result.output
+    assert admin.get("/admin/").status_code == 302
+    assert _replay(app, cookie.value).get("/admin/").status_code == 302
+    assert _login(app.test_client(), "boss@example.se").status_code == 401
+    with ctx.session() as session:
+        entry = session.exec(select(AuditLog).where(AuditLog.action == "user.deactivate")).one()
+    assert entry.subject == "boss@example.se" and entry.who.startswith("cli:")
+    again = runner("users", "deactivate", "boss@example.se")
+    assert again.exit_code == 1 and "deactivated already" in again.output
+    unknown = runner("users", "deactivate", "nobody@example.se")
+    assert unknown.exit_code == 1 and "no user" in unknown.output
+
+
+def test_deactivation_leaves_other_users_logged_in(
+    ctx: Context, app: Flask, admin: FlaskClient, runner
+) -> None:
+    _user(ctx, "analyst@example.se", "analyst")
+    analyst = app.test_client()
+    assert _login(analyst, "analyst@example.se").status_code == 302
+    assert runner("users", "deactivate", "boss@example.se").exit_code == 0
+    assert analyst.get("/admin/").status_code == 200
+    assert admin.get("/admin/").status_code == 302
+
+
+@pytest.mark.parametrize("role", ["dpo", "followup"])
+def test_roles_without_pages_yet_see_no_report_page(ctx: Context, client, role: str) -> None:
+    _user(ctx, f"{role}@example.se", role)
+    assert _login(client, f"{role}@example.se").status_code == 302
+    for path in ("/admin/", "/admin/reports", "/admin/kpis", "/admin/snapshots", "/admin/policy"):
+        assert client.get(path).status_code == 403, path
 
 
 def test_dashboard_shows_charts_with_tables_and_no_inline_script_or_style(

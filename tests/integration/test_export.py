@@ -12,11 +12,16 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from survey import accounts
 from survey.context import Context
 from survey.models import AuditLog
 from survey.reporting.exports import escape_cell, raw_answers_columns
-from tests.factories import make_actor, make_response, make_survey, seed_report_data, utc
+from tests.factories import (
+    make_organisation_key,
+    make_response,
+    make_survey,
+    seed_report_data,
+    utc,
+)
 
 PERIOD = ("--from", "2026-03-01", "--to", "2026-05-01")
 
@@ -140,9 +145,7 @@ def test_raw_answers_have_no_contact_details_and_no_times(ctx: Context, runner: 
 
 def test_api_returns_the_report_to_a_valid_key(ctx: Context, client: FlaskClient) -> None:
     _seed(ctx)
-    with ctx.session() as session:
-        make_actor(session, "crm")
-        key = accounts.create_api_key(session, actor_name="crm", who="test")
+    key = make_organisation_key(ctx, "crm", "reports")
     url = "/api/v1/reports/satisfaction?from=2026-03-01&to=2026-05-01&group_by=team,month"
     assert client.get(url).status_code == 401
     answer = client.get(url, headers={"Authorization": f"Bearer {key}"})
@@ -161,9 +164,7 @@ def test_api_returns_the_report_to_a_valid_key(ctx: Context, client: FlaskClient
 
 def test_api_returns_the_contact_kpis(ctx: Context, client: FlaskClient) -> None:
     _seed(ctx)
-    with ctx.session() as session:
-        make_actor(session, "crm")
-        key = accounts.create_api_key(session, actor_name="crm", who="test")
+    key = make_organisation_key(ctx, "crm", "reports")
     url = "/api/v1/reports/kpi?from=2026-03-01&to=2026-05-01&group_by=month"
     assert client.get(url).status_code == 401
     answer = client.get(url, headers={"Authorization": f"Bearer {key}"})

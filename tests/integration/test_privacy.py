@@ -14,14 +14,21 @@ from survey.identifiers import identifier_hashes
 from survey.models import AuditLog, Contact, OptOut, OutboxMessage, Response, Survey
 from survey.optouts import opted_out_hashes
 from survey.privacy.retention import purge_expired
-from tests.factories import make_api_key, make_survey
+from tests.factories import bearer, make_api_key, make_organisation_key, make_survey
 
 PHONE = "+46701234567"
 
 
 @pytest.fixture
 def auth(ctx: Context) -> dict[str, str]:
-    return {"Authorization": f"Bearer {make_api_key(ctx)}"}
+    """An actor's key, with its default scopes (contacts, opt-outs)."""
+    return bearer(make_api_key(ctx))
+
+
+@pytest.fixture
+def privacy(ctx: Context) -> dict[str, str]:
+    """An organisation key with the privacy scope."""
+    return bearer(make_organisation_key(ctx, "dpo-office", "privacy"))
 
 
 def survey_with_answer(ctx: Context, **contact: Any) -> Survey:
@@ -47,28 +54,47 @@ def survey_with_answer(ctx: Context, **contact: Any) -> Survey:
         return survey
 
 
-def test_export_lists_contacts_surveys_and_answers(client, auth, ctx: Context) -> None:
+def test_export_lists_contacts_surveys_and_answers(client, privacy, ctx: Context) -> None:
     survey_with_answer(ctx)
-    response = client.get("/api/v1/customers/export?phone=070-123 45 67", headers=auth)
+    response = client.post(
+        "/api/v1/customers/export", json={"phone": "070-123 45 67"}, headers=privacy
+    )
     assert response.status_code == 200
     data = response.get_json()
     assert [c["customer_phone"] for c in data["contacts"]] == [PHONE]
     assert len(data["surveys"]) == 1
     assert data["responses"][0]["comment"] == "Anna was kind"
     assert "content_hash" not in data["contacts"][0]
+    with ctx.session() as session:
+        entry = session.scalars(select(AuditLog).where(AuditLog.action == "customer.export")).one()
+    assert entry.who == "api:organisation:dpo-office"
 
 
-def test_export_needs_exactly_one_identifier(client, auth) -> None:
-    assert client.get("/api/v1/customers/export", headers=auth).status_code == 422
-    both = client.get(f"/api/v1/customers/export?phone={PHONE}&ref=K-1", headers=auth)
+def test_export_by_query_string_still_answers_the_same(client, privacy, ctx: Context) -> None:
+    survey_with_answer(ctx)
+    by_get = client.get("/api/v1/customers/export?ref=K-1", headers=privacy)
+    by_post = client.post("/api/v1/customers/export", json={"ref": "K-1"}, headers=privacy)
+    assert by_get.status_code == by_post.status_code == 200
+    assert by_get.get_json() == by_post.get_json()
+    assert len(by_get.get_json()["contacts"]) == 1
+
+
+def test_export_needs_exactly_one_identifier(client, privacy) -> None:
+    url = "/api/v1/customers/export"
+    assert client.post(url, json={}, headers=privacy).status_code == 422
+    both = client.post(url, json={"phone": PHONE, "ref": "K-1"}, headers=privacy)
     assert both.status_code == 422
-    bad = client.get("/api/v1/customers/export?phone=12", headers=auth)
+    bad = client.post(url, json={"phone": "12"}, headers=privacy)
     assert bad.status_code == 422 and "phone" in bad.get_json()["detail"]
+    unknown = client.post(url, json={"ref": "K-1", "name": "x"}, headers=privacy)
+    assert unknown.status_code == 422 and "name" in unknown.get_json()["detail"]
+    assert client.post(url, data="ref=K-1", headers=privacy).status_code == 415
+    assert client.get(url, headers=privacy).status_code == 422
 
 
-def test_erasure_removes_personal_data_and_keeps_anonymous_answers(client, auth, ctx) -> None:
+def test_erasure_removes_personal_data_and_keeps_anonymous_answers(client, privacy, ctx) -> None:
     survey = survey_with_answer(ctx)
-    response = client.post("/api/v1/customers/erase", json={"ref": "K-1"}, headers=auth)
+    response = client.post("/api/v1/customers/erase", json={"ref": "K-1"}, headers=privacy)
     assert response.status_code == 200
     assert response.get_json() == {"contacts": 1, "surveys": 1, "comments": 1}
     with ctx.session() as session:
@@ -82,7 +108,7 @@ def test_erasure_removes_personal_data_and_keeps_anonymous_answers(client, auth,
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
         actions = session.scalars(select(AuditLog.action)).all()
     assert "customer.erase" in actions
-    after = client.get("/api/v1/customers/export?ref=K-1", headers=auth).get_json()
+    after = client.post("/api/v1/customers/export", json={"ref": "K-1"}, headers=privacy).get_json()
     assert after["contacts"] == [] and after["surveys"] == []
 
 

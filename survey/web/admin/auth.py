@@ -1,4 +1,7 @@
-"""Admin login: Flask-Login sessions over argon2-checked users, and the two roles."""
+"""Admin login: Flask-Login sessions over argon2-checked users, and the roles.
+
+The session holds the user's id and session version; logout and deactivation raise the version
+in the database, so a copy of an old session cookie no longer logs anyone in."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from flask import Flask, abort, flash, redirect, render_template, request, sessi
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from survey.accounts.users import active_user, log_in
+from survey.accounts.users import active_user, log_in, log_out
 from survey.models import Role, User
 from survey.web.admin import bp
 from survey.web.app import context, db_session
@@ -27,7 +30,10 @@ class AdminUser(UserMixin):
     """The logged-in user as Flask-Login sees it (the table row stays in the database layer)."""
 
     def __init__(self, user: User) -> None:
-        self.id = str(user.id)
+        assert user.id is not None
+        self.user_id = user.id
+        self.session_version = user.session_version
+        self.id = f"{user.id}:{user.session_version}"  # what Flask-Login keeps in the session
         self.email = user.email
         self.role = user.role
         self.active = user.active
@@ -52,22 +58,28 @@ def context_settings_https(app: Flask) -> bool:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> AdminUser | None:
-    if not user_id.isdigit():
+def _load_user(session_id: str) -> AdminUser | None:
+    user_id, _, version = session_id.partition(":")
+    if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = active_user(db_session(), int(user_id))
+    user = active_user(db_session(), int(user_id), int(version))
     return AdminUser(user) if user is not None else None
 
 
+# The roles whose pages exist so far; dpo and followup users can log in but see no page yet.
+REPORT_ROLES = (Role.admin, Role.analyst)
+
+
 def role_required(*roles: str) -> Callable[[F], F]:
-    """Logged in with one of the roles (any admin role when none is named)."""
+    """Logged in with one of the roles (admin or analyst when none is named)."""
+    allowed = roles or REPORT_ROLES
 
     def decorate(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
-            if roles and current_user.role not in roles:
+            if current_user.role not in allowed:
                 abort(403)
             return view(*args, **kwargs)
 
@@ -103,6 +115,12 @@ def _safe_next(target: str | None) -> str:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    if current_user.is_authenticated:
+        log_out(
+            db_session(),
+            user_id=current_user.user_id,
+            session_version=current_user.session_version,
+        )
     logout_user()
     session.clear()
     return redirect(url_for("admin.login"))

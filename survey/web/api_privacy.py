@@ -1,0 +1,76 @@
+"""GDPR access and erasure under /api/v1/customers: organisation keys with the privacy scope."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from survey.errors import ServiceError
+from survey.models import ApiScope
+from survey.privacy import access, erasure
+from survey.privacy.query import CustomerQuery
+from survey.web.api import json_body
+from survey.web.api_keys import current_key, require_scope
+from survey.web.app import context, db_session
+from survey.web.errors import problem
+
+bp = Blueprint("api_privacy", __name__, url_prefix="/api/v1")
+
+
+def _customer_query(values: Any) -> CustomerQuery:
+    if not isinstance(values, dict):
+        raise ServiceError("send an object with one of phone, email or ref")
+    unknown = sorted(set(values) - {"phone", "email", "ref"})
+    if unknown:
+        raise ServiceError(f"unknown field(s): {', '.join(unknown)}")
+    return CustomerQuery.parse(values.get("phone"), values.get("email"), values.get("ref"))
+
+
+def _who() -> str:
+    return f"api:{current_key().owner}"
+
+
+@bp.route("/customers/export", methods=["GET", "POST"])
+@require_scope(ApiScope.privacy)
+def export_customer() -> ResponseReturnValue:
+    """GDPR access: everything kept about the customer with one identifier.
+
+    POST takes the identifier in its JSON body; GET in the query string (to be removed:
+    identifiers should not travel in URLs)."""
+    if request.method == "POST":
+        values, error = json_body()
+        if error is not None:
+            return error
+    else:
+        values = request.args.to_dict()
+    try:
+        query = _customer_query(values)
+    except ServiceError as exc:
+        return problem(422, "Unprocessable Content", str(exc))
+    data = access.export_customer(
+        db_session(), query, identifier_key=context().settings.identifier_key, who=_who()
+    )
+    return jsonify(data)
+
+
+@bp.post("/customers/erase")
+@require_scope(ApiScope.privacy)
+def erase_customer() -> ResponseReturnValue:
+    """GDPR erasure of the customer's personal data."""
+    body, error = json_body()
+    if error is not None:
+        return error
+    try:
+        query = _customer_query(body)
+    except ServiceError as exc:
+        return problem(422, "Unprocessable Content", str(exc))
+    result = erasure.erase_customer(
+        db_session(),
+        query,
+        identifier_key=context().settings.identifier_key,
+        now=context().now(),
+        who=_who(),
+    )
+    return jsonify(result.__dict__)
