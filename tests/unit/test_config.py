@@ -73,26 +73,6 @@ def test_production_refuses_missing_secrets_and_the_outbox(tmp_path: Path) -> No
     assert not (tmp_path / "secrets.toml").exists()
 
 
-def test_production_refuses_a_default_secret(tmp_path: Path) -> None:
-    values = {
-        "sampling_secret": "t" * 43,
-        "identifier_key": "u" * 43,
-        "secret_key": "changethis",
-        "env": "production",
-        "sms_backend": "twilio",
-        "email_backend": "smtp",
-        "smtp_url": "smtp://h:25",
-        "twilio_account_sid": "AC1",
-        "twilio_auth_token": "t",
-        "twilio_from_number": "+46700000000",
-        "instance_path": tmp_path,
-    }
-    with pytest.raises(ConfigError, match="SURVEY_SECRET_KEY"):
-        load_settings(values)
-    values["secret_key"] = "x" * 43
-    assert load_settings(values).env == "production"
-
-
 PRODUCTION = {
     "env": "production",
     "sms_backend": "twilio",
@@ -102,6 +82,20 @@ PRODUCTION = {
     "twilio_auth_token": "t",
     "twilio_from_number": "+46700000000",
 }
+
+
+def test_production_refuses_a_default_secret(tmp_path: Path) -> None:
+    values = {
+        **PRODUCTION,
+        "sampling_secret": "t" * 43,
+        "identifier_key": "u" * 43,
+        "secret_key": "changethis",
+        "instance_path": tmp_path,
+    }
+    with pytest.raises(ConfigError, match="SURVEY_SECRET_KEY"):
+        load_settings(values)
+    values["secret_key"] = "x" * 43
+    assert load_settings(values).env == "production"
 
 
 @pytest.mark.parametrize(
