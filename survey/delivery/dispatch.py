@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from survey.accounts.audit_log import audit
 from survey.channels.base import Channel, Message, Outcome, SendResult
 from survey.channels.configured import channels_for
 from survey.context import Context
@@ -123,7 +124,7 @@ def _claim(
                 assert survey.id is not None
                 audit_do_not_survey_cancel(session, survey.id, survey.case_ref)
                 continue
-            message = _prepare(ctx, survey, now, timeline, lease_until, opted, counts)
+            message = _prepare(ctx, session, survey, now, timeline, lease_until, opted, counts)
             if message is not None:
                 messages.append(message)
         return messages
@@ -133,6 +134,7 @@ def _claim(
 
 def _prepare(
     ctx: Context,
+    session: Session,
     survey: Survey,
     now: datetime,
     timeline: PolicyTimeline,
@@ -144,6 +146,14 @@ def _prepare(
     if survey.id in opted:
         survey.response_status = ResponseStatus.opted_out
         _cancel(survey, "the customer opted out before sending", counts)
+        audit(
+            session,
+            who="system",
+            action="survey.cancelled",
+            subject=survey.case_ref,
+            survey_id=survey.id,
+            cause="opted_out",
+        )
         return None
     if not survey.to_address:
         _fail(survey, "no address to send to", counts)

@@ -35,7 +35,7 @@ def erase_customer(
         .where(contact_filter(query))
         .values(customer_phone=None, customer_email=None, customer_ref=None, purged_at=now)
     ).rowcount  # type: ignore[attr-defined]
-    _forget_surveys(session, ids, now=now)
+    cancelled = _forget_surveys(session, ids, now=now)
     comments = session.execute(
         update(Response)
         .where(col(Response.survey_id).in_(ids), col(Response.comment).is_not(None))
@@ -50,18 +50,32 @@ def erase_customer(
         surveys=len(ids),
         comments=comments,
     )
+    for survey_id, case_ref in cancelled:  # a stop after the draw is a recorded fact
+        audit(
+            session,
+            who=who,
+            action="survey.cancelled",
+            subject=case_ref,
+            survey_id=survey_id,
+            cause="erasure",
+        )
     session.commit()
     return ErasureResult(contacts=contacts, surveys=len(ids), comments=comments)
 
 
-def _forget_surveys(session: Session, survey_ids: list[int], *, now: datetime) -> None:
+def _forget_surveys(
+    session: Session, survey_ids: list[int], *, now: datetime
+) -> list[tuple[int, str]]:
+    """Cancel what was still to be sent and forget the addresses; the cancelled surveys."""
     if not survey_ids:
-        return
-    session.execute(
+        return []
+    cancelled = session.execute(
         update(Survey)
         .where(col(Survey.id).in_(survey_ids), col(Survey.delivery_status) == "scheduled")
         .values(delivery_status="cancelled", last_error="customer data erased")
-    )
+        .returning(col(Survey.id), col(Survey.case_ref))
+    ).all()
     session.execute(update(Survey).where(col(Survey.id).in_(survey_ids)).values(to_address=None))
     session.execute(delete(SurveyIdentifier).where(col(SurveyIdentifier.survey_id).in_(survey_ids)))
     session.execute(delete(OutboxMessage).where(col(OutboxMessage.survey_id).in_(survey_ids)))
+    return [(survey_id, case_ref) for survey_id, case_ref in cancelled]

@@ -121,6 +121,8 @@ def test_an_opt_out_after_scheduling_cancels_the_send(ctx: Context) -> None:
     assert done.last_error and "opted out" in done.last_error
     with ctx.session() as session:
         assert session.exec(select(OutboxMessage)).all() == []
+        entry = session.exec(select(AuditLog).where(AuditLog.action == "survey.cancelled")).one()
+    assert (entry.subject, entry.details["cause"]) == (survey.case_ref, "opted_out")
 
 
 def test_a_send_left_in_sending_past_its_lease_becomes_unknown_and_is_not_resent(

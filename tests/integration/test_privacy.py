@@ -121,6 +121,9 @@ def test_erasure_cancels_a_survey_not_yet_sent(ctx: Context, runner) -> None:
     with ctx.session() as session:
         kept = session.get(Survey, survey.id)
         assert kept is not None and kept.delivery_status == "cancelled"
+        entry = session.scalars(select(AuditLog).where(AuditLog.action == "survey.cancelled")).one()
+    assert entry.subject == survey.case_ref and entry.details["cause"] == "erasure"
+    assert entry.who.startswith("cli:")
 
 
 def test_cli_export_prints_json(ctx: Context, runner) -> None:
