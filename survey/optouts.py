@@ -86,3 +86,16 @@ def opted_out_hashes(session: Session, hashes: Iterable[str]) -> set[str]:
 
 def is_opted_out(session: Session, hashes: Iterable[str]) -> bool:
     return bool(opted_out_hashes(session, hashes))
+
+
+def latest_opt_out_source(session: Session, hashes: Iterable[str]) -> str | None:
+    """Who registered the newest opt-out that stands among `hashes` (None when none stands)."""
+    standing = opted_out_hashes(session, hashes)
+    if not standing:
+        return None
+    return session.scalar(
+        select(col(OptOut.source))
+        .where(col(OptOut.identifier_hash).in_(sorted(standing)), col(OptOut.opted_out).is_(True))
+        .order_by(col(OptOut.id).desc())
+        .limit(1)
+    )

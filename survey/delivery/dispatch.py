@@ -31,8 +31,9 @@ from survey.models import (
     OptOutSource,
     ResponseStatus,
     Survey,
+    SurveyIdentifier,
 )
-from survey.optouts import record_opt_out
+from survey.optouts import latest_opt_out_source, record_opt_out
 from survey.policy_fields import QuietHours
 from survey.sampling.draw import is_quiet, out_of_quiet_hours
 from survey.sampling.policy import PolicyTimeline, policy_timeline
@@ -146,9 +147,14 @@ def _prepare(
     if survey.id in opted:
         survey.response_status = ResponseStatus.opted_out
         _cancel(survey, "the customer opted out before sending", counts)
+        hashes = session.exec(
+            select(col(SurveyIdentifier.identifier_hash)).where(
+                col(SurveyIdentifier.survey_id) == survey.id
+            )
+        ).all()
         audit(
             session,
-            who="system",
+            who=latest_opt_out_source(session, hashes) or "unknown",
             action="survey.cancelled",
             subject=survey.case_ref,
             survey_id=survey.id,

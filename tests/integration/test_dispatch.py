@@ -123,6 +123,7 @@ def test_an_opt_out_after_scheduling_cancels_the_send(ctx: Context) -> None:
         assert session.exec(select(OutboxMessage)).all() == []
         entry = session.exec(select(AuditLog).where(AuditLog.action == "survey.cancelled")).one()
     assert (entry.subject, entry.details["cause"]) == (survey.case_ref, "opted_out")
+    assert entry.who == "api"  # the source of the opt-out that stopped it
 
 
 def test_a_send_left_in_sending_past_its_lease_becomes_unknown_and_is_not_resent(
