@@ -22,11 +22,11 @@ from sqlmodel import Session, col, select
 from survey.config import Settings
 from survey.models import OutboxMessage, ReportSnapshot, Survey
 from survey.reporting.exports import report_xlsx
-from survey.reporting.kpi import STOCKHOLM, contact_kpis, local_midnight
+from survey.reporting.kpi import STOCKHOLM, contact_kpis
 from survey.reporting.report import ReportRequest, satisfaction_report
+from survey.reporting.settling import settles_at
 
 log = logging.getLogger(__name__)
-STOCKHOLM_QUIET_MARGIN = timedelta(hours=24)  # the longest quiet-hours shift, with room to spare
 LOOKBACK_MONTHS = 3
 SNAPSHOT_GROUPINGS: tuple[tuple[str, ...], ...] = ((), ("week",), ("day",), ("channel",), ("team",))
 Mailer = Callable[[str, str, str, bytes, str], None]  # to, subject, body, attachment, filename
@@ -53,14 +53,7 @@ def previous_months(today: date, count: int) -> list[str]:
 
 def settled_at(month: str, settings: Settings) -> datetime:
     """When no survey of the month can still be answered (the final snapshot's moment)."""
-    _, end = month_range(month)
-    return (
-        local_midnight(end)
-        + timedelta(minutes=settings.send_delay_minutes)
-        + timedelta(hours=settings.max_postpone_hours)
-        + STOCKHOLM_QUIET_MARGIN
-        + timedelta(days=settings.expiry_days)
-    )
+    return settles_at(month_range(month)[1], settings)
 
 
 def snapshot_data(session: Session, month: str, *, min_group_size: int) -> dict[str, Any]:

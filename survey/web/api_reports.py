@@ -15,6 +15,7 @@ from survey.models import ApiScope
 from survey.reporting.grouping import GROUP_KEYS
 from survey.reporting.kpi import contact_kpis
 from survey.reporting.report import InvalidReportRequest, ReportRequest, satisfaction_report
+from survey.reporting.settling import as_seen_by_an_actor, settles_at
 from survey.web.api_keys import current_key, require_scope
 from survey.web.app import context, db_session
 from survey.web.errors import problem
@@ -24,17 +25,30 @@ bp = Blueprint("api_reports", __name__, url_prefix="/api/v1")
 
 
 def _answer(build: Callable[..., dict[str, Any]]) -> ResponseReturnValue:
+    actor_id = current_key().actor_id  # None for an organisation key: everything
     try:
         report_request = ReportRequest.parse(
             request.args.get("from"),
             request.args.get("to"),
             request.args.getlist("group_by"),
-            actor_id=current_key().actor_id,  # None for an organisation key: everything
+            actor_id=actor_id,
         )
     except InvalidReportRequest as exc:
         return problem(400, "Bad Request", str(exc))
+    ctx = context()
+    if actor_id is not None:
+        # The measured see a period only once it has settled, and only its answers: nothing
+        # that tells which of their cases were drawn, sent or are still open (SPEC section 6).
+        opens = settles_at(report_request.end, ctx.settings)
+        if ctx.now() < opens:
+            return problem(
+                403,
+                "Forbidden",
+                f"an actor's key sees this period once it has settled, from {opens.isoformat()}",
+            )
     session: Session = db_session()
-    return jsonify(build(session, report_request, min_group_size=context().settings.min_group_size))
+    report = build(session, report_request, min_group_size=ctx.settings.min_group_size)
+    return jsonify(report if actor_id is None else as_seen_by_an_actor(report))
 
 
 @bp.get("/reports/satisfaction")
@@ -85,7 +99,10 @@ for _path, _summary in (
     PATHS[_path] = {
         "get": {
             "summary": _summary,
-            "description": "An actor's key sees only its own actor's surveys and contacts.",
+            "description": (
+                "An actor's key sees only its own actor's surveys and contacts, only for a "
+                "settled period (403 before), and no stage before `answered`."
+            ),
             **scoped("reports"),
             "parameters": _PARAMETERS,
             "responses": {

@@ -3,6 +3,7 @@ an actor's reports key sees only its actor, and a revoked key is refused at once
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -186,6 +187,34 @@ def test_an_actors_report_keeps_the_minimum_group_size(ctx: Context, client: Fla
     assert report["total"]["responses"] == 3
     assert report["total"]["overall"]["mean"] is None
     assert report["groups"][0]["overall"]["csat"] is None
+
+
+@pytest.mark.usefixtures("two_actors")
+def test_an_actor_sees_its_answers_but_nothing_of_what_was_drawn_or_sent(
+    ctx: Context, client: FlaskClient
+) -> None:
+    """How many of an agent's cases were sent a survey would tell who was drawn: an actor's
+    key sees no stage before `answered`; the organisation's sees them all."""
+    south = _report(client, make_api_key(ctx, "south", "reports"), "satisfaction", "agent")
+    for figures in [*south["groups"], south["total"]]:
+        assert not {"sent", "response_rate", "declined", "opted_out"} & set(figures)
+        assert figures["responses"] == 6
+    head_office = make_organisation_key(ctx, "head-office", "reports")
+    everything = _report(client, head_office, "satisfaction", "actor")
+    assert everything["total"]["sent"] == 9 and everything["total"]["response_rate"] == 1.0
+
+
+def test_an_actor_sees_a_period_only_once_it_has_settled(ctx: Context, client: FlaskClient) -> None:
+    """Today's figures, grouped by agent, would show whose contacts were just surveyed."""
+    today = ctx.now().date()
+    url = f"/api/v1/reports/satisfaction?from={today}&to={today + timedelta(days=1)}&group_by=agent"
+    refused = client.get(url, headers=bearer(make_api_key(ctx, "south", "reports")))
+    assert refused.status_code == 403
+    assert "settled" in refused.get_json()["detail"]
+    kpi = url.replace("satisfaction", "kpi")
+    assert client.get(kpi, headers=bearer(make_api_key(ctx, "south", "reports"))).status_code == 403
+    head_office = make_organisation_key(ctx, "head-office", "reports")
+    assert client.get(url, headers=bearer(head_office)).status_code == 200
 
 
 @pytest.mark.usefixtures("two_actors")
