@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -63,9 +64,17 @@ def record_opt_out(
     return len(hashes)
 
 
-def opted_out_hashes(session: Session, hashes: Iterable[str]) -> set[str]:
-    """Those of `hashes` whose latest entry is an opt-out."""
-    found: set[str] = set()
+class Standing(NamedTuple):
+    """The entry that keeps an identifier opted out: its latest, an opt-out."""
+
+    id: int
+    source: str
+    survey_id: int | None
+
+
+def standing_opt_outs(session: Session, hashes: Iterable[str]) -> dict[str, Standing]:
+    """Those of `hashes` whose latest entry is an opt-out, with that entry."""
+    found: dict[str, Standing] = {}
     # A batch of thousands of hashes is one statement where the store can (an array on PostgreSQL).
     store = store_of(session)
     for condition in store.among(session, col(OptOut.identifier_hash), dict.fromkeys(hashes)):
@@ -76,12 +85,22 @@ def opted_out_hashes(session: Session, hashes: Iterable[str]) -> set[str]:
             .subquery()
         )
         rows = session.execute(
-            select(col(OptOut.identifier_hash))
+            select(
+                col(OptOut.identifier_hash),
+                col(OptOut.id),
+                col(OptOut.source),
+                col(OptOut.survey_id),
+            )
             .join(latest, col(OptOut.id) == latest.c.last_id)
             .where(col(OptOut.opted_out).is_(True))
         )
-        found.update(row[0] for row in rows)
+        found.update({digest: Standing(*entry) for digest, *entry in rows})
     return found
+
+
+def opted_out_hashes(session: Session, hashes: Iterable[str]) -> set[str]:
+    """Those of `hashes` whose latest entry is an opt-out."""
+    return set(standing_opt_outs(session, hashes))
 
 
 def is_opted_out(session: Session, hashes: Iterable[str]) -> bool:
@@ -90,12 +109,5 @@ def is_opted_out(session: Session, hashes: Iterable[str]) -> bool:
 
 def latest_opt_out_source(session: Session, hashes: Iterable[str]) -> str | None:
     """Who registered the newest opt-out that stands among `hashes` (None when none stands)."""
-    standing = opted_out_hashes(session, hashes)
-    if not standing:
-        return None
-    return session.scalar(
-        select(col(OptOut.source))
-        .where(col(OptOut.identifier_hash).in_(sorted(standing)), col(OptOut.opted_out).is_(True))
-        .order_by(col(OptOut.id).desc())
-        .limit(1)
-    )
+    standing = standing_opt_outs(session, hashes).values()
+    return max(standing, key=lambda entry: entry.id).source if standing else None

@@ -147,19 +147,7 @@ def _prepare(
     if survey.id in opted:
         survey.response_status = ResponseStatus.opted_out
         _cancel(survey, "the customer opted out before sending", counts)
-        hashes = session.exec(
-            select(col(SurveyIdentifier.identifier_hash)).where(
-                col(SurveyIdentifier.survey_id) == survey.id
-            )
-        ).all()
-        audit(
-            session,
-            who=latest_opt_out_source(session, hashes) or "unknown",
-            action="survey.cancelled",
-            subject=survey.case_ref,
-            survey_id=survey.id,
-            cause="opted_out",
-        )
+        _audit_opted_out_cancel(session, survey)
         return None
     if not survey.to_address:
         _fail(survey, "no address to send to", counts)
@@ -177,6 +165,23 @@ def _prepare(
     hours = policy.reminder_after_hours
     survey.reminder_due_at = now + timedelta(hours=hours) if hours else None
     return message
+
+
+def _audit_opted_out_cancel(session: Session, survey: Survey) -> None:
+    """A stop after the draw is a recorded fact: who registered the opt-out that stopped it."""
+    hashes = session.exec(
+        select(col(SurveyIdentifier.identifier_hash)).where(
+            col(SurveyIdentifier.survey_id) == survey.id
+        )
+    ).all()
+    audit(
+        session,
+        who=latest_opt_out_source(session, hashes) or "unknown",
+        action="survey.cancelled",
+        subject=survey.case_ref,
+        survey_id=survey.id,
+        cause="opted_out",
+    )
 
 
 def _cancel(survey: Survey, reason: str, counts: Counter[str]) -> None:

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from survey.models import OptOut, OptOutSource, ResponseStatus, SurveyIdentifier
-from survey.optouts import is_opted_out, opted_out_hashes, record_opt_out
+from survey.models import OptOutSource, ResponseStatus, SurveyIdentifier
+from survey.optouts import is_opted_out, opted_out_hashes, record_opt_out, standing_opt_outs
 from survey.respondent.answers import transition
 from survey.respondent.states import OPEN, AnySurvey
 
@@ -46,10 +46,14 @@ def undo_opt_out(session: Session, survey: AnySurvey, *, now: datetime) -> None:
     """Lift the opt-out made through this survey's link, and only that: an identifier whose
     latest entry is another's (an SMS STOP, the IVR, an agent) stays opted out. Appends
     entries; the latest wins."""
+    hashes = survey_hashes(session, survey)
+    standing = standing_opt_outs(session, hashes)
     own = {
         digest: kind
-        for digest, kind in survey_hashes(session, survey).items()
-        if _opted_out_by_this_link(session, digest, survey)
+        for digest, kind in hashes.items()
+        if digest in standing
+        and standing[digest].source in LINK_SOURCES
+        and standing[digest].survey_id == survey.id
     }
     if own:
         record_opt_out(
@@ -60,23 +64,9 @@ def undo_opt_out(session: Session, survey: AnySurvey, *, now: datetime) -> None:
             opted_out=False,
             survey_id=survey.id,
         )
-    if is_opted_out(session, survey_hashes(session, survey)):
+    if standing.keys() - own.keys():
         session.commit()
         return  # another opt-out still stands: the survey stays closed
     restored = ResponseStatus.opened if survey.opened_at else ResponseStatus.pending
     transition(session, survey, (ResponseStatus.opted_out,), response_status=restored)
     session.commit()
-
-
-def _opted_out_by_this_link(session: Session, digest: str, survey: AnySurvey) -> bool:
-    """Whether the identifier's latest entry is an opt-out through this survey's link."""
-    latest = session.execute(
-        select(col(OptOut.opted_out), col(OptOut.source), col(OptOut.survey_id))
-        .where(col(OptOut.identifier_hash) == digest)
-        .order_by(col(OptOut.id).desc())
-        .limit(1)
-    ).first()
-    if latest is None:
-        return False
-    opted_out, source, survey_id = latest
-    return bool(opted_out) and source in LINK_SOURCES and survey_id == survey.id

@@ -35,7 +35,6 @@ class Policy(PolicySettings):
 _RENAMED = {"sampling_rate": "rate"}
 _SETTING_OF = {_RENAMED.get(name, name): name for name in PolicySettings.model_fields}
 POLICY_KEYS: tuple[str, ...] = tuple(_SETTING_OF)
-# Changing the policy of an organisation is serialised: each version builds on the last.
 
 
 def settings_policy(settings: Settings) -> Policy:
@@ -89,6 +88,7 @@ def change_policy(
     if key not in POLICY_KEYS:
         raise Conflict(f"unknown policy key {key!r}; choose from {', '.join(POLICY_KEYS)}")
     parsed = parse_value(key, value)
+    # Changes are serialised: each version builds on the last.
     store_of(session).lock_policy(session)
     overrides = _values_at(session, None) or {}
     old = overrides.get(key)

@@ -201,12 +201,16 @@ class SqliteStore(common.StoreSessions):
         """The conditional update, then the response, in one transaction. False when the
         survey was not open (nothing written)."""
         connection = session.connection()
+        insert_response = self._composed.get(
+            (response, values),
+            lambda: insert(response).values({"survey_id": bindparam("survey_id"), **values}),
+        )
         if connection.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
-            return _answer(connection, answered, response, values, params)
+            return _answer(connection, answered, insert_response, params)
         # A session in autocommit (the page's reads) gets a transaction of its own here.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
         try:
-            stored = _answer(connection, answered, response, values, params)
+            stored = _answer(connection, answered, insert_response, params)
         except BaseException:
             connection.exec_driver_sql("ROLLBACK")
             raise
@@ -252,28 +256,13 @@ class SqliteStore(common.StoreSessions):
         }
 
 
-_INSERTS: dict[int, Any] = {}
-
-
 def _answer(
-    connection: Any,
-    answered: Update,
-    response: Table,
-    values: dict[str, Any],
-    params: dict[str, Any],
+    connection: Any, answered: Update, insert_response: Any, params: dict[str, Any]
 ) -> bool:
     if connection.execute(answered, params).rowcount != 1:
         return False
-    connection.execute(_response_insert(response, values), params)
+    connection.execute(insert_response, params)
     return True
-
-
-def _response_insert(response: Table, values: dict[str, Any]) -> Any:
-    """INSERT of the response with the use case's parameters, built once per values map."""
-    key = id(values)
-    if key not in _INSERTS:
-        _INSERTS[key] = insert(response).values({"survey_id": bindparam("survey_id"), **values})
-    return _INSERTS[key]
 
 
 def percentile_positions(count: int, fraction: float) -> tuple[int, int, float]:
