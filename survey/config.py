@@ -48,6 +48,8 @@ class Settings(PolicySettings):
     previous_sampling_secrets: list[str]
     identifier_key: str
     min_group_size: Annotated[int, at_least(1)]
+    # off: no agent-level figure anywhere (an employee-monitoring agreement may exclude them).
+    agent_reporting: bool
     base_url: str
     privacy_url: str
     organisation_name: str
@@ -150,6 +152,7 @@ class Settings(PolicySettings):
 DEFAULTS: dict[str, Any] = {
     "env": "development",
     "min_group_size": 5,
+    "agent_reporting": True,
     "base_url": "http://127.0.0.1:5000",
     "privacy_url": "",
     "organisation_name": "Kundservice",
