@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 07:29:13.380111
+Create Date: 2026-11-30 09:05:44.765575
 """
 
 from collections.abc import Sequence
@@ -82,6 +82,19 @@ def upgrade() -> None:
             sqlite_where=sa.text("decided_at IS NULL"),
         )
 
+    op.create_table(
+        "erasure_record",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "identifier_hash",
+            sa.String(length=64).with_variant(sa.String(length=64, collation="C"), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
+        sa.Column("erased_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_erasure_record")),
+        sa.UniqueConstraint("identifier_hash", name=op.f("uq_erasure_record_identifier_hash")),
+    )
     op.create_table(
         "job_lock",
         sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
@@ -398,6 +411,7 @@ def downgrade() -> None:
 
     op.drop_table("policy_version")
     op.drop_table("job_lock")
+    op.drop_table("erasure_record")
     with op.batch_alter_table("customer_case", schema=None) as batch_op:
         batch_op.drop_index(
             "ix_customer_case_undecided",

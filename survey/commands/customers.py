@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TextIO
 
 import click
 
 from survey.commands import Context, with_context
 from survey.commands.admin import cli_who
 from survey.errors import ServiceError
+from survey.privacy import ledger
 from survey.privacy.access import export_customer
-from survey.privacy.erasure import erase_customer
+from survey.privacy.erasure import ErasureResult, erase_customer
+from survey.privacy.ledger import ledger_lines, parse_ledger
 from survey.privacy.query import CustomerQuery
 
 
@@ -50,19 +52,83 @@ def export(ctx: Context, phone: str | None, email: str | None, ref: str | None) 
 
 @customers.command("erase")
 @_identifier_options
+@click.option("--dry-run", is_flag=True, help="List what would be erased; change nothing.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (asked on a terminal).")
 @with_context
-def erase(ctx: Context, phone: str | None, email: str | None, ref: str | None, yes: bool) -> None:
-    """Erase the customer's personal data (the opt-out log and anonymous answers stay)."""
+def erase(
+    ctx: Context, phone: str | None, email: str | None, ref: str | None, dry_run: bool, yes: bool
+) -> None:
+    """Erase the person's personal data: the identifier given and those seen with it on one
+    contact (the opt-out, the erasure ledger's keyed hashes and anonymous scores stay)."""
     query = _query(phone, email, ref)
-    if not yes and sys.stdin.isatty():
-        click.confirm(
-            f"Erase the personal data of the customer with this {query.label()}?", abort=True
-        )
+    ask = not yes and not dry_run and sys.stdin.isatty()
     with ctx.session() as session:
+        plan = erase_customer(
+            session,
+            query,
+            identifier_key=ctx.settings.identifier_key,
+            now=ctx.now(),
+            who=cli_who(),
+            dry_run=dry_run or ask,
+        )
+        _echo_erasure(plan)
+        if not plan.dry_run:
+            return
+        if not ask:
+            click.echo("dry run: nothing was erased")
+            return
+        click.confirm("Erase all of this?", abort=True)
         result = erase_customer(
             session, query, identifier_key=ctx.settings.identifier_key, now=ctx.now(), who=cli_who()
         )
+    _echo_erasure(result)
+
+
+def _echo_erasure(result: ErasureResult) -> None:
+    verb = "would erase" if result.dry_run else "erased"
+    for item in result.identifiers:
+        click.echo(f"{verb} {item['kind']}: {item['value']}")
     click.echo(
-        f"erased: {result.contacts} contacts, {result.surveys} surveys, {result.comments} comments"
+        f"{verb}: {result.contacts} contacts, {result.surveys} surveys, {result.comments} "
+        f"comments; {result.cancelled} scheduled surveys cancelled"
+    )
+
+
+@customers.command("erasure-ledger")
+@with_context
+def erasure_ledger(ctx: Context) -> None:
+    """Print the erasure ledger (keyed hashes, JSON lines): keep it apart from the database
+    backups, to repeat every erasure after a restore."""
+    with ctx.session() as session:
+        for line in ledger_lines(session):
+            click.echo(line)
+
+
+@customers.command("reapply-erasures")
+@click.option(
+    "--ledger",
+    "ledger_file",
+    type=click.File("r", encoding="utf-8"),
+    default=None,
+    help="An exported ledger (survey customers erasure-ledger) with erasures newer than the "
+    "restored backup.",
+)
+@with_context
+def reapply_erasures(ctx: Context, ledger_file: TextIO | None) -> None:
+    """Repeat every erasure of the ledger: run it after restoring a database backup."""
+    try:
+        extra = parse_ledger(ledger_file) if ledger_file else {}
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    with ctx.session() as session:
+        result = ledger.reapply_erasures(
+            session,
+            identifier_key=ctx.settings.identifier_key,
+            now=ctx.now(),
+            who=cli_who(),
+            extra=extra,
+        )
+    click.echo(
+        f"reapplied {result.identifiers} erased identifiers: {result.contacts} contacts, "
+        f"{result.surveys} surveys, {result.comments} comments"
     )

@@ -19,6 +19,7 @@ from survey.models.enums import (
 )
 from survey.models.records import (
     AuditLog,
+    ErasureRecord,
     JobLock,
     OptOut,
     OutboxMessage,
@@ -54,6 +55,7 @@ __all__ = [
     "Contact",
     "DecisionReason",
     "DeliveryStatus",
+    "ErasureRecord",
     "IdentifierKind",
     "JobLock",
     "OptOut",

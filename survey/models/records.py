@@ -38,6 +38,18 @@ class OptOut(SQLModel, table=True):
     created_at: datetime = created_field()
 
 
+class ErasureRecord(SQLModel, table=True):
+    """The erasure ledger: the keyed hash of each identifier ever erased, so that every erasure
+    can be repeated after a database restore (`survey customers reapply-erasures`)."""
+
+    __tablename__ = "erasure_record"
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    identifier_hash: str = Field(max_length=64, sa_type=key_string(64), unique=True)
+    kind: str = Field(max_length=8)
+    erased_at: datetime = timestamp_field()
+
+
 class OutboxMessage(SQLModel, table=True):
     """A rendered message kept by the outbox backend instead of being sent."""
 

@@ -1,55 +1,159 @@
-"""Erasure on request (GDPR article 17).
+"""Erasure on request (GDPR article 17): the person, one hop, and nothing further.
 
-What stays, and why: the opt-out log (keyed hashes only; it honours the customer's objection)
-and the survey answers without contact details or free text (anonymous statistics).
+The request names one identifier; the erasure covers it and the identifiers seen with it on one
+contact (a phone number and the e-mail address given with it), never further. A dry run lists
+what would go. What stays, and why: the opt-out log (keyed hashes only: it keeps the person from
+being surveyed again), the answers' scores without contact details or free text (anonymous
+statistics, so that reports do not change), and the erasure ledger (keyed hashes, so that
+`survey customers reapply-erasures` can repeat every erasure after a database restore).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, select, update
 from sqlmodel import Session, col
 
 from survey.accounts.audit_log import audit
-from survey.models import Contact, OutboxMessage, Response, Survey, SurveyIdentifier
-from survey.privacy.query import CustomerQuery, contact_filter, hashes_of, survey_ids
+from survey.models import (
+    Contact,
+    ErasureRecord,
+    OptOutSource,
+    OutboxMessage,
+    Response,
+    Survey,
+    SurveyIdentifier,
+)
+from survey.optouts import record_opt_out, standing_opt_outs
+from survey.privacy.query import (
+    IDENTIFIER_COLUMNS,
+    CustomerQuery,
+    Identifier,
+    contact_ids,
+    one_hop,
+    survey_ids,
+)
 
 
 @dataclass(frozen=True)
 class ErasureResult:
+    """What an erasure covered (or, in a dry run, would cover)."""
+
+    identifiers: list[dict[str, str]]
     contacts: int
     surveys: int
     comments: int
+    cancelled: int
+    dry_run: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class ErasureTargets:
+    """The rows an erasure changes, found from the keyed hashes of the identifiers it covers."""
+
+    identifiers: list[Identifier]  # in clear, for the contacts that carry them
+    hashes: dict[str, str]  # keyed hash -> kind, of every identifier covered
+    contact_ids: list[int]
+    survey_ids: list[int]
+    cancelled: list[tuple[int, str]] = field(default_factory=list)
 
 
 def erase_customer(
-    session: Session, query: CustomerQuery, *, identifier_key: str, now: datetime, who: str
+    session: Session,
+    query: CustomerQuery,
+    *,
+    identifier_key: str,
+    now: datetime,
+    who: str,
+    dry_run: bool = False,
 ) -> ErasureResult:
-    """Erase the customer's personal data (GDPR article 17); scheduled surveys are cancelled."""
-    hashes = hashes_of(identifier_key, query)
-    ids = survey_ids(session, query, hashes)
-    contacts = session.execute(
-        update(Contact)
-        .where(contact_filter(query))
-        .values(customer_phone=None, customer_email=None, customer_ref=None, purged_at=now)
-    ).rowcount  # type: ignore[attr-defined]
-    cancelled = _forget_surveys(session, ids, now=now)
-    comments = session.execute(
-        update(Response)
-        .where(col(Response.survey_id).in_(ids), col(Response.comment).is_not(None))
-        .values(comment=None)
-    ).rowcount  # type: ignore[attr-defined]
+    """Erase the person's personal data; scheduled surveys are cancelled. Commits, unless a dry
+    run, which changes nothing and says what would go."""
+    identifiers = one_hop(session, query)
+    hashes = {item.hash(identifier_key): str(item.kind) for item in identifiers}
+    targets = ErasureTargets(
+        identifiers,
+        hashes,
+        contact_ids(session, identifiers),
+        survey_ids(session, identifiers, list(hashes)),
+    )
+    listed = [{"kind": str(item.kind), "value": item.value} for item in identifiers]
+    if dry_run:
+        return ErasureResult(
+            listed,
+            contacts=len(targets.contact_ids),
+            surveys=len(targets.survey_ids),
+            comments=_comment_count(session, targets.survey_ids),
+            cancelled=_scheduled_count(session, targets.survey_ids),
+            dry_run=True,
+        )
+    comments = apply_erasure(session, targets, now=now)
     audit(
         session,
         who=who,
         action="customer.erase",
-        subject=query.label(),
-        contacts=contacts,
-        surveys=len(ids),
+        # The kinds only: the audit log never holds the identifier in clear.
+        subject="+".join(sorted({str(item.kind) for item in identifiers})),
+        identifiers=len(identifiers),
+        contacts=len(targets.contact_ids),
+        surveys=len(targets.survey_ids),
         comments=comments,
     )
+    audit_cancellations(session, targets.cancelled, who=who)
+    session.commit()
+    return ErasureResult(
+        listed,
+        contacts=len(targets.contact_ids),
+        surveys=len(targets.survey_ids),
+        comments=comments,
+        cancelled=len(targets.cancelled),
+    )
+
+
+def apply_erasure(session: Session, targets: ErasureTargets, *, now: datetime) -> int:
+    """Forget the identifiers on the contacts, the surveys' addresses, texts and identifier
+    hashes, and the answers' comments; keep the person opted out and in the ledger. The
+    comments erased."""
+    _forget_identifiers(session, targets, now=now)
+    targets.cancelled = _forget_surveys(session, targets.survey_ids, list(targets.hashes))
+    comments = _erase_comments(session, targets.survey_ids)
+    standing = standing_opt_outs(session, targets.hashes)
+    still_open = {h: k for h, k in targets.hashes.items() if h not in standing}
+    record_opt_out(session, hashes=still_open, source=OptOutSource.erasure, now=now)
+    _remember(session, targets.hashes, now=now)
+    return comments
+
+
+def _forget_identifiers(session: Session, targets: ErasureTargets, *, now: datetime) -> None:
+    """Clear the covered identifiers on the contacts; another identifier on the same contact (a
+    stranger's, with a shared address) stays. A contact left with none counts as purged."""
+    if not targets.contact_ids:
+        return
+    of_contacts = col(Contact.id).in_(targets.contact_ids)
+    for kind, column in IDENTIFIER_COLUMNS.items():
+        values = [item.value for item in targets.identifiers if item.kind == kind]
+        if values:
+            session.execute(
+                update(Contact).where(of_contacts, col(column).in_(values)).values({column: None})
+            )
+    session.execute(
+        update(Contact)
+        .where(
+            of_contacts,
+            col(Contact.purged_at).is_(None),
+            *(col(column).is_(None) for column in IDENTIFIER_COLUMNS.values()),
+        )
+        .values(purged_at=now)
+    )
+
+
+def audit_cancellations(session: Session, cancelled: list[tuple[int, str]], *, who: str) -> None:
     for survey_id, case_ref in cancelled:  # a stop after the draw is a recorded fact
         audit(
             session,
@@ -59,23 +163,69 @@ def erase_customer(
             survey_id=survey_id,
             cause="erasure",
         )
-    session.commit()
-    return ErasureResult(contacts=contacts, surveys=len(ids), comments=comments)
 
 
-def _forget_surveys(
-    session: Session, survey_ids: list[int], *, now: datetime
-) -> list[tuple[int, str]]:
-    """Cancel what was still to be sent and forget the addresses; the cancelled surveys."""
-    if not survey_ids:
+def _forget_surveys(session: Session, ids: list[int], hashes: list[str]) -> list[tuple[int, str]]:
+    """Cancel what was still to be sent; forget addresses, provider texts and identifier hashes.
+    The cancelled surveys."""
+    if not ids:
         return []
     cancelled = session.execute(
         update(Survey)
-        .where(col(Survey.id).in_(survey_ids), col(Survey.delivery_status) == "scheduled")
+        .where(col(Survey.id).in_(ids), col(Survey.delivery_status) == "scheduled")
         .values(delivery_status="cancelled", last_error="customer data erased")
         .returning(col(Survey.id), col(Survey.case_ref))
     ).all()
-    session.execute(update(Survey).where(col(Survey.id).in_(survey_ids)).values(to_address=None))
-    session.execute(delete(SurveyIdentifier).where(col(SurveyIdentifier.survey_id).in_(survey_ids)))
-    session.execute(delete(OutboxMessage).where(col(OutboxMessage.survey_id).in_(survey_ids)))
+    cancelled_ids = {row[0] for row in cancelled}
+    # Provider texts may quote the address; the cancellation's own reason names no one.
+    texts = [i for i in ids if i not in cancelled_ids]
+    if texts:
+        session.execute(update(Survey).where(col(Survey.id).in_(texts)).values(last_error=None))
+    session.execute(update(Survey).where(col(Survey.id).in_(ids)).values(to_address=None))
+    session.execute(
+        delete(SurveyIdentifier).where(
+            col(SurveyIdentifier.survey_id).in_(ids),
+            col(SurveyIdentifier.identifier_hash).in_(hashes),
+        )
+    )
+    session.execute(delete(OutboxMessage).where(col(OutboxMessage.survey_id).in_(ids)))
     return [(survey_id, case_ref) for survey_id, case_ref in cancelled]
+
+
+def _erase_comments(session: Session, ids: list[int]) -> int:
+    if not ids:
+        return 0
+    result = session.execute(
+        update(Response)
+        .where(col(Response.survey_id).in_(ids), col(Response.comment).is_not(None))
+        .values(comment=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _comment_count(session: Session, ids: list[int]) -> int:
+    query = select(func.count()).where(
+        col(Response.survey_id).in_(ids), col(Response.comment).is_not(None)
+    )
+    return int(session.scalar(query) or 0) if ids else 0
+
+
+def _scheduled_count(session: Session, ids: list[int]) -> int:
+    query = select(func.count()).where(
+        col(Survey.id).in_(ids), col(Survey.delivery_status) == "scheduled"
+    )
+    return int(session.scalar(query) or 0) if ids else 0
+
+
+def _remember(session: Session, hashes: dict[str, str], *, now: datetime) -> None:
+    """Add the identifiers not yet in the erasure ledger."""
+    known = set(
+        session.scalars(
+            select(col(ErasureRecord.identifier_hash)).where(
+                col(ErasureRecord.identifier_hash).in_(list(hashes))
+            )
+        )
+    )
+    for digest, kind in hashes.items():
+        if digest not in known:
+            session.add(ErasureRecord(identifier_hash=digest, kind=kind, erased_at=now))

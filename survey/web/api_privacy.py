@@ -19,10 +19,10 @@ from survey.web.errors import problem
 bp = Blueprint("api_privacy", __name__, url_prefix="/api/v1")
 
 
-def _customer_query(values: Any) -> CustomerQuery:
+def _customer_query(values: Any, *, also: frozenset[str] = frozenset()) -> CustomerQuery:
     if not isinstance(values, dict):
         raise ServiceError("send an object with one of phone, email or ref")
-    unknown = sorted(set(values) - {"phone", "email", "ref"})
+    unknown = sorted(set(values) - {"phone", "email", "ref"} - also)
     if unknown:
         raise ServiceError(f"unknown field(s): {', '.join(unknown)}")
     return CustomerQuery.parse(values.get("phone"), values.get("email"), values.get("ref"))
@@ -58,19 +58,24 @@ def export_customer() -> ResponseReturnValue:
 @bp.post("/customers/erase")
 @require_scope(ApiScope.privacy)
 def erase_customer() -> ResponseReturnValue:
-    """GDPR erasure of the customer's personal data."""
+    """GDPR erasure: the identifier given and those seen with it on one contact. With
+    `"dry_run": true`, what would be erased, and nothing changes."""
     body, error = json_body()
     if error is not None:
         return error
     try:
-        query = _customer_query(body)
+        query = _customer_query(body, also=frozenset({"dry_run"}))
     except ServiceError as exc:
         return problem(422, "Unprocessable Content", str(exc))
+    dry_run = body.get("dry_run", False)
+    if not isinstance(dry_run, bool):
+        return problem(422, "Unprocessable Content", "dry_run must be true or false")
     result = erasure.erase_customer(
         db_session(),
         query,
         identifier_key=context().settings.identifier_key,
         now=context().now(),
         who=_who(),
+        dry_run=dry_run,
     )
-    return jsonify(result.__dict__)
+    return jsonify(result.as_dict())

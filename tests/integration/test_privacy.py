@@ -96,7 +96,14 @@ def test_erasure_removes_personal_data_and_keeps_anonymous_answers(client, priva
     survey = survey_with_answer(ctx)
     response = client.post("/api/v1/customers/erase", json={"ref": "K-1"}, headers=privacy)
     assert response.status_code == 200
-    assert response.get_json() == {"contacts": 1, "surveys": 1, "comments": 1}
+    assert response.get_json() == {
+        "identifiers": [{"kind": "phone", "value": PHONE}, {"kind": "ref", "value": "K-1"}],
+        "contacts": 1,
+        "surveys": 1,
+        "comments": 1,
+        "cancelled": 0,
+        "dry_run": False,
+    }
     with ctx.session() as session:
         contact = session.scalars(select(Contact)).one()
         assert (contact.customer_phone, contact.customer_ref) == (None, None)
