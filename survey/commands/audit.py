@@ -41,6 +41,11 @@ def audit_verify(ctx: Context, start: datetime, end: datetime) -> None:
         click.echo(f"MISMATCH {item.case_ref}: {item.problem}")
     for item in result.warnings:
         click.echo(f"warning {item.case_ref}: {item.problem}")
+    if result.pseudonymised:
+        click.echo(
+            f"{result.pseudonymised} decisions of cases pseudonymised after retention: "
+            "their draws cannot be recomputed"
+        )
     click.echo(f"checked {result.checked} decisions, {len(result.mismatches)} mismatches")
     if not result.ok or chain.broken_at is not None:
         raise SystemExit(1)

@@ -19,6 +19,8 @@ from pydantic import (
 
 from survey.config import SUPPORTED_LANGUAGES
 from survey.identifiers import normalise_case_ref, normalise_email, normalise_phone
+from survey.privacy.pseudonyms import PREFIX as PSEUDONYM_PREFIX
+from survey.privacy.pseudonyms import is_pseudonym
 
 CLOCK_SKEW = timedelta(minutes=5)
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
@@ -46,6 +48,8 @@ def _case_ref(value: str) -> str:
     value = normalise_case_ref(value)
     if not value:
         raise ValueError("must not be empty")
+    if is_pseudonym(value):
+        raise ValueError(f"must not start with {PSEUDONYM_PREFIX!r} (kept for old cases)")
     return value
 
 

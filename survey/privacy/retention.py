@@ -1,5 +1,12 @@
-"""The retention purge: contact details, message copies and comments older than
-SURVEY_RETENTION_DAYS go; anonymous answers and the opt-out log stay."""
+"""The retention purge: what leads back to a person goes once no rule needs it.
+
+After SURVEY_RETENTION_DAYS: contact details, message copies, comments and provider texts go,
+and case references and external ids become keyed pseudonyms (privacy.pseudonyms). The keyed
+identifier hashes of surveys go once the frequency cap can no longer need them (its window plus
+the maximum contact age and a day). What stays: answers with period and attribution, each
+decision with its inclusion probability (its rate), and the opt-out log (keyed hashes: an
+objection outlives the purge by design).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +19,10 @@ from sqlmodel import Session, col
 
 from survey.accounts.audit_log import audit
 from survey.context import Context
-from survey.models import Contact, OutboxMessage, Response, Survey
+from survey.models import Contact, OutboxMessage, Response, Survey, SurveyIdentifier
+from survey.privacy.pseudonyms import pseudonymise_cases
 from survey.privacy.query import CUSTOMER_FIELDS
+from survey.sampling.policy import Policy, effective_policy
 
 
 @dataclass(frozen=True)
@@ -22,10 +31,21 @@ class PurgeResult:
     surveys: int
     messages: int
     comments: int
+    cases: int = 0
+    identifier_hashes: int = 0
 
 
-def purge_expired(session: Session, *, retention_days: int, now: datetime) -> PurgeResult:
-    """Remove contact details and message copies older than the retention period."""
+def purge_expired(
+    session: Session,
+    *,
+    retention_days: int,
+    now: datetime,
+    identifier_key: str = "",
+    cap_window: timedelta | None = None,
+) -> PurgeResult:
+    """Remove contact details, message copies, comments and provider texts older than the
+    retention period; with the identifier key, pseudonymise the old cases' references; with
+    the cap window, drop the surveys' identifier hashes older than it. Commits."""
     cutoff = now - timedelta(days=retention_days)
     contacts = session.execute(
         update(Contact)
@@ -39,8 +59,11 @@ def purge_expired(session: Session, *, retention_days: int, now: datetime) -> Pu
     old_surveys = select(col(Survey.id)).where(col(Survey.closed_at) < cutoff)
     surveys = session.execute(
         update(Survey)
-        .where(col(Survey.closed_at) < cutoff, col(Survey.to_address).is_not(None))
-        .values(to_address=None)
+        .where(
+            col(Survey.closed_at) < cutoff,
+            or_(col(Survey.to_address).is_not(None), col(Survey.last_error).is_not(None)),
+        )
+        .values(to_address=None, last_error=None)
     ).rowcount  # type: ignore[attr-defined]
     messages = session.execute(
         delete(OutboxMessage).where(col(OutboxMessage.created_at) < cutoff)
@@ -50,18 +73,25 @@ def purge_expired(session: Session, *, retention_days: int, now: datetime) -> Pu
         .where(col(Response.survey_id).in_(old_surveys), col(Response.comment).is_not(None))
         .values(comment=None)
     ).rowcount  # type: ignore[attr-defined]
-    if contacts or surveys or messages or comments:
-        audit(
-            session,
-            who="system",
-            action="retention.purge",
-            contacts=contacts,
-            surveys=surveys,
-            messages=messages,
-            comments=comments,
-        )
+    hashes = 0
+    if cap_window is not None:
+        hashes = session.execute(
+            delete(SurveyIdentifier).where(col(SurveyIdentifier.closed_at) < now - cap_window)
+        ).rowcount  # type: ignore[attr-defined]
+    cases = 0
+    if identifier_key:
+        cases = pseudonymise_cases(session, key=identifier_key, cutoff=cutoff, now=now)
+    result = PurgeResult(contacts, surveys, messages, comments, cases, hashes)
+    if any(asdict(result).values()):
+        audit(session, who="system", action="retention.purge", **asdict(result))
     session.commit()
-    return PurgeResult(contacts, surveys, messages, comments)
+    return result
+
+
+def cap_window(policy: Policy) -> timedelta:
+    """How long a survey's identifier hashes can matter to the frequency cap: a contact closed
+    up to the maximum contact age ago is checked against surveys of the cap's days before it."""
+    return timedelta(days=policy.frequency_cap_days + 1, hours=policy.max_contact_age_hours)
 
 
 def run_purge(ctx: Context) -> dict[str, Any]:
@@ -70,7 +100,12 @@ def run_purge(ctx: Context) -> dict[str, Any]:
         if not mine:
             return {"skipped": "another process is purging"}
         with ctx.session() as session:
+            now = ctx.now()
             result = purge_expired(
-                session, retention_days=ctx.settings.retention_days, now=ctx.now()
+                session,
+                retention_days=ctx.settings.retention_days,
+                now=now,
+                identifier_key=ctx.settings.identifier_key,
+                cap_window=cap_window(effective_policy(session, ctx.settings, now)),
             )
     return asdict(result)

@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 
 from survey.config import Settings
 from survey.models import Case, DecisionReason, SamplingDecision, Survey
+from survey.privacy.pseudonyms import is_pseudonym
 from survey.sampling.draw import STOCKHOLM, is_drawn, key_fingerprint
 from survey.sampling.policy import policy_timeline
 
@@ -24,6 +25,9 @@ class Mismatch:
 @dataclass
 class Verification:
     checked: int = 0
+    # Decisions whose case reference was pseudonymised after retention: their draw cannot be
+    # recomputed (the facts are gone); reason and survey are still checked.
+    pseudonymised: int = 0
     mismatches: list[Mismatch] = field(default_factory=list)
     warnings: list[Mismatch] = field(default_factory=list)
 
@@ -62,7 +66,8 @@ def verify_decisions(
                 Mismatch(ref, f"no known secret has fingerprint {decision.key_fingerprint}")
             )
             continue
-        drawn = is_drawn(secret, ref, decision.rate)
+        drawn = decision.drawn if is_pseudonym(ref) else is_drawn(secret, ref, decision.rate)
+        result.pseudonymised += is_pseudonym(ref)
         if drawn != decision.drawn:
             result.mismatches.append(
                 Mismatch(ref, f"recorded drawn={decision.drawn}, recomputed drawn={drawn}")

@@ -241,3 +241,9 @@ def test_openapi_document_describes_the_contact(client) -> None:
     assert contact["additionalProperties"] is False
     assert {"external_id", "case_ref", "channel", "closed_at"} <= set(contact["required"])
     assert "post" in document["paths"]["/api/v1/contacts"]
+
+
+def test_a_case_ref_may_not_look_like_a_retention_pseudonym(client, auth) -> None:
+    response = post(client, auth, [contact_payload(case_ref="pseudonym:abc")])
+    assert response.status_code == 422
+    assert "pseudonym:" in str(response.get_json())
