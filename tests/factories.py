@@ -117,6 +117,7 @@ def make_survey(ctx: Context, session: Session, **fields: Any) -> Survey:
         reason="selected",
         rate="1",
         key_fingerprint="0" * 64,
+        closed_local_date=local.date(),
     )
     session.add(decision)
     session.flush()

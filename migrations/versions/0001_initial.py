@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 09:05:44.765575
+Create Date: 2026-11-30 09:11:10.387635
 """
 
 from collections.abc import Sequence
@@ -196,6 +196,7 @@ def upgrade() -> None:
         ),
         sa.Column("decided_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_closed_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_local_date", sa.Date(), nullable=True),
         sa.Column("drawn", sa.Boolean(), nullable=False),
         sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("rate", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
@@ -244,6 +245,7 @@ def upgrade() -> None:
         sa.Column("send_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("first_send_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("delivery_status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("cancel_cause", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
         sa.Column("response_status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("lease_until", survey.store.types.UTCDateTime(timezone=True), nullable=True),

@@ -25,6 +25,7 @@ from survey.delivery.messages import MessageTooLong, render_for_survey
 from survey.delivery.sending import NOT_STARTED, Outcomes, deliver
 from survey.identifiers import identifier_hash
 from survey.models import (
+    CancelCause,
     Contact,
     DeliveryStatus,
     IdentifierKind,
@@ -121,7 +122,7 @@ def _claim(
         messages = []
         for survey in surveys:
             if survey.case_ref in flagged:
-                _cancel(survey, "a contact of the case is marked do_not_survey", counts)
+                _cancel(survey, CancelCause.do_not_survey, counts)
                 assert survey.id is not None
                 audit_do_not_survey_cancel(session, survey.id, survey.case_ref)
                 continue
@@ -146,7 +147,7 @@ def _prepare(
     assert survey.id is not None
     if survey.id in opted:
         survey.response_status = ResponseStatus.opted_out
-        _cancel(survey, "the customer opted out before sending", counts)
+        _cancel(survey, CancelCause.opted_out, counts)
         _audit_opted_out_cancel(session, survey)
         return None
     if not survey.to_address:
@@ -184,9 +185,16 @@ def _audit_opted_out_cancel(session: Session, survey: Survey) -> None:
     )
 
 
-def _cancel(survey: Survey, reason: str, counts: Counter[str]) -> None:
+_CANCEL_TEXT = {
+    CancelCause.do_not_survey: "a contact of the case is marked do_not_survey",
+    CancelCause.opted_out: "the customer opted out before sending",
+}
+
+
+def _cancel(survey: Survey, cause: CancelCause, counts: Counter[str]) -> None:
     survey.delivery_status = DeliveryStatus.cancelled
-    survey.last_error = f"cancelled: {reason}"
+    survey.cancel_cause = cause
+    survey.last_error = f"cancelled: {_CANCEL_TEXT[cause]}"
     counts["cancelled"] += 1
 
 

@@ -48,6 +48,14 @@ class DecisionReason(StrEnum):
     no_reachable_address = "no_reachable_address"
 
 
+class CancelCause(StrEnum):
+    """Why a drawn survey was stopped before it was sent (the funnel's cancelled_before_send)."""
+
+    do_not_survey = "do_not_survey"  # a contact of the case marked do_not_survey
+    opted_out = "opted_out"  # the customer was opted out at the time of sending
+    erasure = "erasure"  # the customer's data was erased
+
+
 class DeliveryStatus(StrEnum):
     scheduled = "scheduled"
     sending = "sending"

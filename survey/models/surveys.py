@@ -33,6 +33,8 @@ class SamplingDecision(SQLModel, table=True):
     )
     decided_at: datetime = created_field()
     last_closed_at: datetime = timestamp_field(index=True)
+    # The local (Europe/Stockholm) date of last_closed_at: reports bucket undrawn cases by it.
+    closed_local_date: date | None = None
     drawn: bool
     reason: str = Field(max_length=40)
     rate: str = Field(max_length=32)
@@ -73,6 +75,7 @@ class Survey(SQLModel, table=True):
     send_at: datetime = timestamp_field()
     first_send_at: datetime = timestamp_field()
     delivery_status: str = Field(default=DeliveryStatus.scheduled, max_length=16)
+    cancel_cause: str | None = Field(default=None, max_length=16)  # a CancelCause
     response_status: str = Field(default=ResponseStatus.pending, max_length=16)
     attempts: int = 0
     lease_until: datetime | None = timestamp_field(nullable=True)

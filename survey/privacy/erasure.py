@@ -19,6 +19,7 @@ from sqlmodel import Session, col
 
 from survey.accounts.audit_log import audit
 from survey.models import (
+    CancelCause,
     Contact,
     ErasureRecord,
     OptOutSource,
@@ -173,7 +174,11 @@ def _forget_surveys(session: Session, ids: list[int], hashes: list[str]) -> list
     cancelled = session.execute(
         update(Survey)
         .where(col(Survey.id).in_(ids), col(Survey.delivery_status) == "scheduled")
-        .values(delivery_status="cancelled", last_error="customer data erased")
+        .values(
+            delivery_status="cancelled",
+            cancel_cause=CancelCause.erasure,
+            last_error="customer data erased",
+        )
         .returning(col(Survey.id), col(Survey.case_ref))
     ).all()
     cancelled_ids = {row[0] for row in cancelled}

@@ -25,7 +25,10 @@ from survey.models import (
     Survey,
 )
 from survey.reporting import stats
+from survey.reporting.disclosures import disclosures
+from survey.reporting.funnel import funnel, funnel_counts, rates
 from survey.reporting.grouping import GROUP_KEYS, key_label, survey_key_column
+from survey.reporting.weighted import RateSums, merge, weighted_overall, weighted_sums
 
 CONTACT_ITEMS = CONTACT_EXPERIENCE_ITEMS
 CASE_ITEMS = CASE_HANDLING_ITEMS
@@ -95,7 +98,13 @@ def _aggregates() -> list[ColumnElement[Any]]:
         ).label("sent"),
         func.count(overall).label("responses"),
         _count_if(col(Survey.response_status) == "declined").label("declined"),
-        _count_if(col(Survey.response_status) == "opted_out").label("opted_out"),
+        # Only opt-outs after the survey was sent: a cancellation before it is in the funnel.
+        _count_if(
+            and_(
+                col(Survey.response_status) == "opted_out",
+                col(Survey.delivery_status).in_([str(s) for s in SENT_STATUSES]),
+            )
+        ).label("opted_out"),
         func.coalesce(func.sum(overall), 0).label("overall_sum"),
         func.coalesce(func.sum(overall * overall), 0).label("overall_sq"),
         _count_if(overall >= 4).label("csat_yes"),
@@ -164,23 +173,72 @@ def sort_key(key: dict[str, Any]) -> tuple[tuple[bool, str], ...]:
 def satisfaction_report(
     session: Session, request: ReportRequest, *, min_group_size: int
 ) -> dict[str, Any]:
-    """The report of SPEC section 4 for a period and grouping."""
-    rows = sorted(aggregate_rows(session, request), key=lambda r: sort_key(r["key"]))
+    """The report of SPEC sections 4 and 7 for a period and grouping."""
+    args = (session, request.start, request.end, request.group_by, request.actor_id)
+    stages = funnel_counts(*args)
+    sums = weighted_sums(*args)
+    rows = _with_funnel_only_groups(aggregate_rows(session, request), stages, request.group_by)
+    rows.sort(key=lambda r: sort_key(r["key"]))
     # Every aggregate is a count or a sum, so the total is the sum of the groups: one scan.
     total = _sum_rows(rows)
     hidden = stats.suppressed_groups(
         {i: row["responses"] for i, row in enumerate(rows)}, min_group_size
     )
+    groups = []
+    for i, row in enumerate(rows):
+        key = tuple(row["key"].values())
+        groups.append(
+            {
+                "key": row["key"],
+                **figures(row, suppressed=i in hidden),
+                **design_figures(stages.get(key, {}), sums.get(key, {}), suppressed=i in hidden),
+            }
+        )
+    total_hidden = total.get("responses", 0) < min_group_size
     return {
         "from": request.start.isoformat(),
         "to": request.end.isoformat(),
         "group_by": list(request.group_by),
-        "groups": [
-            {"key": row["key"], **figures(row, suppressed=i in hidden)}
-            for i, row in enumerate(rows)
-        ],
-        "total": figures(total, suppressed=total.get("responses", 0) < min_group_size),
+        "groups": groups,
+        "total": {
+            **figures(total, suppressed=total_hidden),
+            **design_figures(
+                _sum_counts(stages.values()), merge(list(sums.values())), suppressed=total_hidden
+            ),
+        },
+        "disclosures": disclosures(session, request),
     }
+
+
+def design_figures(
+    stages: dict[str, int], sums: dict[str, RateSums], *, suppressed: bool
+) -> dict[str, Any]:
+    """The funnel, its AAPOR rates and the design-weighted overall figures of a group."""
+    stage_counts = funnel(stages)
+    return {
+        "funnel": stage_counts,
+        "rates": rates(stage_counts),
+        "weighted": {"overall": weighted_overall(sums, suppressed=suppressed)},
+    }
+
+
+def _with_funnel_only_groups(
+    rows: list[dict[str, Any]], stages: dict[tuple[Any, ...], dict[str, int]], keys: Sequence[str]
+) -> list[dict[str, Any]]:
+    """The groups with surveys, and those with only undrawn or suppressed cases (no figures)."""
+    present = {tuple(row["key"].values()) for row in rows}
+    for key in stages:
+        if key not in present:
+            rows.append({"key": dict(zip(keys, key, strict=True)), "surveys": 0})
+    return rows
+
+
+def _sum_counts(groups: Iterable[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for counts in groups:
+        for name, value in counts.items():
+            total[name] = total.get(name, 0) + value
+    return total
 
 
 def _sum_rows(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from survey.sampling.draw import (
     drawer,
     is_too_old,
     key_fingerprint,
+    local_date,
     within_frequency_cap,
 )
 from survey.sampling.policy import Policy, PolicyTimeline, policy_timeline
@@ -76,6 +77,7 @@ class Batch:
             reason,
             policy.rate,
             self.fingerprint,
+            local_date(view.last_closed_at),
         )
 
 
@@ -132,7 +134,11 @@ def settle(batch: Batch, reasons: Counter[str]) -> list[Decision]:
     for (ref, closed), policy in zip(batch.claimed, batch.policies, strict=True):
         view = batch.drawn.get(ref)
         if view is None:  # most cases: decide(False, None), without the call
-            settled.append(Decision(ref, now, closed, False, NOT_DRAWN, policy.rate, fingerprint))
+            settled.append(
+                Decision(
+                    ref, now, closed, False, NOT_DRAWN, policy.rate, fingerprint, local_date(closed)
+                )
+            )
         elif ref not in contending:
             reason = str(decide(True, facts(view, policy, batch, {})))
             reasons[reason] += 1

@@ -22,6 +22,13 @@ from survey.models import DecisionReason, SendChannel
 from survey.policy_fields import QuietHours
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def local_date(moment: datetime) -> date:
+    """The Europe/Stockholm date of an instant (the date reports count it under)."""
+    return moment.astimezone(STOCKHOLM).date()
+
+
 SPACE = 2**64
 DRAW_PREFIX = b"sample:"
 

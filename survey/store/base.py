@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Row, Select, Table, Update
@@ -31,6 +31,7 @@ class Decision(NamedTuple):
     reason: str
     rate: str
     key_fingerprint: str
+    closed_local_date: date
 
 
 DECISION_COLUMNS = Decision._fields

@@ -37,7 +37,7 @@ def test_cli_json_is_the_report_of_the_spec(ctx: Context, runner: Any) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["group_by"] == ["team", "week"]
-    assert set(report) == {"from", "to", "group_by", "groups", "total"}
+    assert set(report) == {"from", "to", "group_by", "groups", "total", "disclosures"}
     assert set(report["groups"][0]) == {
         "key",
         "sent",
@@ -50,6 +50,9 @@ def test_cli_json_is_the_report_of_the_spec(ctx: Context, runner: Any) -> None:
         "case_handling",
         "resolution",
         "fcr",
+        "funnel",
+        "rates",
+        "weighted",
     }
     assert sum(g["responses"] for g in report["groups"]) == report["total"]["responses"] > 0
 

@@ -23,6 +23,7 @@ from tests.factories import make_response, make_survey, seed_report_data, utc
 
 ITEMS_CE = ("response_time", "manner", "clarity", "knowledge", "engagement", "proactivity")
 ITEMS_CH = ("efficiency", "follow_up", "time_taken")
+DEFINITIONS = object()  # the rates' definitions: a text naming RR1
 
 
 def _records(ctx: Context) -> list[dict[str, Any]]:
@@ -48,6 +49,8 @@ def _records(ctx: Context) -> list[dict[str, Any]]:
                     },
                     "delivery": s.delivery_status,
                     "status": s.response_status,
+                    "opened_at": s.opened_at,
+                    "cancel_cause": s.cancel_cause,
                     "answer": r if r is not None and r.overall is not None else None,
                 }
             )
@@ -108,7 +111,11 @@ def _expected_group(records: list[dict[str, Any]], hidden: bool) -> dict[str, An
         "responses": n,
         "response_rate": n / sent if sent else None,
         "declined": sum(1 for r in records if r["status"] == "declined"),
-        "opted_out": sum(1 for r in records if r["status"] == "opted_out"),
+        "opted_out": sum(
+            1
+            for r in records
+            if r["status"] == "opted_out" and r["delivery"] in ("sent", "delivered")
+        ),
         "overall": {
             "n": n,
             "mean": hide(_mean(overall)),
@@ -126,6 +133,84 @@ def _expected_group(records: list[dict[str, Any]], hidden: bool) -> dict[str, An
             },
         },
         "fcr": {"n": len(fcr), "share": hide(fcr.count("yes") / len(fcr) if fcr else None)},
+        **_expected_design(records, n, mean_ci, csat_yes, csat_ci, hide),
+    }
+
+
+def _expected_design(
+    records: list[dict[str, Any]], n: int, mean_ci: Any, csat_yes: int, csat_ci: Any, hide: Any
+) -> dict[str, Any]:
+    """Funnel and rates counted survey by survey; every case of the seed was decided at rate
+    1, so the weighted figures are the unweighted ones with n_eff = n."""
+    reached = ("opened", "answered", "declined")
+
+    def count(test: Any) -> int:
+        return sum(1 for r in records if test(r))
+
+    def is_sent(r: dict[str, Any]) -> bool:
+        return r["delivery"] in ("sent", "delivered") or r["status"] in reached
+
+    def opened(r: dict[str, Any]) -> bool:
+        return r["opened_at"] is not None or r["status"] in reached
+
+    answered = count(lambda r: r["status"] == "answered")
+    refused = count(lambda r: r["status"] == "declined") + count(
+        lambda r: r["status"] == "opted_out" and is_sent(r)
+    )
+    unknown = count(lambda r: r["delivery"] == "unknown" and not opened(r))
+    sent = count(is_sent)
+    eligible = sent + unknown
+    funnel = {
+        "closed_cases": len(records),
+        "drawn": len(records),
+        "suppressed": {
+            reason: 0
+            for reason in (
+                "do_not_survey",
+                "opted_out",
+                "case_already_surveyed",
+                "customer_surveyed_recently",
+                "too_old",
+                "no_reachable_address",
+            )
+        },
+        "scheduled": len(records),
+        "sent": sent,
+        "delivered": count(lambda r: r["delivery"] == "delivered" or opened(r)),
+        "failed": count(lambda r: r["delivery"] == "failed"),
+        "unknown": unknown,
+        "opened": count(opened),
+        "answered": answered,
+        "declined": count(lambda r: r["status"] == "declined"),
+        "expired": count(lambda r: r["status"] == "expired"),
+        "opted_out_after_send": count(lambda r: r["status"] == "opted_out" and is_sent(r)),
+        "cancelled_before_send": {
+            cause: count(
+                lambda r, c=cause: (
+                    r["delivery"] == "cancelled" and (r["cancel_cause"] or "other") == c
+                )
+            )
+            for cause in ("do_not_survey", "opted_out", "erasure", "other")
+        },
+    }
+    mean = fmean([r["answer"].overall for r in records if r["answer"] is not None]) if n else None
+    return {
+        "funnel": funnel,
+        "rates": {
+            "response": answered / eligible if eligible else None,
+            "cooperation": answered / (answered + refused) if answered + refused else None,
+            "refusal": refused / eligible if eligible else None,
+            "definitions": DEFINITIONS,
+        },
+        "weighted": {
+            "overall": {
+                "mean": hide(mean),
+                "mean_ci95": hide(mean_ci),
+                "csat": hide(csat_yes / n if n else None),
+                "csat_ci95": hide(csat_ci),
+                "effective_n": hide(float(n) if n else None),
+            }
+        },
     }
 
 
@@ -152,6 +237,17 @@ def _expected(
         "total": _expected_group(
             inside, sum(1 for r in inside if r["answer"] is not None) < min_size
         ),
+        "disclosures": {
+            "policies": [],
+            "too_old_by_actor": {
+                actor: {
+                    "drawn": sum(1 for r in inside if r["keys"]["actor"] == actor),
+                    "too_old": 0,
+                    "warning": False,
+                }
+                for actor in sorted({r["keys"]["actor"] for r in inside})
+            },
+        },
     }
 
 
@@ -164,6 +260,8 @@ def _assert_same(got: Any, want: Any, path: str = "") -> None:
         assert isinstance(got, list | tuple) and len(got) == len(want), path
         for i, (g, w) in enumerate(zip(got, want, strict=True)):
             _assert_same(g, w, f"{path}[{i}]")
+    elif want is DEFINITIONS:
+        assert isinstance(got, str) and "RR1" in got, path
     elif isinstance(want, float):
         assert got == pytest.approx(want, rel=1e-9, abs=1e-12), path
     else:
