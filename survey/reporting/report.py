@@ -182,7 +182,7 @@ def satisfaction_report(
     # Every aggregate is a count or a sum, so the total is the sum of the groups: one scan.
     total = _sum_rows(rows)
     hidden = stats.suppressed_groups(
-        {i: row["responses"] for i, row in enumerate(rows)}, min_group_size
+        {i: row.get("responses", 0) for i, row in enumerate(rows)}, min_group_size
     )
     groups = []
     for i, row in enumerate(rows):

@@ -145,16 +145,20 @@ def percentile_positions(count: int, fraction: float) -> tuple[int, int, float]:
 def suppressed_groups(responses: Mapping[K, int], min_size: int) -> set[K]:
     """Groups whose scores must be hidden.
 
-    A group with fewer responses than `min_size` is hidden. Where exactly one group is hidden,
-    the next smallest is hidden too, so that it cannot be recovered from the total by subtraction.
+    A group with fewer responses than `min_size` is hidden. Where exactly one group with
+    answers is hidden, the next smallest group with answers is hidden too, so that it cannot be
+    recovered from the total by subtraction. A group without answers has nothing to protect
+    and nothing to give away: it never causes, nor serves as, this complementary suppression.
     Ties are broken by the order of the mapping, so the result is deterministic.
     """
     small = {key for key, n in responses.items() if n < min_size}
-    if len(small) == 1 and len(responses) > 1:
+    protected = [key for key in small if responses[key] > 0]
+    if len(protected) == 1:
         position = {key: i for i, key in enumerate(responses)}
         rest = sorted(
             (key for key in responses if key not in small),
             key=lambda key: (responses[key], position[key]),
         )
-        small.add(rest[0])
+        if rest:
+            small.add(rest[0])
     return small

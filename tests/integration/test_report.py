@@ -224,8 +224,9 @@ def _expected(
     order = sorted(groups, key=lambda t: tuple((v is None, str(v)) for v in t))
     sizes = {k: sum(1 for r in groups[k] if r["answer"] is not None) for k in order}
     hidden = {k for k in order if sizes[k] < min_size}
-    if len(hidden) == 1 and len(order) > 1:
-        hidden.add(min((k for k in order if k not in hidden), key=lambda k: sizes[k]))
+    rest = [k for k in order if k not in hidden]
+    if sum(1 for k in hidden if sizes[k] > 0) == 1 and rest:
+        hidden.add(min(rest, key=lambda k: sizes[k]))
     return {
         "from": start.isoformat(),
         "to": end.isoformat(),

@@ -106,14 +106,25 @@ def test_nothing_is_suppressed_when_every_group_is_large_enough() -> None:
     assert suppressed_groups({"a": 5, "b": 6}, 5) == set()
 
 
+def test_a_group_without_answers_never_triggers_complementary_suppression() -> None:
+    """Nothing to protect: the group of 13 stays visible beside an empty one."""
+    assert suppressed_groups({"a": 13, "b": 0}, 5) == {"b"}
+    # Nor is an empty group a complement: it would give nothing away.
+    assert suppressed_groups({"a": 13, "b": 0, "c": 2}, 5) == {"a", "b", "c"}
+
+
 def test_a_single_group_has_no_neighbour_to_suppress() -> None:
     assert suppressed_groups({"a": 2}, 5) == {"a"}
 
 
 @given(st.dictionaries(st.text(max_size=3), st.integers(min_value=0, max_value=30), max_size=12))
-def test_suppression_never_leaves_exactly_one_hidden_group(counts: dict[str, int]) -> None:
+def test_suppression_never_leaves_exactly_one_group_with_answers_hidden(
+    counts: dict[str, int],
+) -> None:
+    """Subtracting the published groups from the total never isolates one group's answers."""
     hidden = suppressed_groups(counts, 5)
     assert all(counts[k] >= 5 for k in counts if k not in hidden)
-    assert len(hidden) != 1 or len(counts) == 1
+    with_answers = [k for k in hidden if counts[k] > 0]
+    assert len(with_answers) != 1 or len([k for k in counts if counts[k] > 0]) == 1
     # Only the small groups and at most one neighbour are hidden.
     assert len(hidden - {k for k, n in counts.items() if n < 5}) <= 1
