@@ -79,7 +79,32 @@ class ReportRequest:
                     )
                 if key and key not in keys:
                     keys.append(key)
+        check_period_length(first, last, keys)
         return cls(first, last, tuple(keys), actor_id)
+
+
+# The longest period per time grouping (SPEC section 7): a report's cost stays bounded.
+MAX_PERIOD = {"day": (366, "days"), "week": (261, "weeks"), "month": (120, "months")}
+EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)
+
+
+def check_period_length(first: date, last: date, keys: Iterable[str]) -> None:
+    """InvalidReportRequest when the period lies outside 1900-2100 or is longer than its time
+    grouping allows."""
+    if first < EARLIEST or last > LATEST:
+        raise InvalidReportRequest("'from' and 'to' must lie between 1900-01-01 and 2100-12-31")
+    lengths = {
+        "day": (last - first).days,
+        "week": -(-(last - first).days // 7),
+        "month": (last.year - first.year) * 12 + last.month - first.month + (last.day > first.day),
+    }
+    for key in keys:
+        if key in MAX_PERIOD and lengths[key] > MAX_PERIOD[key][0]:
+            limit, unit = MAX_PERIOD[key]
+            raise InvalidReportRequest(
+                f"a report grouped by {key} covers at most {limit} {unit}; "
+                f"this one covers {lengths[key]}"
+            )
 
 
 def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
