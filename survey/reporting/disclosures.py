@@ -19,7 +19,7 @@ from survey.models.accounts import Actor
 from survey.reporting.funnel import last_contact_id, local_midnight
 
 TOO_OLD_WARNING = 0.10
-_DISCLOSED = ("rate", "frequency_cap_days", "max_contact_age_hours", "quiet_hours")
+DISCLOSED_POLICY = ("rate", "frequency_cap_days", "max_contact_age_hours", "quiet_hours")
 
 
 def disclosures(session: Session, request: Any) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def policies_in_force(session: Session, low: datetime, high: datetime) -> list[d
     return [
         {
             "effective_from": version.effective_from.isoformat(),
-            **{name: version.values.get(name) for name in _DISCLOSED},
+            **{name: version.values.get(name) for name in DISCLOSED_POLICY},
         }
         for version in versions[first:]
     ]

@@ -20,14 +20,15 @@ from sqlmodel import Session, col
 
 from survey.accounts.audit_log import audit
 from survey.models import Actor, Response, Survey
+from survey.reporting.disclosures import DISCLOSED_POLICY
 from survey.reporting.grouping import TIME_KEYS
 from survey.reporting.report import (
     CASE_ITEMS,
     CONTACT_ITEMS,
-    RESOLUTIONS,
     ReportRequest,
     satisfaction_report,
 )
+from survey.reporting.report_table import report_columns, report_rows
 from survey.sampling.draw import STOCKHOLM
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -39,51 +40,6 @@ def escape_cell(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
-
-
-def report_columns(report: dict[str, Any]) -> list[str]:
-    columns = [*report["group_by"], "sent", "responses", "response_rate", "declined", "opted_out"]
-    columns += ["overall_n", "overall_mean", "overall_mean_ci95_low", "overall_mean_ci95_high"]
-    columns += ["csat", "csat_ci95_low", "csat_ci95_high", "contact_experience_mean"]
-    columns += [f"{item}_mean" for item in CONTACT_ITEMS]
-    columns += ["case_handling_mean", *(f"{item}_mean" for item in CASE_ITEMS)]
-    columns += ["resolution_n", *(f"resolution_{a}" for a in RESOLUTIONS), "fcr_n", "fcr_share"]
-    return columns
-
-
-def _flat(group: dict[str, Any]) -> list[Any]:
-    overall = group["overall"]
-    mean_ci = overall["mean_ci95"] or [None, None]
-    csat_ci = overall["csat_ci95"] or [None, None]
-    ce, ch = group["contact_experience"], group["case_handling"]
-    return [
-        group["sent"],
-        group["responses"],
-        group["response_rate"],
-        group["declined"],
-        group["opted_out"],
-        overall["n"],
-        overall["mean"],
-        *mean_ci,
-        overall["csat"],
-        *csat_ci,
-        ce["mean"],
-        *(ce["items"][item]["mean"] for item in CONTACT_ITEMS),
-        ch["mean"],
-        *(ch["items"][item]["mean"] for item in CASE_ITEMS),
-        group["resolution"]["n"],
-        *(group["resolution"][a] for a in RESOLUTIONS),
-        group["fcr"]["n"],
-        group["fcr"]["share"],
-    ]
-
-
-def report_rows(report: dict[str, Any]) -> Iterator[list[Any]]:
-    """The report as rows: one per group, then the total (its key cells say 'total')."""
-    for group in report["groups"]:
-        yield [*(group["key"][k] for k in report["group_by"]), *_flat(group)]
-    total_key = ["total"] + [None] * (len(report["group_by"]) - 1) if report["group_by"] else []
-    yield [*total_key, *_flat(report["total"])]
 
 
 def _csv_text(header: Sequence[str], rows: Iterator[Sequence[Any]], semicolon: bool) -> str:
@@ -126,9 +82,32 @@ def report_xlsx(reports: Sequence[dict[str, Any]]) -> bytes:
             rows += 1
         if len(report["group_by"]) == 1 and report["group_by"][0] in TIME_KEYS and rows > 1:
             _trend_chart(sheet, columns, rows - 1)
+    if reports and "disclosures" in reports[0]:  # snapshots before 2026-11-30 have none
+        _disclosure_sheet(book.create_sheet("disclosures"), reports[0]["disclosures"])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _disclosure_sheet(sheet: Any, disclosures: dict[str, Any]) -> None:
+    """The policy versions in force, and the drawn cases suppressed as too old per actor."""
+    sheet.append(
+        [
+            "policy effective_from",
+            "rate",
+            "frequency_cap_days",
+            "max_contact_age_hours",
+            "quiet_hours",
+        ]
+    )
+    for policy in disclosures["policies"]:
+        sheet.append(
+            [policy["effective_from"], *(escape_cell(policy[name]) for name in DISCLOSED_POLICY)]
+        )
+    sheet.append([])
+    sheet.append(["actor", "drawn", "too_old", "warning"])
+    for actor, counts in disclosures["too_old_by_actor"].items():
+        sheet.append([escape_cell(actor), counts["drawn"], counts["too_old"], counts["warning"]])
 
 
 def _trend_chart(sheet: Any, columns: list[str], groups: int) -> None:

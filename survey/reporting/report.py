@@ -25,10 +25,11 @@ from survey.models import (
     Survey,
 )
 from survey.reporting import stats
+from survey.reporting.design import design_figures, sum_counts, with_funnel_only_groups
 from survey.reporting.disclosures import disclosures
-from survey.reporting.funnel import funnel, funnel_counts, rates
+from survey.reporting.funnel import funnel_counts
 from survey.reporting.grouping import GROUP_KEYS, key_label, survey_key_column
-from survey.reporting.weighted import RateSums, merge, weighted_overall, weighted_sums
+from survey.reporting.weighted import merge, weighted_sums
 
 CONTACT_ITEMS = CONTACT_EXPERIENCE_ITEMS
 CASE_ITEMS = CASE_HANDLING_ITEMS
@@ -202,7 +203,7 @@ def satisfaction_report(
     args = (session, request.start, request.end, request.group_by, request.actor_id)
     stages = funnel_counts(*args)
     sums = weighted_sums(*args)
-    rows = _with_funnel_only_groups(aggregate_rows(session, request), stages, request.group_by)
+    rows = with_funnel_only_groups(aggregate_rows(session, request), stages, request.group_by)
     rows.sort(key=lambda r: sort_key(r["key"]))
     # Every aggregate is a count or a sum, so the total is the sum of the groups: one scan.
     total = _sum_rows(rows)
@@ -228,42 +229,11 @@ def satisfaction_report(
         "total": {
             **figures(total, suppressed=total_hidden),
             **design_figures(
-                _sum_counts(stages.values()), merge(list(sums.values())), suppressed=total_hidden
+                sum_counts(stages.values()), merge(list(sums.values())), suppressed=total_hidden
             ),
         },
         "disclosures": disclosures(session, request),
     }
-
-
-def design_figures(
-    stages: dict[str, int], sums: dict[str, RateSums], *, suppressed: bool
-) -> dict[str, Any]:
-    """The funnel, its AAPOR rates and the design-weighted overall figures of a group."""
-    stage_counts = funnel(stages)
-    return {
-        "funnel": stage_counts,
-        "rates": rates(stage_counts),
-        "weighted": {"overall": weighted_overall(sums, suppressed=suppressed)},
-    }
-
-
-def _with_funnel_only_groups(
-    rows: list[dict[str, Any]], stages: dict[tuple[Any, ...], dict[str, int]], keys: Sequence[str]
-) -> list[dict[str, Any]]:
-    """The groups with surveys, and those with only undrawn or suppressed cases (no figures)."""
-    present = {tuple(row["key"].values()) for row in rows}
-    for key in stages:
-        if key not in present:
-            rows.append({"key": dict(zip(keys, key, strict=True)), "surveys": 0})
-    return rows
-
-
-def _sum_counts(groups: Iterable[dict[str, int]]) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for counts in groups:
-        for name, value in counts.items():
-            total[name] = total.get(name, 0) + value
-    return total
 
 
 def _sum_rows(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -98,7 +98,7 @@ def test_xlsx_has_a_sheet_per_grouping_and_a_trend_chart(
     )
     assert result.exit_code == 0
     book = load_workbook(out)
-    assert book.sheetnames == ["team+week", "team", "week"]
+    assert book.sheetnames == ["team+week", "team", "week", "disclosures"]
     assert len(book["week"]._charts) == 2
     assert book["week"]["A1"].value == "week"
     assert book["week"].cell(row=book["week"].max_row, column=1).value == "total"
