@@ -53,6 +53,10 @@ class Settings(PolicySettings):
     base_url: str
     privacy_url: str
     organisation_name: str
+    # Named by the built-in privacy notice (GDPR Art. 13): who is responsible, how to reach them.
+    controller_name: str
+    controller_contact: str
+    dpo_contact: str
     sms_backend: Literal["outbox", "twilio"]
     email_backend: Literal["outbox", "smtp"]
     twilio_account_sid: str
@@ -138,6 +142,14 @@ class Settings(PolicySettings):
             problems.append("TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER is required")
         if self.email_backend == "smtp" and not self.smtp_url:
             problems.append("SURVEY_SMTP_URL is required with SURVEY_EMAIL_BACKEND=smtp")
+        if not self.privacy_url and not (
+            self.controller_name.strip() and self.controller_contact.strip()
+        ):
+            problems.append(
+                "SURVEY_CONTROLLER_NAME and SURVEY_CONTROLLER_CONTACT are required in production "
+                "when the built-in privacy notice is used (SURVEY_PRIVACY_URL empty): the notice "
+                "must name the controller and how to reach it (GDPR Art. 13)"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -156,6 +168,9 @@ DEFAULTS: dict[str, Any] = {
     "base_url": "http://127.0.0.1:5000",
     "privacy_url": "",
     "organisation_name": "Kundservice",
+    "controller_name": "",
+    "controller_contact": "",
+    "dpo_contact": "",
     "sms_backend": "outbox",
     "email_backend": "outbox",
     "twilio_account_sid": "",

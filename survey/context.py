@@ -32,4 +32,7 @@ class Context:
 
 def build_context(overrides: dict[str, Any] | None = None) -> Context:
     settings = load_settings(overrides)
-    return Context(settings=settings, store=open_store(settings.database_url))
+    # An error's message leaves out the statement's parameters: they can be a customer's phone
+    # number or comment, and errors are logged.
+    store = open_store(settings.database_url, hide_parameters=True)
+    return Context(settings=settings, store=store)

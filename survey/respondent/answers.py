@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 
 from survey.models import Response, ResponseStatus, Survey
 from survey.questionnaire import DONT_KNOW, TEXT_COLUMNS, Questionnaire
+from survey.respondent.redaction import redact_personal_data
 from survey.respondent.states import (
     OPEN,
     OPENED,
@@ -206,6 +207,7 @@ def _answer_params(
     answers: dict[str, Any],
     now: datetime,
 ) -> dict[str, Any]:
+    answers = _without_personal_data(questionnaire, answers)
     typed = _typed(answers)
     params = {f"p_{name}": typed.get(name) for name in _RESPONSE_COLUMNS}
     params.update(
@@ -219,6 +221,16 @@ def _answer_params(
         }
     )
     return params
+
+
+def _without_personal_data(questionnaire: Questionnaire, answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers with phone numbers, e-mail addresses and personal identity numbers taken out
+    of the free text, before anything is stored."""
+    free_text = {q.id for q in questionnaire.questions if q.kind == "text"}
+    return {
+        qid: redact_personal_data(value) if qid in free_text and isinstance(value, str) else value
+        for qid, value in answers.items()
+    }
 
 
 def _typed(answers: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from survey.errors import ServiceError
@@ -32,19 +32,14 @@ def _who() -> str:
     return f"api:{current_key().owner}"
 
 
-@bp.route("/customers/export", methods=["GET", "POST"])
+@bp.post("/customers/export")
 @require_scope(ApiScope.privacy)
 def export_customer() -> ResponseReturnValue:
-    """GDPR access: everything kept about the customer with one identifier.
-
-    POST takes the identifier in its JSON body; GET in the query string (to be removed:
-    identifiers should not travel in URLs)."""
-    if request.method == "POST":
-        values, error = json_body()
-        if error is not None:
-            return error
-    else:
-        values = request.args.to_dict()
+    """GDPR access: everything kept about the customer with the identifier in the JSON body
+    (never in the URL, which access logs and proxies keep)."""
+    values, error = json_body()
+    if error is not None:
+        return error
     try:
         query = _customer_query(values)
     except ServiceError as exc:

@@ -30,7 +30,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Any:
         if _wants_json():
-            return problem(exc.code or 500, exc.name, exc.description)
+            response = problem(exc.code or 500, exc.name, exc.description)
+            # The exception's own headers, such as a 405's Allow (RFC 9110 requires it).
+            for name, value in exc.get_headers():
+                if name.lower() != "content-type":
+                    response.headers[name] = value
+            return response
         return exc
 
     @app.errorhandler(Exception)

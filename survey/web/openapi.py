@@ -89,20 +89,6 @@ PATHS["/api/v1/customers/export"] = {
             "422": _problem("not exactly one valid identifier"),
         },
     },
-    "get": {
-        "summary": "GDPR access, the identifier in the query (deprecated: use POST)",
-        "deprecated": True,
-        **scoped("privacy"),
-        "parameters": [
-            {"name": k, "in": "query", "required": False, "schema": {"type": "string"}}
-            for k in ("phone", "email", "ref")
-        ],
-        "responses": {
-            "200": {"description": "the customer's data"},
-            **KEY_REFUSED,
-            "422": _problem("not exactly one valid identifier"),
-        },
-    },
 }
 PATHS["/api/v1/customers/erase"] = {
     "post": {

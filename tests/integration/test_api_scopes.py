@@ -35,7 +35,6 @@ ROUTES: dict[str, list[tuple[str, str, Any]]] = {
         ("GET", f"/api/v1/reports/kpi?{PERIOD}", None),
     ],
     "privacy": [
-        ("GET", f"/api/v1/customers/export?phone={PHONE}", None),
         ("POST", "/api/v1/customers/export", {"phone": PHONE}),
         ("POST", "/api/v1/customers/erase", {"phone": PHONE}),
     ],

@@ -70,13 +70,16 @@ def test_export_lists_contacts_surveys_and_answers(client, privacy, ctx: Context
     assert entry.who == "api:organisation:dpo-office"
 
 
-def test_export_by_query_string_still_answers_the_same(client, privacy, ctx: Context) -> None:
+def test_export_refuses_identifiers_in_the_query_string(client, privacy, ctx: Context) -> None:
+    """Identifiers never travel in URLs (access logs and proxies keep those): GET is gone."""
     survey_with_answer(ctx)
     by_get = client.get("/api/v1/customers/export?ref=K-1", headers=privacy)
-    by_post = client.post("/api/v1/customers/export", json={"ref": "K-1"}, headers=privacy)
-    assert by_get.status_code == by_post.status_code == 200
-    assert by_get.get_json() == by_post.get_json()
-    assert len(by_get.get_json()["contacts"]) == 1
+    assert by_get.status_code == 405
+    assert by_get.mimetype == "application/problem+json"
+    assert "POST" in by_get.headers["Allow"] and "GET" not in by_get.headers["Allow"]
+    with ctx.session() as session:
+        exports = session.scalars(select(AuditLog).where(AuditLog.action == "customer.export"))
+        assert exports.all() == []
 
 
 def test_export_needs_exactly_one_identifier(client, privacy) -> None:
@@ -89,7 +92,7 @@ def test_export_needs_exactly_one_identifier(client, privacy) -> None:
     unknown = client.post(url, json={"ref": "K-1", "name": "x"}, headers=privacy)
     assert unknown.status_code == 422 and "name" in unknown.get_json()["detail"]
     assert client.post(url, data="ref=K-1", headers=privacy).status_code == 415
-    assert client.get(url, headers=privacy).status_code == 422
+    assert client.get(url, headers=privacy).status_code == 405
 
 
 def test_erasure_removes_personal_data_and_keeps_anonymous_answers(client, privacy, ctx) -> None:

@@ -286,3 +286,24 @@ def test_one_response_per_survey_even_when_two_submissions_race(ctx: Context) ->
             select(func.count()).select_from(Response).where(col(Response.survey_id) == survey.id)
         )
     assert count == 1
+
+
+def test_a_comment_is_stored_without_phone_email_or_personal_identity_number(
+    ctx: Context, client: FlaskClient
+) -> None:
+    _, token = _survey(ctx)
+    page = client.get(f"/s/{token}").get_data(as_text=True)
+    assert "Telefonnummer, e-postadresser och personnummer ersätts med [borttaget]" in page
+    english = client.get(f"/s/{token}?lang=en").get_data(as_text=True)
+    assert "e-mail addresses and personal identity numbers are replaced by [borttaget]" in english
+    comment = (
+        "Ring mig på 070-123 45 67 eller +46 8 123 456 78, mejla anna.svensson@example.se. "
+        "Mitt personnummer 19811218-9876, samordningsnummer 811278-9873. Ärende 12345, 1500 kr."
+    )
+    form = {**FULL_ANSWER, "comment": comment, "csrf_token": csrf_from(page)}
+    assert client.post(f"/s/{token}", data=form).status_code == 303
+    [response] = _responses(ctx)
+    assert response.comment == (
+        "Ring mig på [borttaget] eller [borttaget], mejla [borttaget]. "
+        "Mitt personnummer [borttaget], samordningsnummer [borttaget]. Ärende 12345, 1500 kr."
+    )

@@ -81,6 +81,8 @@ PRODUCTION = {
     "twilio_account_sid": "AC1",
     "twilio_auth_token": "t",
     "twilio_from_number": "+46700000000",
+    "controller_name": "Exempelbolaget AB",
+    "controller_contact": "dataskydd@example.se",
 }
 
 
@@ -121,6 +123,22 @@ def test_production_secrets_are_long_and_pairwise_different(
     assert load_settings(values).env == "production"
     with pytest.raises(ConfigError, match=message):
         load_settings({**values, **secrets})
+
+
+def test_production_names_the_controller_when_the_built_in_notice_is_used(
+    tmp_path: Path,
+) -> None:
+    strong = {"secret_key": "a" * 43, "sampling_secret": "b" * 43, "identifier_key": "c" * 43}
+    values = {**PRODUCTION, **strong, "instance_path": tmp_path}
+    for missing in ("controller_name", "controller_contact"):
+        with pytest.raises(ConfigError) as raised:
+            load_settings({**values, missing: " "})
+        text = str(raised.value)
+        assert "SURVEY_CONTROLLER_NAME and SURVEY_CONTROLLER_CONTACT are required" in text
+        assert "SURVEY_PRIVACY_URL" in text
+    # The organisation's own notice names them instead.
+    own_notice = {**values, "controller_name": "", "privacy_url": "https://example.se/privacy"}
+    assert load_settings(own_notice).controller_name == ""
 
 
 def test_development_generates_secrets_once_and_keeps_them(tmp_path: Path) -> None:
