@@ -241,3 +241,38 @@ def test_openapi_document_describes_the_contact(client) -> None:
     assert contact["additionalProperties"] is False
     assert {"external_id", "case_ref", "channel", "closed_at"} <= set(contact["required"])
     assert "post" in document["paths"]["/api/v1/contacts"]
+
+
+def test_the_stored_content_digest_is_keyed_so_erasure_leaves_nothing_to_guess_against(
+    client, auth, ctx: Context
+) -> None:
+    import hashlib
+    import json
+
+    from survey.intake.ingest import content_hash
+
+    item = contact_payload(customer={"phone": "+46703000200"})
+    assert post(client, auth, [item]).status_code == 200
+    with ctx.session() as session:
+        contact = session.scalars(select(Contact)).one()
+    row = {
+        k: getattr(contact, k)
+        for k in (
+            "external_id", "case_ref", "channel", "opened_at", "closed_at", "agent", "team",
+            "case_type", "complaint", "do_not_survey", "do_not_survey_reason", "customer_phone",
+            "customer_email", "customer_language", "customer_ref",
+        )
+    }  # fmt: skip
+    canonical = json.dumps(row, sort_keys=True, default=lambda v: v.isoformat())
+    assert contact.content_hash == content_hash(row, ctx.settings.identifier_key)
+    assert contact.content_hash != content_hash(row, "another key")
+    assert contact.content_hash != hashlib.sha256(canonical.encode()).hexdigest()
+    assert "+46703000200" not in contact.content_hash
+
+
+def test_an_internationalised_e_mail_address_is_accepted(client, auth, ctx: Context) -> None:
+    item = contact_payload(customer={"email": "Användare@Exempel.se"})
+    assert post(client, auth, [item]).get_json() == {"accepted": 1, "duplicates": 0}
+    assert post(client, auth, [item]).get_json() == {"accepted": 0, "duplicates": 1}
+    with ctx.session() as session:
+        assert session.scalars(select(col(Contact.customer_email))).one() == "användare@exempel.se"
