@@ -1,7 +1,8 @@
 """Erasure on request (GDPR article 17).
 
 What stays, and why: the opt-out log (keyed hashes only; it honours the customer's objection)
-and the survey answers without contact details or free text (anonymous statistics).
+and the survey answers without contact details, free text or provider texts (anonymous
+statistics).
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col
 
 from survey.accounts.audit_log import audit
-from survey.models import Contact, OutboxMessage, Response, Survey, SurveyIdentifier
+from survey.models import (
+    Contact,
+    ErrorCategory,
+    OutboxMessage,
+    Response,
+    Survey,
+    SurveyIdentifier,
+)
 from survey.privacy.query import CustomerQuery, contact_filter, hashes_of, survey_ids
 
 
@@ -69,13 +77,24 @@ def _forget_surveys(
     """Cancel what was still to be sent and forget the addresses; the cancelled surveys."""
     if not survey_ids:
         return []
+    # The provider's texts go with the address (they may quote it); codes and categories stay.
+    session.execute(
+        update(Survey)
+        .where(col(Survey.id).in_(survey_ids))
+        .values(to_address=None, last_error=None)
+    )
     cancelled = session.execute(
         update(Survey)
         .where(col(Survey.id).in_(survey_ids), col(Survey.delivery_status) == "scheduled")
-        .values(delivery_status="cancelled", last_error="customer data erased")
+        .values(
+            delivery_status="cancelled",
+            last_error="customer data erased",
+            error_code=None,
+            error_category=ErrorCategory.erased,
+            error_phase=None,
+        )
         .returning(col(Survey.id), col(Survey.case_ref))
     ).all()
-    session.execute(update(Survey).where(col(Survey.id).in_(survey_ids)).values(to_address=None))
     session.execute(delete(SurveyIdentifier).where(col(SurveyIdentifier.survey_id).in_(survey_ids)))
     session.execute(delete(OutboxMessage).where(col(OutboxMessage.survey_id).in_(survey_ids)))
     return [(survey_id, case_ref) for survey_id, case_ref in cancelled]

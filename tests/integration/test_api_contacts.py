@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,6 +12,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from survey.context import Context
+from survey.intake.ingest import content_hash
 from survey.models import Case, Contact
 from tests.factories import contact_payload, make_api_key
 
@@ -246,11 +249,6 @@ def test_openapi_document_describes_the_contact(client) -> None:
 def test_the_stored_content_digest_is_keyed_so_erasure_leaves_nothing_to_guess_against(
     client, auth, ctx: Context
 ) -> None:
-    import hashlib
-    import json
-
-    from survey.intake.ingest import content_hash
-
     item = contact_payload(customer={"phone": "+46703000200"})
     assert post(client, auth, [item]).status_code == 200
     with ctx.session() as session:
@@ -276,3 +274,13 @@ def test_an_internationalised_e_mail_address_is_accepted(client, auth, ctx: Cont
     assert post(client, auth, [item]).get_json() == {"accepted": 0, "duplicates": 1}
     with ctx.session() as session:
         assert session.scalars(select(col(Contact.customer_email))).one() == "användare@exempel.se"
+
+
+def test_openapi_document_says_internationalised_addresses_need_smtputf8(client) -> None:
+    document = client.get("/api/v1/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    customer = schemas["Contact"]["properties"]["customer"]
+    if "$ref" in customer:
+        customer = schemas[customer["$ref"].rsplit("/", 1)[1]]
+    email = customer["properties"]["email"]
+    assert "SMTPUTF8" in email["description"] and "användare@exempel.se" in email["examples"]
