@@ -2,6 +2,8 @@
 
 What a failure means depends on when it happens: before DATA nothing was sent (4xx: retry later,
 5xx: refused for good); once the content has been transmitted, a lost answer is `unknown`.
+An address with non-ASCII before the @ goes out with SMTPUTF8 (RFC 6531) where the server offers
+it, and otherwise fails for good before MAIL FROM (`smtputf8_unsupported`).
 """
 
 from __future__ import annotations
