@@ -138,7 +138,11 @@ def run_csv(url: str, folder: Path, path: Path) -> tuple[float, float, float]:
 def run_floor(ctx: Any, items: list[dict[str, Any]], actor_id: int) -> float:
     rows = [
         contact_row(
-            ContactIn.model_validate(i), actor_id=actor_id, now=ctx.now(), default_language="sv"
+            ContactIn.model_validate(i),
+            actor_id=actor_id,
+            now=ctx.now(),
+            default_language="sv",
+            identifier_key=ctx.settings.identifier_key,
         )
         for i in items
     ]

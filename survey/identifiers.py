@@ -36,6 +36,18 @@ def normalise_email(value: str) -> str:
     return result.normalized.lower()
 
 
+def envelope_address(address: str) -> str:
+    """An e-mail address as it is sent: an internationalised domain in its ASCII (IDNA) form,
+    so that only a non-ASCII local part needs a server with SMTPUTF8."""
+    if address.isascii():
+        return address
+    try:
+        valid = validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return address
+    return valid.ascii_email or f"{valid.local_part}@{valid.ascii_domain}"
+
+
 def identifier_hash(key: str, kind: IdentifierKind | str, value: str) -> str:
     """HMAC-SHA256 of kind and normalised value with SURVEY_IDENTIFIER_KEY (hex)."""
     message = f"{kind}:{value}".encode()

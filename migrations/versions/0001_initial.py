@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 09:11:10.387635
+Create Date: 2026-11-30 09:36:19.425887
 """
 
 from collections.abc import Sequence
@@ -253,6 +253,9 @@ def upgrade() -> None:
             "provider_message_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True
         ),
         sa.Column("last_error", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.Column("error_code", sa.Integer(), nullable=True),
+        sa.Column("error_category", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
+        sa.Column("error_phase", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
         sa.Column("sent_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("delivered_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("opened_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),

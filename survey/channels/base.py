@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypedDict, Unpack
+
+from survey.models.enums import ErrorCategory, ErrorPhase
 
 
 class Outcome(StrEnum):
@@ -14,28 +16,43 @@ class Outcome(StrEnum):
     unknown = "unknown"  # the request may have gone out: never retried
 
 
+class Why(TypedDict, total=False):
+    """A failure's code, category and phase (see SendResult)."""
+
+    code: int | None
+    category: ErrorCategory | None
+    phase: ErrorPhase | None
+
+
 @dataclass(frozen=True)
 class SendResult:
+    """What is known about one send. `error` is for people and may quote the provider (and so
+    the recipient): what is stored of it goes through survey.delivery.errors, which removes
+    addresses; `code`, `category` and `phase` are what the records keep to count and act on."""
+
     outcome: Outcome
     provider_id: str | None = None
     error: str | None = None
     opted_out: bool = False  # the provider says the recipient has opted out (Twilio 21610)
+    code: int | None = None  # Twilio's error code or the SMTP reply code
+    category: ErrorCategory | None = None
+    phase: ErrorPhase | None = None  # the SMTP step
 
     @classmethod
     def sent(cls, provider_id: str | None = None) -> SendResult:
         return cls(Outcome.sent, provider_id=provider_id)
 
     @classmethod
-    def retry(cls, error: str) -> SendResult:
-        return cls(Outcome.retry, error=error)
+    def retry(cls, error: str, **why: Unpack[Why]) -> SendResult:
+        return cls(Outcome.retry, error=error, **why)
 
     @classmethod
-    def permanent(cls, error: str, opted_out: bool = False) -> SendResult:
-        return cls(Outcome.permanent, error=error, opted_out=opted_out)
+    def permanent(cls, error: str, opted_out: bool = False, **why: Unpack[Why]) -> SendResult:
+        return cls(Outcome.permanent, error=error, opted_out=opted_out, **why)
 
     @classmethod
-    def unknown(cls, error: str) -> SendResult:
-        return cls(Outcome.unknown, error=error)
+    def unknown(cls, error: str, **why: Unpack[Why]) -> SendResult:
+        return cls(Outcome.unknown, error=error, **why)
 
 
 @dataclass(frozen=True)

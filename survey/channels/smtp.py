@@ -2,6 +2,8 @@
 
 What a failure means depends on when it happens: before DATA nothing was sent (4xx: retry later,
 5xx: refused for good); once the content has been transmitted, a lost answer is `unknown`.
+An address with non-ASCII before the @ goes out with SMTPUTF8 (RFC 6531) where the server offers
+it, and otherwise fails for good before MAIL FROM (`smtputf8_unsupported`).
 """
 
 from __future__ import annotations
@@ -10,21 +12,30 @@ import contextlib
 import smtplib
 import ssl
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from survey.channels.base import Message, SendResult
+from survey.channels.base import Message, Outcome, SendResult
 from survey.config import Settings
 from survey.db import utcnow
+from survey.identifiers import envelope_address
+from survey.models.enums import ErrorCategory, ErrorPhase
 
 TIMEOUT_SECONDS = 30.0
 _TRUE = {"1", "true", "yes", "on"}
 STALE = "SMTP server disconnected before DATA"
+_STEPS = {ErrorPhase.mail_from: "MAIL FROM", ErrorPhase.rcpt_to: "RCPT TO", ErrorPhase.data: "DATA"}
+NO_SMTPUTF8 = SendResult.permanent(
+    "the address is internationalised (non-ASCII before the @) and the SMTP server does not "
+    "offer SMTPUTF8 (RFC 6531); nothing was sent",
+    category=ErrorCategory.smtputf8_unsupported,
+    phase=ErrorPhase.mail_from,
+)
 
 
 @dataclass(frozen=True)
@@ -134,6 +145,7 @@ class SmtpChannel:
                 conn.close()
 
     def send(self, message: Message) -> SendResult:
+        message = replace(message, to=envelope_address(message.to))
         email = build_email(message, self.mail_from)
         reused = getattr(self._local, "conn", None) is not None
         try:
@@ -154,38 +166,69 @@ class SmtpChannel:
         try:
             conn = getattr(self._local, "conn", None) or self._connect()
         except smtplib.SMTPAuthenticationError as exc:
-            raise _Failed(SendResult.retry(f"SMTP login refused: {exc.smtp_code}")) from None
-        except (OSError, smtplib.SMTPException) as exc:
-            raise _Failed(SendResult.retry(f"SMTP connect failed: {type(exc).__name__}")) from None
-        self._local.conn = conn
-        try:
-            self._envelope(conn, to)
-        except smtplib.SMTPServerDisconnected:
-            raise _Failed(SendResult.retry(STALE)) from None
-        except OSError as exc:
-            raise _Failed(SendResult.retry(f"SMTP error before DATA: {exc}")) from None
-        try:
-            code, reply = conn.data(email.as_bytes(policy=SMTP))
-        except smtplib.SMTPDataError as exc:  # DATA itself refused: no content went out
-            raise _Failed(_refused("DATA", exc.smtp_code, exc.smtp_error)) from None
+            raise _Failed(
+                SendResult.retry(
+                    f"SMTP login refused: {exc.smtp_code}",
+                    code=exc.smtp_code,
+                    category=ErrorCategory.authentication_failed,
+                    phase=ErrorPhase.connect,
+                )
+            ) from None
         except (OSError, smtplib.SMTPException) as exc:
             raise _Failed(
-                SendResult.unknown(f"SMTP error during DATA: {type(exc).__name__}")
+                SendResult.retry(
+                    f"SMTP connect failed: {type(exc).__name__}",
+                    code=getattr(exc, "smtp_code", None),
+                    category=ErrorCategory.connection_failed,
+                    phase=ErrorPhase.connect,
+                )
+            ) from None
+        self._local.conn = conn
+        international = not (self.envelope_from + to).isascii()
+        self._envelope(conn, to, international)
+        try:
+            code, reply = conn.data(email.as_bytes(policy=SMTPUTF8 if international else SMTP))
+        except smtplib.SMTPDataError as exc:  # DATA itself refused: no content went out
+            raise _Failed(_refused(ErrorPhase.data, exc.smtp_code, exc.smtp_error)) from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise _Failed(
+                SendResult.unknown(
+                    f"SMTP error during DATA: {type(exc).__name__}",
+                    category=ErrorCategory.no_answer,
+                    phase=ErrorPhase.data,
+                )
             ) from None
         if code == 250:
             return SendResult.sent(str(email["Message-ID"]))
         text = f"SMTP {code} after DATA: {_text(reply)}"
-        raise _Failed(SendResult.permanent(text) if code >= 500 else SendResult.unknown(text))
+        permanent = code >= 500
+        # A temporary refusal of content already transmitted: it may still go out (unknown).
+        result = SendResult(
+            Outcome.permanent if permanent else Outcome.unknown,
+            error=text,
+            code=code,
+            category=(
+                ErrorCategory.content_refused if permanent else ErrorCategory.temporarily_refused
+            ),
+            phase=ErrorPhase.data,
+        )
+        raise _Failed(result)
 
-    def _envelope(self, conn: smtplib.SMTP, to: str) -> None:
-        code, reply = conn.mail(self.envelope_from)
+    def _envelope(self, conn: smtplib.SMTP, to: str, international: bool) -> None:
+        """MAIL FROM and RCPT TO; an internationalised address only with SMTPUTF8 (RFC 6531)."""
+        options: list[str] = []
+        if international:
+            if not conn.has_extn("smtputf8"):
+                raise _Failed(NO_SMTPUTF8)
+            options = ["SMTPUTF8", "BODY=8BITMIME"] if conn.has_extn("8bitmime") else ["SMTPUTF8"]
+        code, reply = _command(ErrorPhase.mail_from, conn.mail, self.envelope_from, options)
         if code == 421:  # closing a kept connection (e.g. a per-connection message limit)
-            raise _Failed(SendResult.retry(STALE))
+            raise _Failed(_stale(ErrorPhase.mail_from))
         if code != 250:
-            raise _Failed(_refused("MAIL FROM", code, reply))
-        code, reply = conn.rcpt(to)
+            raise _Failed(_refused(ErrorPhase.mail_from, code, reply))
+        code, reply = _command(ErrorPhase.rcpt_to, conn.rcpt, to)
         if code not in (250, 251):
-            raise _Failed(_refused("RCPT TO", code, reply))
+            raise _Failed(_refused(ErrorPhase.rcpt_to, code, reply))
 
     def close(self) -> None:
         with self._lock:
@@ -201,6 +244,36 @@ def _text(reply: bytes | str) -> str:
     return (reply.decode(errors="replace") if isinstance(reply, bytes) else reply)[:300]
 
 
-def _refused(step: str, code: int, reply: bytes | str) -> SendResult:
-    text = f"SMTP {code} at {step}: {_text(reply)}"
-    return SendResult.permanent(text) if code >= 500 else SendResult.retry(text)
+def _command(phase: ErrorPhase, call: Any, *args: Any) -> tuple[int, bytes]:
+    """An envelope command; a connection lost before DATA sent nothing."""
+    try:
+        code, reply = call(*args)
+    except smtplib.SMTPServerDisconnected:
+        raise _Failed(_stale(phase)) from None
+    except OSError as exc:
+        raise _Failed(
+            SendResult.retry(
+                f"SMTP error before DATA: {type(exc).__name__}",
+                category=ErrorCategory.connection_failed,
+                phase=phase,
+            )
+        ) from None
+    return int(code), reply
+
+
+def _stale(phase: ErrorPhase) -> SendResult:
+    return SendResult.retry(STALE, category=ErrorCategory.connection_failed, phase=phase)
+
+
+def _refused(phase: ErrorPhase, code: int, reply: bytes | str) -> SendResult:
+    text = f"SMTP {code} at {_STEPS[phase]}: {_text(reply)}"
+    if code < 500:
+        return SendResult.retry(
+            text, code=code, category=ErrorCategory.temporarily_refused, phase=phase
+        )
+    category = ErrorCategory.refused
+    if phase is ErrorPhase.rcpt_to and code in (550, 551, 553):
+        category = ErrorCategory.invalid_recipient
+    elif phase is ErrorPhase.data:
+        category = ErrorCategory.content_refused
+    return SendResult.permanent(text, code=code, category=category, phase=phase)

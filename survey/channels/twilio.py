@@ -20,6 +20,7 @@ from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnection
 
 from survey.channels.base import Message, SendResult
 from survey.config import Settings
+from survey.models.enums import ErrorCategory
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,20 @@ INVALID_NUMBER = 21211
 UNSUBSCRIBED = 21610
 # Errors about the recipient or the content: sending again cannot help.
 PERMANENT_CODES = {INVALID_NUMBER, UNSUBSCRIBED, 21408, 21612, 21614, 21617, 30004, 30005, 30006}
+# Twilio's error codes (API answers and status callbacks' ErrorCode) by category.
+CATEGORIES = {
+    20003: ErrorCategory.authentication_failed,
+    20429: ErrorCategory.rate_limited,
+    INVALID_NUMBER: ErrorCategory.invalid_recipient,
+    21612: ErrorCategory.invalid_recipient,
+    21614: ErrorCategory.invalid_recipient,
+    UNSUBSCRIBED: ErrorCategory.recipient_opted_out,
+    21617: ErrorCategory.content_refused,
+    30003: ErrorCategory.recipient_unreachable,
+    30005: ErrorCategory.recipient_unreachable,
+    30006: ErrorCategory.recipient_unreachable,
+    30007: ErrorCategory.content_refused,
+}
 
 
 class BaseUrlHttpClient(TwilioHttpClient):
@@ -125,26 +140,47 @@ class TwilioChannel:
         return None
 
 
+def error_category(code: int | None, http_status: int = 0) -> ErrorCategory:
+    """The category of a Twilio error code, else of the HTTP status of the answer."""
+    if code in CATEGORIES:
+        return CATEGORIES[code]
+    if http_status == 429:
+        return ErrorCategory.rate_limited
+    if http_status >= 500:
+        return ErrorCategory.provider_error
+    if http_status in (401, 403):
+        return ErrorCategory.authentication_failed
+    return ErrorCategory.refused
+
+
 def classify_api_error(exc: TwilioException) -> SendResult:
     """An answer from the API: the message was refused, so nothing was sent."""
     status = int(getattr(exc, "status", 0) or 0)
     code = getattr(exc, "code", None)
+    code = code if isinstance(code, int) else None
     text = f"Twilio HTTP {status} error {code}: {getattr(exc, 'msg', '') or exc}"[:480]
+    category = error_category(code, status)
     if code in PERMANENT_CODES:
-        return SendResult.permanent(text, opted_out=code == UNSUBSCRIBED)
+        return SendResult.permanent(
+            text, opted_out=code == UNSUBSCRIBED, code=code, category=category
+        )
     if status == 429 or status >= 500:
-        return SendResult.retry(text)
-    return SendResult.permanent(text)
+        return SendResult.retry(text, code=code, category=category)
+    return SendResult.permanent(text, code=code, category=category)
 
 
 def classify_transport_error(exc: requests.RequestException) -> SendResult:
     """No answer: retry only when the request provably never reached Twilio."""
+    failed = ErrorCategory.connection_failed
     if isinstance(exc, requests.ConnectTimeout):
-        return SendResult.retry(f"Twilio connect timeout: {type(exc).__name__}")
+        return SendResult.retry(f"Twilio connect timeout: {type(exc).__name__}", category=failed)
     if isinstance(exc, requests.ConnectionError):
         reason = exc.args[0] if exc.args else None
         if isinstance(reason, MaxRetryError):
             reason = reason.reason
         if isinstance(reason, NewConnectionError | ConnectTimeoutError):
-            return SendResult.retry("Twilio connection refused or unreachable")
-    return SendResult.unknown(f"no answer from Twilio after sending: {type(exc).__name__}")
+            return SendResult.retry("Twilio connection refused or unreachable", category=failed)
+    return SendResult.unknown(
+        f"no answer from Twilio after sending: {type(exc).__name__}",
+        category=ErrorCategory.no_answer,
+    )

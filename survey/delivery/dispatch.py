@@ -21,6 +21,7 @@ from survey.channels.base import Channel, Message, Outcome, SendResult
 from survey.channels.configured import channels_for
 from survey.context import Context
 from survey.delivery.claim import claim_due
+from survey.delivery.errors import clear_error, note_failure, note_reason
 from survey.delivery.messages import MessageTooLong, render_for_survey
 from survey.delivery.sending import NOT_STARTED, Outcomes, deliver
 from survey.identifiers import identifier_hash
@@ -28,6 +29,7 @@ from survey.models import (
     CancelCause,
     Contact,
     DeliveryStatus,
+    ErrorCategory,
     IdentifierKind,
     OptOutSource,
     ResponseStatus,
@@ -87,7 +89,14 @@ def mark_lost_sends_unknown(ctx: Context) -> int:
             update(Survey)
             .where(col(Survey.delivery_status) == DeliveryStatus.sending)
             .where(col(Survey.lease_until) < ctx.now())
-            .values(delivery_status=DeliveryStatus.unknown, last_error=LEASE_LOST, lease_until=None)
+            .values(
+                delivery_status=DeliveryStatus.unknown,
+                last_error=LEASE_LOST,
+                error_code=None,
+                error_category=ErrorCategory.interrupted,
+                error_phase=None,
+                lease_until=None,
+            )
         )
         session.commit()
         return int(result.rowcount)  # type: ignore[attr-defined]
@@ -151,12 +160,12 @@ def _prepare(
         _audit_opted_out_cancel(session, survey)
         return None
     if not survey.to_address:
-        _fail(survey, "no address to send to", counts)
+        _fail(survey, ErrorCategory.no_address, "no address to send to", counts)
         return None
     try:
         message = render_for_survey(ctx.settings, survey)
     except MessageTooLong as exc:
-        _fail(survey, str(exc), counts)
+        _fail(survey, ErrorCategory.message_too_long, str(exc), counts)
         return None
     policy = timeline.at(survey.closed_at)
     survey.delivery_status = DeliveryStatus.sending
@@ -185,22 +194,26 @@ def _audit_opted_out_cancel(session: Session, survey: Survey) -> None:
     )
 
 
-_CANCEL_TEXT = {
-    CancelCause.do_not_survey: "a contact of the case is marked do_not_survey",
-    CancelCause.opted_out: "the customer opted out before sending",
+_CANCEL = {
+    CancelCause.do_not_survey: (
+        ErrorCategory.do_not_survey,
+        "a contact of the case is marked do_not_survey",
+    ),
+    CancelCause.opted_out: (ErrorCategory.opted_out, "the customer opted out before sending"),
 }
 
 
 def _cancel(survey: Survey, cause: CancelCause, counts: Counter[str]) -> None:
     survey.delivery_status = DeliveryStatus.cancelled
     survey.cancel_cause = cause
-    survey.last_error = f"cancelled: {_CANCEL_TEXT[cause]}"
+    category, reason = _CANCEL[cause]
+    note_reason(survey, category, f"cancelled: {reason}")
     counts["cancelled"] += 1
 
 
-def _fail(survey: Survey, reason: str, counts: Counter[str]) -> None:
+def _fail(survey: Survey, category: ErrorCategory, reason: str, counts: Counter[str]) -> None:
     survey.delivery_status = DeliveryStatus.failed
-    survey.last_error = reason
+    note_reason(survey, category, reason)
     counts["failed"] += 1
 
 
@@ -267,27 +280,24 @@ def apply_outcome(
     if result.outcome is Outcome.retry and survey.attempts < MAX_ATTEMPTS:
         survey.delivery_status = DeliveryStatus.scheduled
         survey.send_at = out_of_quiet_hours(now + backoff(survey.attempts), quiet)
-        survey.last_error = f"attempt {survey.attempts}: {result.error}"
+        note_failure(survey, result, message.to, prefix=f"attempt {survey.attempts}: ")
         survey.reminder_due_at = None
         return
     if result.outcome is Outcome.unknown:
         survey.delivery_status = DeliveryStatus.unknown
-        survey.last_error = result.error
+        note_failure(survey, result, message.to)
         return
     survey.delivery_status = DeliveryStatus.failed
     survey.reminder_due_at = None
-    survey.last_error = (
-        result.error
-        if result.outcome is Outcome.permanent
-        else f"gave up after {survey.attempts} attempts: {result.error}"
-    )
+    gave_up = f"gave up after {survey.attempts} attempts: "
+    note_failure(survey, result, message.to, "" if result.outcome is Outcome.permanent else gave_up)
 
 
 def mark_sent(survey: Survey, provider_id: str | None, now: datetime) -> None:
     survey.delivery_status = DeliveryStatus.sent
     survey.sent_at = survey.sent_at or now
     survey.provider_message_id = provider_id or survey.provider_message_id
-    survey.last_error = None
+    clear_error(survey)
     survey.lease_until = None
 
 

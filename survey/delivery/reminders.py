@@ -20,6 +20,7 @@ from survey.delivery.dispatch import (
     load_timeline,
     surveys_by_id,
 )
+from survey.delivery.errors import note_failure
 from survey.delivery.messages import MessageTooLong, render_for_survey
 from survey.delivery.sending import Outcomes, deliver
 from survey.models import (
@@ -112,7 +113,7 @@ def _record(
             survey.reminder_sent_at = None
             survey.reminder_due_at = out_of_quiet_hours(now + backoff(1), quiet)
         else:
-            survey.last_error = f"reminder {result.outcome}: {result.error}"
+            note_failure(survey, result, message.to, prefix=f"reminder {result.outcome}: ")
 
 
 def expire_surveys(ctx: Context) -> int:

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from survey.channels.base import Channel, Message, SendResult
 from survey.context import Context
 from survey.delivery.claim import channel_rates
+from survey.models import ErrorCategory
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,9 @@ def _send_one(channel: Channel, message: Message, start_at: float, latest: float
         return channel.send(message)
     except Exception as exc:  # a bug or an unforeseen error: the request may have gone out
         log.exception("sending survey %s failed unexpectedly", message.survey_id)
-        return SendResult.unknown(f"unexpected error: {type(exc).__name__}")
+        return SendResult.unknown(
+            f"unexpected error: {type(exc).__name__}", category=ErrorCategory.unexpected
+        )
 
 
 def deliver(

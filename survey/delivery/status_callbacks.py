@@ -7,11 +7,14 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from survey.channels.twilio import CATEGORIES
 from survey.delivery.dispatch import mark_sent
+from survey.delivery.errors import note_reason
 from survey.identifiers import identifier_hash
 from survey.models import (
     OPEN_RESPONSE_STATES,
     DeliveryStatus,
+    ErrorCategory,
     IdentifierKind,
     OptOut,
     OptOutSource,
@@ -74,7 +77,9 @@ def apply_status_callback(
         survey.delivered_at = now
     elif target is DeliveryStatus.failed:
         survey.delivery_status = DeliveryStatus.failed
-        survey.last_error = f"Twilio reported {status} (error {error_code or 'none'})"
+        code = int(error_code) if error_code and error_code.isdigit() else None
+        category = CATEGORIES.get(code or 0, ErrorCategory.undelivered)
+        note_reason(survey, category, f"Twilio reported {status} (error {code or 'none'})", code)
         survey.reminder_due_at = None
     session.commit()
     return True

@@ -105,7 +105,7 @@ Reject = tuple[int, dict[str, str], str]
 
 
 def validate_lines(
-    lines: list[Line], actor_id: int, now: datetime, default_language: str
+    lines: list[Line], actor_id: int, now: datetime, default_language: str, identifier_key: str
 ) -> tuple[list[tuple[int, dict[str, Any]]], list[Reject]]:
     """Parse and validate lines into contact rows (runs in a worker process for big files)."""
     rows: list[tuple[int, dict[str, Any]]] = []
@@ -120,7 +120,13 @@ def validate_lines(
         except ValueError as exc:
             rejects.append((line_num, line, str(exc)))
             continue
-        row = contact_row(contact, actor_id=actor_id, now=now, default_language=default_language)
+        row = contact_row(
+            contact,
+            actor_id=actor_id,
+            now=now,
+            default_language=default_language,
+            identifier_key=identifier_key,
+        )
         rows.append((line_num, row))
     return rows, rejects
 
@@ -165,7 +171,8 @@ def import_csv(
         if workers > 0:
             results = _validated_in_workers(chunks, workers, actor_id, ctx, language)
         else:
-            results = (validate_lines(c, actor_id, ctx.now(), language) for c in chunks)
+            key = ctx.settings.identifier_key
+            results = (validate_lines(c, actor_id, ctx.now(), language, key) for c in chunks)
         for rows, rejected in results:
             for line_num, line, reason in rejected:
                 rejects.add(line_num, line, reason)
@@ -183,7 +190,16 @@ def _validated_in_workers(
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
         for chunk in chunks:
-            in_flight.append(pool.submit(validate_lines, chunk, actor_id, ctx.now(), language))
+            in_flight.append(
+                pool.submit(
+                    validate_lines,
+                    chunk,
+                    actor_id,
+                    ctx.now(),
+                    language,
+                    ctx.settings.identifier_key,
+                )
+            )
             if len(in_flight) > 2 * workers:
                 yield in_flight.popleft().result()
         while in_flight:

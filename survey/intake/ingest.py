@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from survey.intake.schemas import ContactIn, language_of
+from survey.keyed import prefixed_hmac_sha256
 from survey.models import Contact
 from survey.store import store_of
 
@@ -72,7 +72,12 @@ def validate_items(
 
 
 def contact_row(
-    contact: ContactIn, *, actor_id: int, now: datetime, default_language: str
+    contact: ContactIn,
+    *,
+    actor_id: int,
+    now: datetime,
+    default_language: str,
+    identifier_key: str,
 ) -> dict[str, Any]:
     customer = contact.customer
     row: dict[str, Any] = {
@@ -92,15 +97,21 @@ def contact_row(
         "customer_language": language_of(customer.language, default_language),
         "customer_ref": customer.ref,
     }
-    row["content_hash"] = _content_hash(row)
+    row["content_hash"] = content_hash(row, identifier_key)
     row["actor_id"] = actor_id
     row["received_at"] = now
     return row
 
 
-def _content_hash(row: dict[str, Any]) -> str:
+def content_hash(row: dict[str, Any], identifier_key: str) -> str:
+    """HMAC-SHA256 of the contact's content with SURVEY_IDENTIFIER_KEY (hex).
+
+    It tells a re-sent contact from a changed one. Keyed, because the content holds the
+    customer's phone, e-mail and ref and the digest outlives their erasure and purge: a plain
+    digest would let anyone holding it test guessed phone numbers against it.
+    """
     canonical = json.dumps(row, sort_keys=True, default=lambda v: v.isoformat())
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return prefixed_hmac_sha256(identifier_key.encode(), b"contact:")(canonical.encode()).hex()
 
 
 def ingest_rows(session: Session, rows: list[dict[str, Any]], *, now: datetime) -> IngestResult:
@@ -172,13 +183,21 @@ def ingest_batch(
     items: Sequence[Any],
     now: datetime,
     default_language: str,
+    identifier_key: str,
 ) -> tuple[IngestResult, list[ItemError]]:
     """All or nothing: commit every contact of the batch, or none and return every error."""
     valid, invalid = validate_items(items, now=now)
     if invalid:
         return IngestResult(), invalid
     rows = [
-        contact_row(c, actor_id=actor_id, now=now, default_language=default_language) for c in valid
+        contact_row(
+            c,
+            actor_id=actor_id,
+            now=now,
+            default_language=default_language,
+            identifier_key=identifier_key,
+        )
+        for c in valid
     ]
     result = ingest_rows(session, rows, now=now)
     if result.conflicts:

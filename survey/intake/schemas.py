@@ -69,7 +69,17 @@ class Strict(BaseModel):
 
 class CustomerIn(Strict):
     phone: str | None = Field(default=None, max_length=40, examples=["+46701234567"])
-    email: str | None = Field(default=None, max_length=254)
+    email: str | None = Field(
+        default=None,
+        max_length=254,
+        description=(
+            "compared lower-cased; internationalised addresses are accepted: a non-ASCII domain"
+            " is sent in its ASCII (IDNA) form, a non-ASCII part before the @ needs an SMTP"
+            " server that offers SMTPUTF8 (RFC 6531), without which the survey fails with the"
+            " error category smtputf8_unsupported"
+        ),
+        examples=["kund@example.se", "användare@exempel.se"],
+    )
     language: Annotated[str | None, AfterValidator(_language_tag)] = Field(
         default=None, max_length=35, description="BCP 47; unsupported languages fall back"
     )

@@ -98,3 +98,39 @@ class OptOutSource(StrEnum):
     sms_stop = "sms-stop"  # a STOP reply, or the carrier saying the number opted out
     sms_start = "sms-start"  # a START reply: lifts an SMS STOP
     erasure = "erasure"
+
+
+class ErrorCategory(StrEnum):
+    """Why a survey was not sent (or not yet), beside the provider's code: stored instead of
+    trusting free text, which may name the recipient."""
+
+    rate_limited = "rate_limited"  # Twilio 429 (20429)
+    provider_error = "provider_error"  # the provider failed (5xx)
+    connection_failed = "connection_failed"  # refused, unreachable, dropped before DATA
+    authentication_failed = "authentication_failed"  # our credentials were refused
+    no_answer = "no_answer"  # the request went out and its answer was lost (`unknown`)
+    temporarily_refused = "temporarily_refused"  # SMTP 4xx
+    invalid_recipient = "invalid_recipient"  # Twilio 21211, 21612, 21614; SMTP 550/551/553 at RCPT
+    recipient_opted_out = "recipient_opted_out"  # Twilio 21610
+    recipient_unreachable = "recipient_unreachable"  # Twilio 30003, 30005, 30006
+    content_refused = "content_refused"  # Twilio 21617, 30007; SMTP 5xx at or after DATA
+    refused = "refused"  # any other refusal for good
+    smtputf8_unsupported = "smtputf8_unsupported"  # an internationalised address, no SMTPUTF8
+    undelivered = "undelivered"  # the provider reported a failed delivery without a code
+    interrupted = "interrupted"  # the sending process stopped before recording the outcome
+    unexpected = "unexpected"  # an error of ours: the request may have gone out
+    # Not sent by decision, before any provider was asked:
+    opted_out = "opted_out"
+    do_not_survey = "do_not_survey"
+    no_address = "no_address"
+    message_too_long = "message_too_long"
+    erased = "erased"
+
+
+class ErrorPhase(StrEnum):
+    """The step of an SMTP transaction a reply or failure belongs to."""
+
+    connect = "connect"  # connection, TLS and login
+    mail_from = "mail_from"
+    rcpt_to = "rcpt_to"
+    data = "data"  # the DATA command, the content and the reply to it

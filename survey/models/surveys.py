@@ -80,7 +80,13 @@ class Survey(SQLModel, table=True):
     attempts: int = 0
     lease_until: datetime | None = timestamp_field(nullable=True)
     provider_message_id: str | None = Field(default=None, max_length=100)
+    # Why it was not sent (or not yet): free text with any address replaced by a placeholder,
+    # the provider's code (Twilio error code, SMTP reply code), an ErrorCategory, and for SMTP
+    # the ErrorPhase.
     last_error: str | None = Field(default=None, max_length=500)
+    error_code: int | None = None
+    error_category: str | None = Field(default=None, max_length=32)
+    error_phase: str | None = Field(default=None, max_length=16)
     sent_at: datetime | None = timestamp_field(nullable=True)
     delivered_at: datetime | None = timestamp_field(nullable=True)
     opened_at: datetime | None = timestamp_field(nullable=True)

@@ -22,6 +22,7 @@ from survey.models import (
     CancelCause,
     Contact,
     ErasureRecord,
+    ErrorCategory,
     OptOutSource,
     OutboxMessage,
     Response,
@@ -178,11 +179,15 @@ def _forget_surveys(session: Session, ids: list[int], hashes: list[str]) -> list
             delivery_status="cancelled",
             cancel_cause=CancelCause.erasure,
             last_error="customer data erased",
+            error_code=None,
+            error_category=ErrorCategory.erased,
+            error_phase=None,
         )
         .returning(col(Survey.id), col(Survey.case_ref))
     ).all()
     cancelled_ids = {row[0] for row in cancelled}
-    # Provider texts may quote the address; the cancellation's own reason names no one.
+    # Provider texts may quote the address (their codes and categories stay); the
+    # cancellation's own reason names no one.
     texts = [i for i in ids if i not in cancelled_ids]
     if texts:
         session.execute(update(Survey).where(col(Survey.id).in_(texts)).values(last_error=None))

@@ -7,7 +7,7 @@ from sqlmodel import Session, col
 
 from survey.accounts.audit_log import audit
 from survey.context import Context
-from survey.models import Actor, CancelCause, Case, Contact, DeliveryStatus, Survey
+from survey.models import Actor, CancelCause, Case, Contact, DeliveryStatus, ErrorCategory, Survey
 from survey.sampling.draw import postponed_send_time
 from survey.sampling.policy import policy_timeline
 
@@ -65,6 +65,7 @@ def cancel_do_not_survey(session: Session) -> int:
             delivery_status=DeliveryStatus.cancelled,
             cancel_cause=CancelCause.do_not_survey,
             last_error="cancelled: a contact of the case is marked do_not_survey",
+            error_category=ErrorCategory.do_not_survey,
         )
         .returning(col(Survey.id), col(Survey.case_ref))
         .execution_options(synchronize_session=False)

@@ -62,6 +62,7 @@ def post_contacts() -> ResponseReturnValue:
         items=batch.contacts,
         now=context().now(),
         default_language=settings.default_language,
+        identifier_key=settings.identifier_key,
     )
     if invalid:
         return problem(

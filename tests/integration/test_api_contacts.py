@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,6 +12,7 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from survey.context import Context
+from survey.intake.ingest import content_hash
 from survey.models import Case, Contact
 from tests.factories import contact_payload, make_api_key
 
@@ -247,3 +250,43 @@ def test_a_case_ref_may_not_look_like_a_retention_pseudonym(client, auth) -> Non
     response = post(client, auth, [contact_payload(case_ref="pseudonym:abc")])
     assert response.status_code == 422
     assert "pseudonym:" in str(response.get_json())
+
+
+def test_the_stored_content_digest_is_keyed_so_erasure_leaves_nothing_to_guess_against(
+    client, auth, ctx: Context
+) -> None:
+    item = contact_payload(customer={"phone": "+46703000200"})
+    assert post(client, auth, [item]).status_code == 200
+    with ctx.session() as session:
+        contact = session.scalars(select(Contact)).one()
+    row = {
+        k: getattr(contact, k)
+        for k in (
+            "external_id", "case_ref", "channel", "opened_at", "closed_at", "agent", "team",
+            "case_type", "complaint", "do_not_survey", "do_not_survey_reason", "customer_phone",
+            "customer_email", "customer_language", "customer_ref",
+        )
+    }  # fmt: skip
+    canonical = json.dumps(row, sort_keys=True, default=lambda v: v.isoformat())
+    assert contact.content_hash == content_hash(row, ctx.settings.identifier_key)
+    assert contact.content_hash != content_hash(row, "another key")
+    assert contact.content_hash != hashlib.sha256(canonical.encode()).hexdigest()
+    assert "+46703000200" not in contact.content_hash
+
+
+def test_an_internationalised_e_mail_address_is_accepted(client, auth, ctx: Context) -> None:
+    item = contact_payload(customer={"email": "Användare@Exempel.se"})
+    assert post(client, auth, [item]).get_json() == {"accepted": 1, "duplicates": 0}
+    assert post(client, auth, [item]).get_json() == {"accepted": 0, "duplicates": 1}
+    with ctx.session() as session:
+        assert session.scalars(select(col(Contact.customer_email))).one() == "användare@exempel.se"
+
+
+def test_openapi_document_says_internationalised_addresses_need_smtputf8(client) -> None:
+    document = client.get("/api/v1/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    customer = schemas["Contact"]["properties"]["customer"]
+    if "$ref" in customer:
+        customer = schemas[customer["$ref"].rsplit("/", 1)[1]]
+    email = customer["properties"]["email"]
+    assert "SMTPUTF8" in email["description"] and "användare@exempel.se" in email["examples"]

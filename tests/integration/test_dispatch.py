@@ -325,3 +325,18 @@ def test_when_outcomes_cannot_be_recorded_no_further_send_starts(make_ctx: Any) 
     with pytest.raises(RuntimeError, match="went away"):
         deliver(ctx, {"sms": channel}, messages, broken_database, start_within=60)
     assert 1 <= len(channel.sent) <= 3
+
+
+class _BrokenChannel(ScriptedChannel):
+    def send(self, message: Message) -> SendResult:
+        raise UnicodeEncodeError("ascii", message.to, 0, 1, "an error no channel expected")
+
+
+def test_an_unforeseen_error_is_unknown_and_says_so_by_its_category(ctx: Context) -> None:
+    with ctx.session() as session:
+        survey = make_survey(ctx, session)
+    dispatch_due_surveys(ctx, channels={"sms": _BrokenChannel("sms")})
+    done = _reload(ctx, survey.id)
+    assert done.delivery_status == DeliveryStatus.unknown
+    assert done.error_category == "unexpected"
+    assert done.last_error == "unexpected error: UnicodeEncodeError"

@@ -131,9 +131,29 @@ def test_erasure_cancels_a_survey_not_yet_sent(ctx: Context, runner) -> None:
     with ctx.session() as session:
         kept = session.get(Survey, survey.id)
         assert kept is not None and kept.delivery_status == "cancelled"
+        assert (kept.error_category, kept.last_error) == ("erased", "customer data erased")
         entry = session.scalars(select(AuditLog).where(AuditLog.action == "survey.cancelled")).one()
     assert entry.subject == survey.case_ref and entry.details["cause"] == "erasure"
     assert entry.who.startswith("cli:")
+
+
+def test_erasure_removes_the_provider_text_and_keeps_its_code(ctx: Context, runner) -> None:
+    with ctx.session() as session:
+        survey = make_survey(
+            ctx,
+            session,
+            contact={"customer_phone": PHONE},
+            delivery_status="failed",
+            last_error=f"Twilio HTTP 400 error 21211: The 'To' number {PHONE} is invalid",
+            error_code=21211,
+            error_category="invalid_recipient",
+        )
+    assert runner("customers", "erase", "--phone", PHONE, "--yes").exit_code == 0
+    with ctx.session() as session:
+        kept = session.get(Survey, survey.id)
+        assert kept is not None and kept.delivery_status == "failed"
+        assert kept.last_error is None
+        assert (kept.error_code, kept.error_category) == (21211, "invalid_recipient")
 
 
 def test_cli_export_prints_json(ctx: Context, runner) -> None:

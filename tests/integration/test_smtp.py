@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -93,22 +94,45 @@ def test_several_e_mails_share_the_connection_and_all_arrive(
 
 
 @pytest.mark.parametrize(
-    ("address", "status", "error"),
+    ("address", "status", "error", "why"),
     [
-        ("tempfail@example.se", DeliveryStatus.scheduled, "attempt 1: SMTP 451 at RCPT TO"),
-        ("reject@example.se", DeliveryStatus.failed, "SMTP 550 at RCPT TO"),
-        ("datafail@example.se", DeliveryStatus.unknown, "SMTP 451 after DATA"),
-        ("datareject@example.se", DeliveryStatus.failed, "SMTP 554 after DATA"),
+        (
+            "tempfail@example.se",
+            DeliveryStatus.scheduled,
+            "attempt 1: SMTP 451 at RCPT TO",
+            (451, "temporarily_refused", "rcpt_to"),
+        ),
+        (
+            "reject@example.se",
+            DeliveryStatus.failed,
+            "SMTP 550 at RCPT TO",
+            (550, "invalid_recipient", "rcpt_to"),
+        ),
+        (
+            "datafail@example.se",
+            DeliveryStatus.unknown,
+            "SMTP 451 after DATA",
+            (451, "temporarily_refused", "data"),
+        ),
+        (
+            "datareject@example.se",
+            DeliveryStatus.failed,
+            "SMTP 554 after DATA",
+            (554, "content_refused", "data"),
+        ),
     ],
 )
 def test_smtp_answers_are_classified_by_when_they_come(
-    ctx: Context, address: str, status: DeliveryStatus, error: str
+    ctx: Context, address: str, status: DeliveryStatus, error: str, why: tuple[int, str, str]
 ) -> None:
     survey = _email_survey(ctx, address)
     dispatch_due_surveys(ctx)
     done = _reload(ctx, survey)
     assert done.delivery_status == status
+    assert (done.error_code, done.error_category, done.error_phase) == why
     assert done.last_error and done.last_error.startswith(error)
+    # The server quoted the recipient; what is kept does not.
+    assert "@example.se" not in done.last_error and "[e-mail]" in done.last_error
 
 
 def test_a_server_that_is_down_for_a_while_gets_the_message_later(
@@ -120,6 +144,7 @@ def test_a_server_that_is_down_for_a_while_gets_the_message_later(
     first = _reload(ctx, survey)
     assert first.delivery_status == DeliveryStatus.scheduled
     assert first.last_error and "connect failed" in first.last_error
+    assert (first.error_category, first.error_phase) == ("connection_failed", "connect")
     server = start_smtp(closed_port)
     try:
         later = first.send_at + timedelta(seconds=1)
@@ -157,6 +182,7 @@ def test_a_wrong_password_sends_nothing_and_is_retried(
     done = _reload(ctx, survey)
     assert done.delivery_status == DeliveryStatus.scheduled
     assert done.last_error and "SMTP login refused: 535" in done.last_error
+    assert (done.error_code, done.error_category) == (535, "authentication_failed")
     assert smtp_tls_server.received == []
 
 
@@ -175,3 +201,71 @@ def test_a_kept_connection_the_server_dropped_is_replaced_without_a_lost_message
     finally:
         channel.close()
         second.controller.stop()
+
+
+@pytest.fixture
+def smtputf8_server() -> Iterator[SmtpServer]:
+    server = start_smtp(enable_SMTPUTF8=True)
+    yield server
+    server.controller.stop()
+
+
+@pytest.fixture
+def ascii_only_server() -> Iterator[SmtpServer]:
+    """A server that does not offer SMTPUTF8 (aiosmtpd's controller offers it by default)."""
+    server = start_smtp(enable_SMTPUTF8=False)
+    yield server
+    server.controller.stop()
+
+
+def test_an_internationalised_address_goes_out_with_smtputf8_where_the_server_offers_it(
+    make_ctx: Any, smtputf8_server: SmtpServer
+) -> None:
+    ctx = make_ctx(smtp_url=f"smtp://127.0.0.1:{smtputf8_server.port}")
+    survey = _email_survey(ctx, "användare@exempel.se")
+    assert dispatch_due_surveys(ctx).get("sent") == 1
+    (received,) = smtputf8_server.received
+    assert received.recipients == ["användare@exempel.se"]
+    assert "SMTPUTF8" in received.mail_options
+    assert "To: användare@exempel.se\r\n".encode() in received.content  # a raw UTF-8 header
+    assert received.message.get_body(("plain",)) is not None
+    assert _reload(ctx, survey).delivery_status == DeliveryStatus.sent
+
+
+def test_an_ascii_address_does_not_ask_for_smtputf8(
+    make_ctx: Any, smtputf8_server: SmtpServer
+) -> None:
+    ctx = make_ctx(smtp_url=f"smtp://127.0.0.1:{smtputf8_server.port}")
+    _email_survey(ctx, "kund@example.se")
+    assert dispatch_due_surveys(ctx).get("sent") == 1
+    (received,) = smtputf8_server.received
+    assert "SMTPUTF8" not in received.mail_options
+
+
+def test_without_smtputf8_an_internationalised_address_fails_for_good_with_its_reason(
+    make_ctx: Any, ascii_only_server: SmtpServer
+) -> None:
+    ctx = make_ctx(smtp_url=f"smtp://127.0.0.1:{ascii_only_server.port}")
+    survey = _email_survey(ctx, "användare@exempel.se")
+    counts = dispatch_due_surveys(ctx)
+    assert counts.get("permanent") == 1 and "unknown" not in counts
+    done = _reload(ctx, survey)
+    assert done.delivery_status == DeliveryStatus.failed
+    assert (done.error_category, done.error_phase) == ("smtputf8_unsupported", "mail_from")
+    assert done.last_error and "SMTPUTF8" in done.last_error
+    assert "användare" not in done.last_error
+    dispatch_due_surveys(ctx)
+    assert ascii_only_server.received == [] and _reload(ctx, survey).attempts == 1
+
+
+def test_an_internationalised_domain_alone_is_sent_in_its_ascii_form_without_smtputf8(
+    make_ctx: Any, ascii_only_server: SmtpServer
+) -> None:
+    ctx = make_ctx(smtp_url=f"smtp://127.0.0.1:{ascii_only_server.port}")
+    survey = _email_survey(ctx, "kund@räksmörgås.se")
+    assert dispatch_due_surveys(ctx).get("sent") == 1
+    (received,) = ascii_only_server.received
+    assert received.recipients == ["kund@xn--rksmrgs-5wao1o.se"]
+    assert "SMTPUTF8" not in received.mail_options
+    assert received.message["To"] == "kund@xn--rksmrgs-5wao1o.se"
+    assert _reload(ctx, survey).delivery_status == DeliveryStatus.sent

@@ -75,22 +75,31 @@ def test_a_from_number_is_used_without_a_messaging_service(
     assert request["From"] == "+46700000001" and "MessagingServiceSid" not in request
 
 
-@pytest.mark.parametrize("number", ["+46700000429", "+46700000500"])
-def test_429_and_5xx_are_retried_later(ctx: Context, number: str) -> None:
+@pytest.mark.parametrize(
+    ("number", "code", "category"),
+    [("+46700000429", 20429, "rate_limited"), ("+46700000500", 20500, "provider_error")],
+)
+def test_429_and_5xx_are_retried_later(ctx: Context, number: str, code: int, category: str) -> None:
     survey = _one(ctx, customer_phone=number)
     assert dispatch_due_surveys(ctx)["retry"] == 1
     done = _reload(ctx, survey)
     assert done.delivery_status == DeliveryStatus.scheduled and done.attempts == 1
     assert done.send_at > datetime.now(UTC)
     assert done.last_error and number[-3:] in done.last_error
+    assert (done.error_code, done.error_category, done.error_phase) == (code, category, None)
 
 
-def test_an_invalid_number_fails_at_once(ctx: Context) -> None:
+def test_an_invalid_number_fails_at_once_and_its_text_keeps_no_number(
+    ctx: Context, fake_twilio: FakeTwilio
+) -> None:
     survey = _one(ctx, customer_phone="+46700021211")
     dispatch_due_surveys(ctx)
     done = _reload(ctx, survey)
     assert done.delivery_status == DeliveryStatus.failed
-    assert done.last_error and "21211" in done.last_error
+    assert (done.error_code, done.error_category) == (21211, "invalid_recipient")
+    assert done.last_error and done.last_error.startswith("Twilio HTTP 400 error 21211: ")
+    assert done.last_error.endswith("The 'To' number [phone] is not a valid phone number.")
+    assert fake_twilio.requests[0]["To"] == "+46700021211"  # the provider did quote it
 
 
 def test_21610_fails_and_records_an_opt_out(ctx: Context) -> None:
@@ -99,6 +108,8 @@ def test_21610_fails_and_records_an_opt_out(ctx: Context) -> None:
     done = _reload(ctx, survey)
     assert done.delivery_status == DeliveryStatus.failed
     assert done.last_error and "21610" in done.last_error
+    assert "46700021610" not in done.last_error
+    assert (done.error_code, done.error_category) == (21610, "recipient_opted_out")
     with ctx.session() as session:
         (opt_out,) = session.exec(select(OptOut)).all()
     assert opt_out.kind == "phone" and opt_out.opted_out and opt_out.source == "sms-stop"
@@ -111,6 +122,7 @@ def test_a_refused_connection_is_retried(make_ctx: Any) -> None:
     done = _reload(ctx, survey)
     assert done.delivery_status == DeliveryStatus.scheduled
     assert done.last_error and "refused" in done.last_error
+    assert (done.error_code, done.error_category) == (None, "connection_failed")
 
 
 def test_a_timeout_after_the_request_went_out_is_unknown_and_never_retried(
@@ -124,6 +136,7 @@ def test_a_timeout_after_the_request_went_out_is_unknown_and_never_retried(
     done = _reload(ctx, survey)
     assert done.delivery_status == DeliveryStatus.unknown
     assert done.last_error and "ReadTimeout" in done.last_error
+    assert done.error_category == "no_answer"
     assert len(fake_twilio.requests) == 1
 
 

@@ -87,6 +87,7 @@ def test_a_failed_delivery_is_recorded_with_the_error_code(
     done = _reload(ctx, survey.id)
     assert done.delivery_status == DeliveryStatus.failed
     assert done.last_error == "Twilio reported undelivered (error 30003)"
+    assert (done.error_code, done.error_category) == (30003, "recipient_unreachable")
 
 
 def test_a_callback_for_another_message_sid_is_ignored(ctx: Context, client: FlaskClient) -> None:

@@ -38,12 +38,13 @@ DELIVERY_SETTINGS: dict[str, Any] = {
     "expiry_days": 7,
 }
 
-# Numbers the fake Twilio answers in a given way (anything else is accepted).
+# Numbers the fake Twilio answers in a given way (anything else is accepted); `{to}` is the
+# number, quoted as Twilio quotes it.
 TWILIO_ERRORS: dict[str, tuple[int, int, str]] = {
     "+46700000429": (429, 20429, "Too Many Requests"),
     "+46700000500": (500, 20500, "Internal Server Error"),
-    "+46700021211": (400, 21211, "The 'To' number is not a valid phone number."),
-    "+46700021610": (400, 21610, "Attempt to send to unsubscribed recipient"),
+    "+46700021211": (400, 21211, "The 'To' number {to} is not a valid phone number."),
+    "+46700021610": (400, 21610, "Attempt to send to unsubscribed recipient {to}"),
 }
 
 
@@ -93,7 +94,8 @@ class _TwilioHandler(BaseHTTPRequestHandler):
             self._answer(404, {"code": 20404, "message": "not found", "status": 404})
         elif error:
             status, code, message = error
-            self._answer(status, {"code": code, "message": message, "status": status})
+            text = message.format(to=form.get("To", ""))
+            self._answer(status, {"code": code, "message": text, "status": status})
         else:
             sid = "SM" + uuid.uuid4().hex
             self._answer(201, {"sid": sid, "status": "accepted", "to": form.get("To")})
@@ -122,11 +124,14 @@ class Received:
     envelope_from: str
     recipients: list[str]
     message: EmailMessage
+    mail_options: list[str] = field(default_factory=list)
+    content: bytes = b""
 
 
 @dataclass
 class MailHandler:
-    """Keeps what arrives; addresses starting with these words get an error instead."""
+    """Keeps what arrives; addresses starting with these words get an error instead, quoting
+    the address as real servers do."""
 
     received: list[Received] = field(default_factory=list)
 
@@ -135,22 +140,30 @@ class MailHandler:
     ) -> str:
         local = address.split("@")[0]
         if local == "tempfail":
-            return "451 4.3.0 Try again later"
+            return f"451 4.3.0 <{address}>: Try again later"
         if local == "reject":
-            return "550 5.1.1 No such user"
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         local = envelope.rcpt_tos[0].split("@")[0]
         if local == "datafail":
-            return "451 4.3.0 Error after data"
+            return f"451 4.3.0 Error after data for <{envelope.rcpt_tos[0]}>"
         if local == "datareject":
-            return "554 5.7.1 Message refused"
+            return f"554 5.7.1 Message to {envelope.rcpt_tos[0]} refused"
         assert isinstance(envelope.content, bytes)
         parsed = message_from_bytes(envelope.content, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
-        self.received.append(Received(str(envelope.mail_from), list(envelope.rcpt_tos), parsed))
+        self.received.append(
+            Received(
+                str(envelope.mail_from),
+                list(envelope.rcpt_tos),
+                parsed,
+                list(envelope.mail_options),
+                envelope.content,
+            )
+        )
         return "250 OK"
 
 
