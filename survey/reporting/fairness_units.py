@@ -13,7 +13,7 @@ Plain functions over the facts that survey.reporting.fairness_reads loads: no da
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -143,6 +143,10 @@ class Organisation:
     staff_opted_out: set[int]
     split: set[int]
     cancellations: dict[str, Cancellation]
+    all_steered: int = 0
+
+    def __post_init__(self) -> None:
+        self.all_steered = self.steered(self.whole.drawn)
 
     def steered(self, cases: Iterable[str]) -> int:
         """Drawn cases stopped for a cause other than the customer's own opt-out."""
@@ -161,15 +165,15 @@ def fairness_units(
     """The units (actor rows, then their agents) and the organisation's own rates."""
     customers = customer_ids([c.hashes for c in contacts])
     whole = Tally()
-    tallies: dict[Unit, Tally] = {}
+    tallies: defaultdict[Unit, Tally] = defaultdict(Tally)
     for contact, customer in zip(contacts, customers, strict=True):
         whole.add(contact, customer)
         for unit in units_of(contact.actor, contact.agent, agent_reporting):
-            tallies.setdefault(unit, Tally()).add(contact, customer)
+            tallies[unit].add(contact, customer)
     for (actor, agent), counts in surveys.items():
         whole.surveys.add(counts)
         for unit in units_of(actor, agent, agent_reporting):
-            tallies.setdefault(unit, Tally()).surveys.add(counts)
+            tallies[unit].surveys.add(counts)
     staff = {
         customer
         for contact, customer in zip(contacts, customers, strict=True)
@@ -206,7 +210,6 @@ def _measures(tally: Tally, org: Organisation, excluded: Tally) -> dict[str, dic
     whole = org.whole
     customers = tally.customers
     steered = org.steered(tally.drawn)
-    all_steered = org.steered(whole.drawn)
     staff = len(customers & org.staff_opted_out)
     split = len(tally.split_customers())
     own = excluded.customers
@@ -229,7 +232,7 @@ def _measures(tally: Tally, org: Organisation, excluded: Tally) -> dict[str, dic
         "post_draw_cancel_share": measure(
             steered,
             len(tally.drawn),
-            all_steered - org.steered(excluded.drawn),
+            org.all_steered - org.steered(excluded.drawn),
             len(whole.drawn) - len(excluded.drawn),
         ),
         "split_case_share": measure(
