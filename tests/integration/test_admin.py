@@ -206,6 +206,7 @@ def test_analysts_cannot_reach_policy_audit_outbox_or_fairness(analyst: FlaskCli
     # The fairness page watches actors and agents one by one: it is the admin's alone.
     for path in ("/admin/policy", "/admin/audit", "/admin/outbox", "/admin/fairness"):
         assert analyst.get(path).status_code == 403
+    assert 'href="/admin/fairness"' not in analyst.get("/admin/reports").get_data(as_text=True)
     for path in ("/admin/reports", "/admin/kpis", "/admin/snapshots"):
         assert analyst.get(path).status_code == 200
 

@@ -378,6 +378,7 @@ def test_the_admin_page_shows_the_units_with_flags_and_a_funnel_plot_per_measure
     assert _login(client, "boss@example.se").status_code == 302
     page = client.get(f"/admin/fairness?{QUERY}&lang=en").get_data(as_text=True)
     assert "<caption>Units and their measures, 2026-03-01 to 2026-04-01" in page
+    assert 'href="/admin/fairness"' in page  # in the admin's menu
     rows = re.findall(r"<tr[^>]*>\s*<th scope=\"row\">([^<]+)</th>", page)
     assert rows == [HONEST, f"{HONEST} / anna", DISHONEST, f"{DISHONEST} / bo"]
     # Only the dishonest actor's and agent's split shares are flagged: two cells, two squares.
