@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from survey.config import Settings
 from survey.models import OutboxMessage, ReportSnapshot, Survey
 from survey.reporting.exports import report_xlsx
+from survey.reporting.fairness import fairness_report, published
 from survey.reporting.kpi import STOCKHOLM, contact_kpis
 from survey.reporting.report import ReportRequest, satisfaction_report
 from survey.reporting.settling import settles_at
@@ -56,7 +57,9 @@ def settled_at(month: str, settings: Settings) -> datetime:
     return settles_at(month_range(month)[1], settings)
 
 
-def snapshot_data(session: Session, month: str, *, min_group_size: int) -> dict[str, Any]:
+def snapshot_data(session: Session, month: str, settings: Settings) -> dict[str, Any]:
+    """The month's reports, KPIs and fairness units (agent rows only with agent reporting on)."""
+    min_group_size = settings.min_group_size
     start, end = month_range(month)
     reports = {
         "+".join(keys) or "total": satisfaction_report(
@@ -65,7 +68,13 @@ def snapshot_data(session: Session, month: str, *, min_group_size: int) -> dict[
         for keys in SNAPSHOT_GROUPINGS
     }
     kpis = contact_kpis(session, ReportRequest(start, end, ()), min_group_size=min_group_size)
-    return {"month": month, "reports": reports, "kpis": kpis}
+    fairness = fairness_report(
+        session,
+        ReportRequest(start, end, ()),
+        identifier_key=settings.identifier_key,
+        agent_reporting=settings.agent_reporting,
+    )
+    return {"month": month, "reports": reports, "kpis": kpis, "fairness": published(fairness)}
 
 
 def snapshot_workbook(snapshot: ReportSnapshot) -> bytes:
@@ -115,7 +124,7 @@ def get_snapshot(session: Session, snapshot_id: int) -> ReportSnapshot | None:
 
 
 def _store(session: Session, month: str, kind: str, settings: Settings) -> ReportSnapshot | None:
-    data = snapshot_data(session, month, min_group_size=settings.min_group_size)
+    data = snapshot_data(session, month, settings)
     snapshot = ReportSnapshot(month=month, kind=kind, data=data)
     session.add(snapshot)
     try:

@@ -1,6 +1,8 @@
-"""GET /api/v1/reports/satisfaction (the report of SPEC section 4) and /reports/kpi (Bilaga 2).
+"""GET /api/v1/reports/satisfaction (the report of SPEC section 4), /reports/kpi (Bilaga 2) and
+/reports/fairness (SPEC section 6).
 
-Both need the reports scope; an actor's key sees only the surveys and contacts of its actor."""
+All need the reports scope; an actor's key sees only the surveys and contacts of its actor, and
+never the fairness report (the measured do not see the signals that watch them)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
 from survey.models import ApiScope
+from survey.reporting.fairness import fairness_report, published
 from survey.reporting.grouping import GROUP_KEYS
 from survey.reporting.kpi import contact_kpis
 from survey.reporting.report import InvalidReportRequest, ReportRequest, satisfaction_report
@@ -64,6 +67,30 @@ def kpi() -> ResponseReturnValue:
     return _answer(contact_kpis)
 
 
+@bp.get("/reports/fairness")
+@require_scope(ApiScope.reports)
+def fairness() -> ResponseReturnValue:
+    """Steering signals per actor and agent (SPEC section 6): organisation keys only."""
+    if not current_key().is_organisation:
+        return problem(
+            403,
+            "Forbidden",
+            "the fairness report needs an organisation key; an actor's key cannot read it",
+        )
+    try:
+        period = ReportRequest.parse(request.args.get("from"), request.args.get("to"), [])
+    except InvalidReportRequest as exc:
+        return problem(400, "Bad Request", str(exc))
+    settings = context().settings
+    report = fairness_report(
+        db_session(),
+        period,
+        identifier_key=settings.identifier_key,
+        agent_reporting=settings.agent_reporting,
+    )
+    return jsonify(published(report))
+
+
 _PARAMETERS = [
     {
         "name": "from",
@@ -112,3 +139,24 @@ for _path, _summary in (
             },
         }
     }
+PATHS["/api/v1/reports/fairness"] = {
+    "get": {
+        "summary": "Fairness signals that catch steering (SPEC section 6)",
+        "description": (
+            "Per actor (agent null) and agent: contacts, cases, customers, cancellations after "
+            "the draw by cause, and the measures `do_not_survey_share`, `staff_opt_out_share`, "
+            "`post_draw_cancel_share`, `split_case_share`, `reused_case_share`, `decline_rate` "
+            "and `response_rate`, each `{num, den, rate, ci95, limits}` with limits "
+            "p0 +- 3.09 sqrt(p0 (1 - p0) / den) from the rest of the organisation; `flags` names "
+            "the measures beyond the limit that steering would cross (above it, or either side "
+            "for the response rate). Organisation keys only: an actor's key gets 403."
+        ),
+        **scoped("reports"),
+        "parameters": _PARAMETERS[:2],
+        "responses": {
+            "200": {"description": "`{from, to, units: [...]}`"},
+            "400": {"description": "invalid period"},
+            **KEY_REFUSED,
+        },
+    }
+}

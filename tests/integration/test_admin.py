@@ -202,10 +202,12 @@ def test_downloads_in_every_format(ctx: Context, analyst: FlaskClient) -> None:
     assert audited.who == "admin:analyst@example.se" and audited.details["comments"] is True
 
 
-def test_analysts_cannot_reach_policy_audit_or_outbox(analyst: FlaskClient) -> None:
-    for path in ("/admin/policy", "/admin/audit", "/admin/outbox"):
+def test_analysts_cannot_reach_policy_audit_outbox_or_fairness(analyst: FlaskClient) -> None:
+    # The fairness page watches actors and agents one by one: it is the admin's alone.
+    for path in ("/admin/policy", "/admin/audit", "/admin/outbox", "/admin/fairness"):
         assert analyst.get(path).status_code == 403
-    for path in ("/admin/reports", "/admin/kpis", "/admin/fairness", "/admin/snapshots"):
+    assert 'href="/admin/fairness"' not in analyst.get("/admin/reports").get_data(as_text=True)
+    for path in ("/admin/reports", "/admin/kpis", "/admin/snapshots"):
         assert analyst.get(path).status_code == 200
 
 

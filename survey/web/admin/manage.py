@@ -1,4 +1,4 @@
-"""Policy, audit log, outbox, snapshots and fairness signals."""
+"""Policy, audit log, outbox and snapshots."""
 
 from __future__ import annotations
 
@@ -9,12 +9,10 @@ from survey.accounts.audit_log import audit_entries
 from survey.channels.outbox import recent_messages
 from survey.errors import ServiceError
 from survey.models import Role
-from survey.reporting.fairness import fairness_signals
 from survey.reporting.snapshot import get_snapshot, list_snapshots, snapshot_workbook
 from survey.sampling import policy as policy_service
 from survey.web.admin import bp
 from survey.web.admin.auth import role_required, who
-from survey.web.admin.dashboard import period_from_args
 from survey.web.app import context, db_session
 
 PAGE = 100
@@ -88,13 +86,3 @@ def snapshot_download(snapshot_id: int) -> ResponseReturnValue:
     name = f"satisfaction-{snapshot.month}-{snapshot.kind}.xlsx"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
-
-
-@bp.get("/fairness")
-@role_required()
-def fairness() -> ResponseReturnValue:
-    period, grain = period_from_args()
-    signals = fairness_signals(
-        db_session(), period, min_group_size=context().settings.min_group_size, grain=grain
-    )
-    return render_template("admin/fairness.html", signals=signals, period=period, grain=grain)
