@@ -23,7 +23,7 @@ from tests.factories import (
     make_response,
     make_survey,
 )
-from tests.integration.admin_users import log_in_as
+from tests.integration.admin_users import log_in, log_in_as, make_user
 from tests.integration.survey_pages import token_for
 
 WEEK_48 = {"from": "2026-11-23", "to": "2026-11-30"}  # Monday to Monday
@@ -232,6 +232,17 @@ def test_the_comments_list_is_only_for_whole_weeks(ctx: Context, client: FlaskCl
     assert "From and To must be Mondays" in page.get_data(as_text=True)
     assert analyst.get("/admin/reports/comments/download", query_string=cut).status_code == 400
     assert _audited(ctx, "export.comments") == []
+
+
+@pytest.mark.parametrize(
+    ("role", "landing"), [("dpo", "/admin/reports/comments"), ("analyst", "/admin/")]
+)
+def test_after_login_each_role_lands_on_a_page_it_may_see(
+    ctx: Context, client: FlaskClient, role: str, landing: str
+) -> None:
+    answer = log_in(client, make_user(ctx, role))
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(landing)
+    assert client.get(answer.headers["Location"]).status_code == 200
 
 
 def test_followup_users_get_no_comments(ctx: Context, client: FlaskClient) -> None:

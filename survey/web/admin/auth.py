@@ -116,13 +116,14 @@ def login() -> ResponseReturnValue:
         return render_template("admin/login.html", email=email), 401
     session.clear()  # a new session on login: no fixation
     login_user(AdminUser(user))
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(_safe_next(request.args.get("next"), user.role))
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(target: str | None, role: str) -> str:
     if target and target.startswith("/admin/") and not target.startswith("//"):
         return target
-    return url_for("admin.dashboard")
+    # A dpo has no dashboard: the comments page links to the per-answer rows.
+    return url_for("admin.dashboard" if role in REPORT_ROLES else "admin.comments")
 
 
 @bp.post("/logout")
