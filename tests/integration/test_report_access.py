@@ -248,6 +248,7 @@ def test_after_login_each_role_lands_on_a_page_it_may_see(
 def test_followup_users_get_no_comments(ctx: Context, client: FlaskClient) -> None:
     user = log_in_as(ctx, client, "followup")
     assert user.get("/admin/reports/comments").status_code == 403
+    assert "/admin/reports/comments" not in user.get("/admin/login").get_data(as_text=True)
     assert user.get("/admin/reports/raw").status_code == 403
 
 

@@ -51,6 +51,10 @@ class AdminUser(UserMixin):
         return self.role in REPORT_ROLES
 
     @property
+    def may_read_comments(self) -> bool:
+        return self.role in COMMENT_ROLES
+
+    @property
     def may_download_answers(self) -> bool:
         """Per-answer rows: admin and dpo, never analysts (SPEC section 6)."""
         return self.role in ANSWER_ROLES
