@@ -46,7 +46,9 @@ def report(
 ) -> None:
     """The satisfaction report for a period, grouped by any of the keys."""
     try:
-        request = ReportRequest.parse(start, end, group_by)
+        request = ReportRequest.parse(
+            start, end, group_by, agent_reporting=ctx.settings.agent_reporting
+        )
     except InvalidReportRequest as exc:
         raise click.BadParameter(str(exc)) from None
     if kpi and fmt != "json":
@@ -68,6 +70,7 @@ def report(
                 start=request.start,
                 end=request.end,
                 with_comments=with_comments,
+                with_agent=ctx.settings.agent_reporting,
                 semicolon=semicolon,
             )
         elif fmt == "xlsx":

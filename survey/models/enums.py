@@ -24,7 +24,7 @@ class SendChannel(StrEnum):
 class Role(StrEnum):
     admin = "admin"
     analyst = "analyst"
-    dpo = "dpo"  # customer export and erasure (SPEC section 6; no pages yet)
+    dpo = "dpo"  # customer export and erasure, per-answer rows (SPEC section 6)
     followup = "followup"  # the follow-up list (SPEC section 6; no pages yet)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any
@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 
 from survey.accounts.audit_log import audit
 from survey.models import Actor, Response, Survey
+from survey.reporting.disclosure_control import cells_are_whole, needs_whole_periods
 from survey.reporting.disclosures import DISCLOSED_POLICY
 from survey.reporting.grouping import TIME_KEYS
 from survey.reporting.report import (
@@ -42,7 +43,20 @@ def escape_cell(value: Any) -> Any:
     return value
 
 
-def _csv_text(header: Sequence[str], rows: Iterator[Sequence[Any]], semicolon: bool) -> str:
+class Counted:
+    """Rows passed through, counted (for the audit entry of a streamed download)."""
+
+    def __init__(self, rows: Iterable[Sequence[Any]]) -> None:
+        self._rows = rows
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Sequence[Any]]:
+        for row in self._rows:
+            self.count += 1
+            yield row
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]], semicolon: bool) -> str:
     out = io.StringIO()
     if semicolon:
         # Swedish Excel: BOM so it reads UTF-8, semicolons, and decimal commas.
@@ -64,7 +78,7 @@ def _csv_cell(value: Any, semicolon: bool) -> Any:
 
 
 def report_csv(report: dict[str, Any], *, semicolon: bool = False) -> str:
-    return _csv_text(report_columns(report), report_rows(report), semicolon)
+    return csv_text(report_columns(report), report_rows(report), semicolon)
 
 
 def report_xlsx(reports: Sequence[dict[str, Any]]) -> bytes:
@@ -125,33 +139,43 @@ def _trend_chart(sheet: Any, columns: list[str], groups: int) -> None:
         sheet.add_chart(chart, f"{anchor_column}{2 + i * 16}")
 
 
-def raw_answers_columns(with_comments: bool) -> list[str]:
-    columns = ["survey_id", "closed_date", "week", "month", "actor", "team", "agent", "channel"]
-    columns += ["case_type", "language", "submitted_date", *RAW_ANSWERS]
-    return [*columns, "comment"] if with_comments else columns
+def _raw_answer_fields(with_comments: bool, with_agent: bool) -> list[tuple[str, Any]]:
+    """The columns of the per-answer rows and what each reads."""
+    fields: list[tuple[str, Any]] = [
+        ("survey_id", col(Survey.id)),
+        ("closed_date", col(Survey.closed_local_date)),
+        ("week", col(Survey.closed_week)),
+        ("month", col(Survey.closed_month)),
+        ("actor", col(Actor.name)),
+        ("team", col(Survey.team)),
+        ("agent", col(Survey.agent)),
+        ("channel", col(Survey.channel)),
+        ("case_type", col(Survey.case_type)),
+        ("language", col(Survey.language)),
+        ("submitted_date", col(Response.submitted_at)),
+        *((name, getattr(Response, name)) for name in RAW_ANSWERS),
+        ("comment", col(Response.comment)),
+    ]
+    return [
+        (name, column)
+        for name, column in fields
+        if (with_agent or name != "agent") and (with_comments or name != "comment")
+    ]
+
+
+def raw_answers_columns(with_comments: bool, *, with_agent: bool = True) -> list[str]:
+    return [name for name, _ in _raw_answer_fields(with_comments, with_agent)]
 
 
 def raw_answers_rows(
-    session: Session, *, start: date, end: date, with_comments: bool
+    session: Session, *, start: date, end: date, with_comments: bool, with_agent: bool = True
 ) -> Iterator[list[Any]]:
     """One row per answered survey; no contact details, dates without times; streamed."""
-    answer_columns = [getattr(Response, name) for name in RAW_ANSWERS]
+    fields = _raw_answer_fields(with_comments, with_agent)
+    names = [name for name, _ in fields]
+    closed, submitted = names.index("closed_date"), names.index("submitted_date")
     query = (
-        select(
-            col(Survey.id),
-            col(Survey.closed_local_date),
-            col(Survey.closed_week),
-            col(Survey.closed_month),
-            col(Actor.name),
-            col(Survey.team),
-            col(Survey.agent),
-            col(Survey.channel),
-            col(Survey.case_type),
-            col(Survey.language),
-            col(Response.submitted_at),
-            *answer_columns,
-            col(Response.comment),
-        )
+        select(*(column for _, column in fields))
         .join(Response, col(Response.survey_id) == col(Survey.id))
         .join(Actor, col(Actor.id) == col(Survey.actor_id))
         .where(
@@ -164,16 +188,9 @@ def raw_answers_rows(
     )
     for row in session.execute(query):
         values = list(row)
-        values[1] = values[1].isoformat()
-        values[10] = values[10].astimezone(STOCKHOLM).date().isoformat()
-        yield values if with_comments else values[:-1]
-
-
-def raw_answers_csv(
-    session: Session, *, start: date, end: date, with_comments: bool, semicolon: bool = False
-) -> str:
-    rows = raw_answers_rows(session, start=start, end=end, with_comments=with_comments)
-    return _csv_text(raw_answers_columns(with_comments), rows, semicolon)
+        values[closed] = values[closed].isoformat()
+        values[submitted] = values[submitted].astimezone(STOCKHOLM).date().isoformat()
+        yield values
 
 
 def export_raw_answers(
@@ -183,18 +200,25 @@ def export_raw_answers(
     start: date,
     end: date,
     with_comments: bool,
+    with_agent: bool = True,
     semicolon: bool = False,
 ) -> str:
-    """The raw answers as CSV, the download recorded in the audit log; commits."""
-    content = raw_answers_csv(
-        session, start=start, end=end, with_comments=with_comments, semicolon=semicolon
+    """The per-answer rows as CSV (admin and dpo only), the download audited with its row
+    count; commits."""
+    rows = raw_answers_rows(
+        session, start=start, end=end, with_comments=with_comments, with_agent=with_agent
     )
+    counted = Counted(rows)
+    columns = raw_answers_columns(with_comments, with_agent=with_agent)
+    content = csv_text(columns, counted, semicolon)
     audit(
         session,
         who=who,
         action="export.raw_answers",
         subject=f"{start}..{end}",
         comments=with_comments,
+        format="csv-sv" if semicolon else "csv",
+        rows=counted.count,
     )
     session.commit()
     return content
@@ -208,7 +232,14 @@ def workbook_requests(request: ReportRequest) -> list[ReportRequest]:
         sheets += [replace(request, group_by=(k,)) for k in keys]
     if not any(k in TIME_KEYS for k in keys):
         sheets.append(replace(request, group_by=("month",)))
-    return sheets
+    # A sheet of one key alone must keep the disclosure rule too: agent over several weeks
+    # (the request was agent by week) would show what no report may.
+    return [
+        sheet
+        for sheet in sheets
+        if not needs_whole_periods(sheet.group_by)
+        or cells_are_whole(sheet.start, sheet.end, sheet.group_by)
+    ]
 
 
 def workbook(session: Session, request: ReportRequest, *, min_group_size: int) -> bytes:

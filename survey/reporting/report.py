@@ -26,6 +26,7 @@ from survey.models import (
 )
 from survey.reporting import stats
 from survey.reporting.design import design_figures, sum_counts, with_funnel_only_groups
+from survey.reporting.disclosure_control import RULES, disclosure_problem
 from survey.reporting.disclosures import disclosures
 from survey.reporting.funnel import funnel_counts
 from survey.reporting.grouping import GROUP_KEYS, key_label, survey_key_column
@@ -39,7 +40,12 @@ SENT_RESPONSE = ("opened", "answered", "declined")
 
 
 class InvalidReportRequest(ServiceError):
-    pass
+    """A report request refused; `rule` names a disclosure rule it breaks (disclosure.RULES)."""
+
+    def __init__(self, message: str, *, params: Sequence[str] = (), rule: str | None = None):
+        super().__init__(message)
+        self.params = tuple(params)
+        self.rule = rule
 
 
 @dataclass(frozen=True)
@@ -61,8 +67,10 @@ class ReportRequest:
         group_by: Iterable[str],
         *,
         actor_id: int | None = None,
+        agent_reporting: bool = True,
     ) -> ReportRequest:
-        """Validate the period and grouping given as text (API, CLI, admin forms)."""
+        """Validate the period and grouping given as text (API, CLI, admin forms), and that
+        the report may be published (disclosure rules; SURVEY_AGENT_REPORTING)."""
         if not start or not end:
             raise InvalidReportRequest("give both 'from' and 'to' as dates (YYYY-MM-DD)")
         try:
@@ -81,6 +89,10 @@ class ReportRequest:
                 if key and key not in keys:
                     keys.append(key)
         check_period_length(first, last, keys)
+        rule = disclosure_problem(first, last, keys, agent_reporting=agent_reporting)
+        if rule is not None:
+            params, message = RULES[rule]
+            raise InvalidReportRequest(message, params=params, rule=rule)
         return cls(first, last, tuple(keys), actor_id)
 
 

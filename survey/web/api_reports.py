@@ -29,16 +29,17 @@ bp = Blueprint("api_reports", __name__, url_prefix="/api/v1")
 
 def _answer(build: Callable[..., dict[str, Any]]) -> ResponseReturnValue:
     actor_id = current_key().actor_id  # None for an organisation key: everything
+    ctx = context()
     try:
         report_request = ReportRequest.parse(
             request.args.get("from"),
             request.args.get("to"),
             request.args.getlist("group_by"),
             actor_id=actor_id,
+            agent_reporting=ctx.settings.agent_reporting,
         )
     except InvalidReportRequest as exc:
-        return problem(400, "Bad Request", str(exc))
-    ctx = context()
+        return _refused(exc)
     if actor_id is not None:
         # The measured see a period only once it has settled, and only its answers: nothing
         # that tells which of their cases were drawn, sent or are still open (SPEC section 6).
@@ -52,6 +53,19 @@ def _answer(build: Callable[..., dict[str, Any]]) -> ResponseReturnValue:
     session: Session = db_session()
     report = build(session, report_request, min_group_size=ctx.settings.min_group_size)
     return jsonify(report if actor_id is None else as_seen_by_an_actor(report))
+
+
+def _refused(exc: InvalidReportRequest) -> ResponseReturnValue:
+    """400 with a problem body; a broken disclosure rule is named with its parameters."""
+    if exc.rule is None:
+        return problem(400, "Bad Request", str(exc))
+    return problem(
+        400,
+        "Bad Request",
+        str(exc),
+        rule=exc.rule,
+        invalid_params=[{"name": name, "reason": str(exc)} for name in exc.params],
+    )
 
 
 @bp.get("/reports/satisfaction")
@@ -134,7 +148,14 @@ for _path, _summary in (
             "parameters": _PARAMETERS,
             "responses": {
                 "200": {"description": "the report"},
-                "400": {"description": "invalid period or grouping"},
+                "400": {
+                    "description": (
+                        "invalid period or grouping; `rule` and `invalid_params` name a "
+                        "disclosure rule broken: `whole-calendar-periods` (agent, or team "
+                        "with channel, case_type or language, only per whole ISO week or "
+                        "calendar month) or `agent-reporting-off`"
+                    )
+                },
                 **KEY_REFUSED,
             },
         }

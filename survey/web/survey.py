@@ -117,6 +117,8 @@ def _render(template: str, token: str, status: int = 200, **values: Any) -> tupl
         switch_url=switch_url,
         organisation=settings.organisation_name,
         privacy_url=settings.privacy_url or url_for("privacy.notice"),
+        min_group_size=settings.min_group_size,
+        agent_reporting=settings.agent_reporting,
         **values,
     )
     return page, status

@@ -211,9 +211,12 @@ def test_an_actor_sees_its_answers_but_nothing_of_what_was_drawn_or_sent(
 
 
 def test_an_actor_sees_a_period_only_once_it_has_settled(ctx: Context, client: FlaskClient) -> None:
-    """Today's figures, grouped by agent, would show whose contacts were just surveyed."""
+    """This week's figures, grouped by agent, would show whose contacts were just surveyed."""
     today = ctx.now().date()
-    url = f"/api/v1/reports/satisfaction?from={today}&to={today + timedelta(days=1)}&group_by=agent"
+    monday = today - timedelta(days=today.weekday())  # agent scores only for whole weeks
+    url = (
+        f"/api/v1/reports/satisfaction?from={monday}&to={monday + timedelta(days=7)}&group_by=agent"
+    )
     refused = client.get(url, headers=bearer(make_api_key(ctx, "south", "reports")))
     assert refused.status_code == 403
     assert "settled" in refused.get_json()["detail"]

@@ -46,6 +46,19 @@ class AdminUser(UserMixin):
     def is_admin(self) -> bool:
         return self.role == Role.admin
 
+    @property
+    def may_read_reports(self) -> bool:
+        return self.role in REPORT_ROLES
+
+    @property
+    def may_read_comments(self) -> bool:
+        return self.role in COMMENT_ROLES
+
+    @property
+    def may_download_answers(self) -> bool:
+        """Per-answer rows: admin and dpo, never analysts (SPEC section 6)."""
+        return self.role in ANSWER_ROLES
+
 
 def init_login(app: Flask) -> None:
     https = context_settings_https(app)
@@ -66,8 +79,11 @@ def _load_user(session_id: str) -> AdminUser | None:
     return AdminUser(user) if user is not None else None
 
 
-# The roles whose pages exist so far; dpo and followup users can log in but see no page yet.
+# Aggregate reports: admin and analyst. Per-answer rows: admin and dpo. The comments list (no
+# agent, no date) all three. followup users can log in but see no page yet.
 REPORT_ROLES = (Role.admin, Role.analyst)
+ANSWER_ROLES = (Role.admin, Role.dpo)
+COMMENT_ROLES = (Role.admin, Role.analyst, Role.dpo)
 
 
 def role_required(*roles: str) -> Callable[[F], F]:
@@ -104,13 +120,14 @@ def login() -> ResponseReturnValue:
         return render_template("admin/login.html", email=email), 401
     session.clear()  # a new session on login: no fixation
     login_user(AdminUser(user))
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(_safe_next(request.args.get("next"), user.role))
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(target: str | None, role: str) -> str:
     if target and target.startswith("/admin/") and not target.startswith("//"):
         return target
-    return url_for("admin.dashboard")
+    # A dpo has no dashboard: the comments page links to the per-answer rows.
+    return url_for("admin.dashboard" if role in REPORT_ROLES else "admin.comments")
 
 
 @bp.post("/logout")

@@ -1,4 +1,5 @@
-"""Report and KPI pages with their downloads (JSON, CSV, CSV for Swedish Excel, XLSX, raw)."""
+"""Report and KPI pages with their downloads (JSON, CSV, CSV for Swedish Excel, XLSX), and the
+per-answer rows (admin and dpo only, SPEC section 6)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ from typing import Any
 
 from flask import Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 
+from survey.models import Role
 from survey.reporting import exports as export
+from survey.reporting.disclosure_control import AGENT_REPORTING_OFF, WHOLE_PERIODS, WHOLE_WEEKS
 from survey.reporting.kpi import contact_kpis
 from survey.reporting.report import (
     GROUP_KEYS,
@@ -29,13 +33,46 @@ DOWNLOADS = {
 }
 
 
-def _request() -> ReportRequest:
+def refusal_text(exc: InvalidReportRequest) -> str:
+    """Why a report is refused, in the page's language when it breaks a disclosure rule."""
+    if exc.rule == WHOLE_PERIODS:
+        return gettext(
+            "Scores by agent, or by team together with channel, case type or language, are "
+            "shown only per whole calendar week or month: choose one ISO week (Monday to "
+            "Monday) or one calendar month, or group by week with From and To on Mondays, or "
+            "by month with From and To on the first day of a month."
+        )
+    if exc.rule == WHOLE_WEEKS:
+        return gettext("Comments are listed per whole ISO week: From and To must be Mondays.")
+    if exc.rule == AGENT_REPORTING_OFF:
+        return gettext("Agent-level reporting is turned off (SURVEY_AGENT_REPORTING).")
+    return str(exc)
+
+
+def offered_keys() -> tuple[str, ...]:
+    """The group keys the forms offer: no agent when agent-level reporting is off."""
+    if context().settings.agent_reporting:
+        return GROUP_KEYS
+    return tuple(key for key in GROUP_KEYS if key != "agent")
+
+
+def parse_request() -> ReportRequest:
+    """The period and grouping of the form; InvalidReportRequest when they are refused."""
     period, _ = period_from_args()
     group_by = [k for k in request.args.getlist("group_by") if k]
+    return ReportRequest.parse(
+        period.start.isoformat(),
+        period.end.isoformat(),
+        group_by,
+        agent_reporting=context().settings.agent_reporting,
+    )
+
+
+def _request() -> ReportRequest:
     try:
-        return ReportRequest.parse(period.start.isoformat(), period.end.isoformat(), group_by)
+        return parse_request()
     except InvalidReportRequest as exc:
-        abort(400, str(exc))
+        abort(400, refusal_text(exc))
 
 
 def _query(report_request: ReportRequest, **extra: str) -> dict[str, Any]:
@@ -50,7 +87,22 @@ def _query(report_request: ReportRequest, **extra: str) -> dict[str, Any]:
 @bp.get("/reports")
 @role_required()
 def reports() -> ResponseReturnValue:
-    report_request = _request()
+    try:
+        report_request = parse_request()
+    except InvalidReportRequest as exc:
+        period, _ = period_from_args()
+        chosen = [k for k in request.args.getlist("group_by") if k]
+        return (
+            render_template(
+                "admin/reports.html",
+                report=None,
+                refusal=refusal_text(exc),
+                request_=period,
+                chosen=chosen,
+                keys=offered_keys(),
+            ),
+            400,
+        )
     report = satisfaction_report(
         db_session(), report_request, min_group_size=context().settings.min_group_size
     )
@@ -58,7 +110,8 @@ def reports() -> ResponseReturnValue:
         "admin/reports.html",
         report=report,
         request_=report_request,
-        keys=GROUP_KEYS,
+        chosen=report_request.group_by,
+        keys=offered_keys(),
         query=_query(report_request),
         downloads=DOWNLOADS,
     )
@@ -84,24 +137,26 @@ def download() -> ResponseReturnValue:
             else export.report_csv(report, semicolon=fmt == "csv-sv")
         )
     name = _filename("report", report_request, fmt)
-    return _attachment(content, DOWNLOADS[fmt], name)
+    return attachment(content, DOWNLOADS[fmt], name)
 
 
 @bp.get("/reports/raw")
-@role_required()
+@role_required(Role.admin, Role.dpo)
 def raw_answers() -> ResponseReturnValue:
-    report_request = _request()
+    """One row per answer: only for admin and dpo, never analysts (SPEC section 6)."""
+    period, _ = period_from_args()
     with_comments = request.args.get("comments") == "1"
     fmt = "csv-sv" if request.args.get("format") == "csv-sv" else "csv"
     content = export.export_raw_answers(
         db_session(),
         who=who(),
-        start=report_request.start,
-        end=report_request.end,
+        start=period.start,
+        end=period.end,
         with_comments=with_comments,
+        with_agent=context().settings.agent_reporting,
         semicolon=fmt == "csv-sv",
     )
-    return _attachment(content, DOWNLOADS[fmt], _filename("answers", report_request, fmt))
+    return attachment(content, DOWNLOADS[fmt], _filename("answers", period, fmt))
 
 
 @bp.get("/kpis")
@@ -111,7 +166,9 @@ def kpis() -> ResponseReturnValue:
     data = contact_kpis(
         db_session(), report_request, min_group_size=context().settings.min_group_size
     )
-    return render_template("admin/kpis.html", kpis=data, request_=report_request, keys=GROUP_KEYS)
+    return render_template(
+        "admin/kpis.html", kpis=data, request_=report_request, keys=offered_keys()
+    )
 
 
 def _filename(kind: str, report_request: ReportRequest, fmt: str) -> str:
@@ -121,7 +178,7 @@ def _filename(kind: str, report_request: ReportRequest, fmt: str) -> str:
     return f"{kind}-{report_request.start}-{report_request.end}-{grouping}{suffix}.{extension}"
 
 
-def _attachment(content: str | bytes, mimetype: str, name: str) -> Response:
+def attachment(content: str | bytes, mimetype: str, name: str) -> Response:
     response = Response(content, content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Cache-Control"] = "no-store"
