@@ -23,21 +23,39 @@ def settles_at(end: date, settings: Settings) -> datetime:
     )
 
 
-# What an actor's key may not see of the funnel: everything before (or beside) `answered`,
-# which would tell the measured how many of their cases were drawn and sent.
-BEFORE_ANSWERED = ("sent", "response_rate", "declined", "opted_out")
+# What an actor's key may see: the answers, and nothing of the stages before them (sent,
+# declined, opted out, the funnel, the rates, the disclosures' drawn counts), which would tell
+# the measured how many of their cases were drawn and sent. A list of what is allowed, so that
+# a field added to the report later stays hidden until someone decides otherwise.
+ANSWERED_FIGURES = (
+    "key",
+    "responses",
+    "overall",
+    "contact_experience",
+    "case_handling",
+    "resolution",
+    "fcr",
+    "weighted",
+)
+REPORT_FIELDS = ("from", "to", "group_by")
 
 
 def as_seen_by_an_actor(report: dict[str, object]) -> dict[str, object]:
-    """The report without the stages before `answered`, in every group and the total."""
+    """The report with only the answers' figures, in every group and the total."""
     groups = report.get("groups")
     total = report.get("total")
     return {
-        **report,
-        "groups": [_answered_only(g) for g in groups] if isinstance(groups, list) else groups,
-        "total": _answered_only(total) if isinstance(total, dict) else total,
+        **{k: v for k, v in report.items() if k in REPORT_FIELDS},
+        "groups": [_answered_only(g) for g in groups] if isinstance(groups, list) else [],
+        "total": _answered_only(total) if isinstance(total, dict) else {},
     }
 
 
 def _answered_only(figures: dict[str, object]) -> dict[str, object]:
-    return {k: v for k, v in figures.items() if k not in BEFORE_ANSWERED}
+    return {k: v for k, v in figures.items() if k in ANSWERED_FIGURES}
+
+
+def kpis_as_seen_by_an_actor(report: dict[str, object]) -> dict[str, object]:
+    """The KPIs read the actor's own contacts and its answered FCR: nothing of the draw. The
+    report level is limited all the same, so that a field added later is not shown unseen."""
+    return {k: v for k, v in report.items() if k in (*REPORT_FIELDS, "groups", "total")}

@@ -18,7 +18,7 @@ from survey.reporting.fairness import fairness_report, published
 from survey.reporting.grouping import GROUP_KEYS
 from survey.reporting.kpi import contact_kpis
 from survey.reporting.report import InvalidReportRequest, ReportRequest, satisfaction_report
-from survey.reporting.settling import as_seen_by_an_actor, settles_at
+from survey.reporting.settling import as_seen_by_an_actor, kpis_as_seen_by_an_actor, settles_at
 from survey.web.api_keys import current_key, require_scope
 from survey.web.app import context, db_session
 from survey.web.errors import problem
@@ -27,7 +27,10 @@ from survey.web.openapi import KEY_REFUSED, PATHS, scoped
 bp = Blueprint("api_reports", __name__, url_prefix="/api/v1")
 
 
-def _answer(build: Callable[..., dict[str, Any]]) -> ResponseReturnValue:
+def _answer(
+    build: Callable[..., dict[str, Any]],
+    actor_view: Callable[[dict[str, Any]], dict[str, Any]],
+) -> ResponseReturnValue:
     actor_id = current_key().actor_id  # None for an organisation key: everything
     ctx = context()
     try:
@@ -52,7 +55,7 @@ def _answer(build: Callable[..., dict[str, Any]]) -> ResponseReturnValue:
             )
     session: Session = db_session()
     report = build(session, report_request, min_group_size=ctx.settings.min_group_size)
-    return jsonify(report if actor_id is None else as_seen_by_an_actor(report))
+    return jsonify(report if actor_id is None else actor_view(report))
 
 
 def _refused(exc: InvalidReportRequest) -> ResponseReturnValue:
@@ -71,14 +74,15 @@ def _refused(exc: InvalidReportRequest) -> ResponseReturnValue:
 @bp.get("/reports/satisfaction")
 @require_scope(ApiScope.reports)
 def satisfaction() -> ResponseReturnValue:
-    return _answer(satisfaction_report)
+    return _answer(satisfaction_report, as_seen_by_an_actor)
 
 
 @bp.get("/reports/kpi")
 @require_scope(ApiScope.reports)
 def kpi() -> ResponseReturnValue:
     """Contact-stream KPIs of Bilaga 2: repeat contacts, resolution time, complaints, FCR."""
-    return _answer(contact_kpis)
+    # The actor's own contact stream and its answered FCR: nothing of the draw.
+    return _answer(contact_kpis, kpis_as_seen_by_an_actor)
 
 
 @bp.get("/reports/fairness")
