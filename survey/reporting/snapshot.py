@@ -77,6 +77,17 @@ def snapshot_data(session: Session, month: str, settings: Settings) -> dict[str,
     return {"month": month, "reports": reports, "kpis": kpis, "fairness": published(fairness)}
 
 
+def late_actor_warnings(data: dict[str, Any]) -> list[str]:
+    """A warning per actor with more than 10 % of its drawn cases suppressed as too old."""
+    disclosures = data["reports"]["total"].get("disclosures", {})  # none before 2026-11-30
+    return [
+        f"WARNING: {actor}: {c['too_old']} of {c['drawn']} drawn cases were suppressed as too old "
+        "(reported late); this actor is under-represented in the figures."
+        for actor, c in disclosures.get("too_old_by_actor", {}).items()
+        if c["warning"]
+    ]
+
+
 def snapshot_workbook(snapshot: ReportSnapshot) -> bytes:
     return report_xlsx(list(snapshot.data["reports"].values()))
 
@@ -147,6 +158,7 @@ def _mail(
     body = (
         f"The {snapshot.kind} satisfaction report for {snapshot.month} is attached.\n\n"
         f"Surveys sent: {total['sent']}\nResponses: {total['responses']}\n"
+        + "".join(f"\n{line}" for line in late_actor_warnings(snapshot.data))
     )
     attachment = snapshot_workbook(snapshot)
     filename = f"satisfaction-{snapshot.month}-{snapshot.kind}.xlsx"

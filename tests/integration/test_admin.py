@@ -4,6 +4,7 @@ policy, audit log, outbox, snapshots and fairness pages."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 import pytest
@@ -13,8 +14,15 @@ from sqlmodel import col, select
 
 from survey import accounts
 from survey.context import Context
-from survey.models import AuditLog, OutboxMessage, PolicyVersion, ReportSnapshot
-from tests.factories import make_response, make_survey, seed_report_data, utc
+from survey.models import (
+    Actor,
+    AuditLog,
+    OutboxMessage,
+    PolicyVersion,
+    ReportSnapshot,
+    SamplingDecision,
+)
+from tests.factories import make_contact, make_response, make_survey, seed_report_data, utc
 
 PASSWORD = "correct horse battery staple"
 PERIOD = {"from": "2026-03-01", "to": "2026-05-01"}
@@ -294,3 +302,30 @@ def test_password_guessing_is_rate_limited(ctx: Context, client: FlaskClient) ->
     assert statuses[:10] == [401] * 10
     assert statuses[10] == 429
     assert client.get("/admin/login").status_code == 200  # only attempts are counted
+
+
+def test_dashboard_shows_the_funnel_weighted_figures_and_a_late_actor_warning(
+    ctx: Context, admin: FlaskClient
+) -> None:
+    with ctx.session() as session:
+        seed_report_data(ctx, session, surveys=40)
+        late = session.scalars(select(Actor)).first()
+        assert late is not None
+        for _ in range(3):  # drawn but suppressed as too old: reported late
+            contact = make_contact(session, late, closed_at=utc(2026, 3, 24, 10))
+            session.add(
+                SamplingDecision(
+                    case_ref=contact.case_ref,
+                    last_closed_at=contact.closed_at,
+                    closed_local_date=date(2026, 3, 24),
+                    drawn=True,
+                    reason="too_old",
+                    rate="1",
+                    key_fingerprint="0" * 64,
+                )
+            )
+        session.commit()
+    html = admin.get("/admin/", query_string={**PERIOD, "grain": "week"}).get_data(as_text=True)
+    assert "Response funnel" in html and "Suppressed: too old" in html
+    assert "AAPOR RR1" in html and "Design-weighted" in html
+    assert 'data-warning="too-old"' in html and late.name in html

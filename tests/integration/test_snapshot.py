@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlmodel import select
 
 from survey.context import Context
-from survey.models import OutboxMessage, ReportSnapshot
+from survey.models import Actor, OutboxMessage, ReportSnapshot, SamplingDecision
 from survey.reporting.snapshot import previous_months, settled_at, take_snapshots
-from tests.factories import make_response, make_survey, utc
+from tests.factories import make_contact, make_response, make_survey, utc
 
 
 def _seed_march(ctx: Context) -> None:
@@ -72,3 +72,33 @@ def test_previous_months_cross_the_year() -> None:
     from datetime import date
 
     assert previous_months(date(2026, 2, 1), 3) == ["2026-01", "2025-12", "2025-11"]
+
+
+def test_the_mail_warns_of_an_actor_whose_drawn_cases_were_too_old(make_ctx: Any) -> None:
+    ctx: Context = make_ctx(report_recipients=["quality@example.se"])
+    _seed_march(ctx)
+    with ctx.session() as session:
+        actor = session.scalars(select(Actor)).first()
+        assert actor is not None
+        contact = make_contact(session, actor, closed_at=utc(2026, 3, 13, 9))
+        session.add(
+            SamplingDecision(
+                case_ref=contact.case_ref,
+                last_closed_at=contact.closed_at,
+                closed_local_date=date(2026, 3, 13),
+                drawn=True,
+                reason="too_old",
+                rate="1",
+                key_fingerprint="0" * 64,
+            )
+        )
+        session.commit()
+    bodies: list[str] = []
+
+    def mailer(to: str, subject: str, body: str, data: bytes, name: str) -> None:
+        bodies.append(body)
+
+    with ctx.session() as session:
+        take_snapshots(session, ctx.settings, now=utc(2026, 3, 31, 22, 30), mailer=mailer)
+    assert len(bodies) == 1
+    assert f"WARNING: {actor.name}: 1 of 2 drawn cases were suppressed as too old" in bodies[0]
