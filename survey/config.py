@@ -75,6 +75,8 @@ class Settings(PolicySettings):
     report_recipients: list[str]
     retention_days: Annotated[int, at_least(0)]
     api_max_batch: Annotated[int, at_least(1)]
+    # Report computations at once per process; beyond it 503 with Retry-After.
+    report_concurrency: Annotated[int, at_least(1)]
     api_max_body_bytes: int
 
     @field_validator("ratelimit_public")
@@ -190,6 +192,7 @@ DEFAULTS: dict[str, Any] = {
     "report_recipients": [],
     "retention_days": 365,
     "api_max_batch": 5000,
+    "report_concurrency": 2,
     "api_max_body_bytes": 10 * 1024 * 1024,
     "previous_sampling_secrets": [],
     "secret_key": "",

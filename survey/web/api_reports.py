@@ -23,6 +23,7 @@ from survey.web.api_keys import current_key, require_scope
 from survey.web.app import context, db_session
 from survey.web.errors import problem
 from survey.web.openapi import KEY_REFUSED, PATHS, scoped
+from survey.web.report_slots import report_slot
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api/v1")
 
@@ -73,12 +74,14 @@ def _refused(exc: InvalidReportRequest) -> ResponseReturnValue:
 
 @bp.get("/reports/satisfaction")
 @require_scope(ApiScope.reports)
+@report_slot
 def satisfaction() -> ResponseReturnValue:
     return _answer(satisfaction_report, as_seen_by_an_actor)
 
 
 @bp.get("/reports/kpi")
 @require_scope(ApiScope.reports)
+@report_slot
 def kpi() -> ResponseReturnValue:
     """Contact-stream KPIs of Bilaga 2: repeat contacts, resolution time, complaints, FCR."""
     # The actor's own contact stream and its answered FCR: nothing of the draw.
@@ -87,6 +90,7 @@ def kpi() -> ResponseReturnValue:
 
 @bp.get("/reports/fairness")
 @require_scope(ApiScope.reports)
+@report_slot
 def fairness() -> ResponseReturnValue:
     """Steering signals per actor and agent (SPEC section 6): organisation keys only."""
     if not current_key().is_organisation:

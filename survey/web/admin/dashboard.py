@@ -20,6 +20,7 @@ from survey.sampling.draw import STOCKHOLM
 from survey.web.admin import bp
 from survey.web.admin.auth import role_required
 from survey.web.app import context, db_session
+from survey.web.report_slots import report_slot
 
 GRAINS = ("day", "week", "month")
 
@@ -48,6 +49,7 @@ def _label(key: dict[str, Any]) -> str:
 
 @bp.get("/")
 @role_required()
+@report_slot
 def dashboard() -> ResponseReturnValue:
     period, grain = period_from_args()
     session = db_session()

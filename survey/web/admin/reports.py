@@ -24,6 +24,7 @@ from survey.web.admin import bp
 from survey.web.admin.auth import role_required, who
 from survey.web.admin.dashboard import period_from_args
 from survey.web.app import context, db_session
+from survey.web.report_slots import report_slot
 
 DOWNLOADS = {
     "json": "application/json",
@@ -86,6 +87,7 @@ def _query(report_request: ReportRequest, **extra: str) -> dict[str, Any]:
 
 @bp.get("/reports")
 @role_required()
+@report_slot
 def reports() -> ResponseReturnValue:
     try:
         report_request = parse_request()
@@ -119,6 +121,7 @@ def reports() -> ResponseReturnValue:
 
 @bp.get("/reports/download")
 @role_required()
+@report_slot
 def download() -> ResponseReturnValue:
     report_request = _request()
     fmt = request.args.get("format", "csv")
@@ -142,6 +145,7 @@ def download() -> ResponseReturnValue:
 
 @bp.get("/reports/raw")
 @role_required(Role.admin, Role.dpo)
+@report_slot
 def raw_answers() -> ResponseReturnValue:
     """One row per answer: only for admin and dpo, never analysts (SPEC section 6)."""
     period, _ = period_from_args()
@@ -161,6 +165,7 @@ def raw_answers() -> ResponseReturnValue:
 
 @bp.get("/kpis")
 @role_required()
+@report_slot
 def kpis() -> ResponseReturnValue:
     report_request = _request()
     data = contact_kpis(

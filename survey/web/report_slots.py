@@ -1,0 +1,50 @@
+"""At most SURVEY_REPORT_CONCURRENCY report computations at once per process.
+
+A report reads many rows; on two cores a few at once would starve the survey pages, which
+customers are waiting for. Beyond the cap a request gets 503 with Retry-After at once, rather
+than queueing behind the others.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask.typing import ResponseReturnValue
+
+from survey.web.app import context
+from survey.web.errors import problem
+
+RETRY_AFTER_SECONDS = 5
+View = TypeVar("View", bound=Callable[..., ResponseReturnValue])
+_lock = threading.Lock()
+_slots: dict[int, threading.BoundedSemaphore] = {}
+
+
+def _semaphore(limit: int) -> threading.BoundedSemaphore:
+    with _lock:
+        return _slots.setdefault(limit, threading.BoundedSemaphore(limit))
+
+
+def report_slot(view: View) -> View:
+    """Run the view in one of the process's report slots, or answer 503 when all are taken."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        slots = _semaphore(context().settings.report_concurrency)
+        if not slots.acquire(blocking=False):
+            response = problem(
+                503,
+                "Service Unavailable",
+                "the reports are busy; try again in a few seconds",
+            )
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
+        try:
+            return view(*args, **kwargs)
+        finally:
+            slots.release()
+
+    return wrapper  # type: ignore[return-value]

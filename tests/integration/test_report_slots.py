@@ -1,0 +1,38 @@
+"""At most SURVEY_REPORT_CONCURRENCY reports at once per process; beyond it 503, at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from survey.context import Context
+from survey.web.report_slots import _semaphore
+from tests.factories import bearer, make_organisation_key
+
+QUERY = "from=2026-03-01&to=2026-04-01"
+
+
+@pytest.fixture
+def settings_overrides(settings_overrides: dict[str, Any]) -> dict[str, Any]:
+    return {**settings_overrides, "report_concurrency": 1}
+
+
+def test_a_report_beyond_the_cap_gets_503_with_retry_after(
+    client: FlaskClient, ctx: Context
+) -> None:
+    key = bearer(make_organisation_key(ctx, "quality", "reports"))
+    slots = _semaphore(1)
+    assert slots.acquire(blocking=False)  # another report is being computed
+    try:
+        busy = client.get(f"/api/v1/reports/satisfaction?{QUERY}", headers=key)
+        assert busy.status_code == 503
+        assert busy.headers["Retry-After"] == "5"
+        assert busy.get_json()["status"] == 503
+        assert client.get(f"/api/v1/reports/kpi?{QUERY}", headers=key).status_code == 503
+        # The survey pages and the contacts API are never capped.
+        assert client.get("/healthz").status_code == 200
+    finally:
+        slots.release()
+    assert client.get(f"/api/v1/reports/satisfaction?{QUERY}", headers=key).status_code == 200
