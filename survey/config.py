@@ -77,6 +77,8 @@ class Settings(PolicySettings):
     api_max_batch: Annotated[int, at_least(1)]
     # Report computations at once per process; beyond it 503 with Retry-After.
     report_concurrency: Annotated[int, at_least(1)]
+    # On PostgreSQL, a report statement running longer is cancelled (503).
+    report_timeout_seconds: Annotated[int, at_least(1)]
     api_max_body_bytes: int
 
     @field_validator("ratelimit_public")
@@ -193,6 +195,7 @@ DEFAULTS: dict[str, Any] = {
     "retention_days": 365,
     "api_max_batch": 5000,
     "report_concurrency": 2,
+    "report_timeout_seconds": 30,
     "api_max_body_bytes": 10 * 1024 * 1024,
     "previous_sampling_secrets": [],
     "secret_key": "",

@@ -1,4 +1,5 @@
-"""At most SURVEY_REPORT_CONCURRENCY report computations at once per process.
+"""At most SURVEY_REPORT_CONCURRENCY report computations at once per process, each statement
+at most SURVEY_REPORT_TIMEOUT_SECONDS on PostgreSQL.
 
 A report reads many rows; on two cores a few at once would starve the survey pages, which
 customers are waiting for. Beyond the cap a request gets 503 with Retry-After at once, rather
@@ -14,7 +15,7 @@ from typing import Any, TypeVar
 
 from flask.typing import ResponseReturnValue
 
-from survey.web.app import context
+from survey.web.app import context, db_session
 from survey.web.errors import problem
 
 RETRY_AFTER_SECONDS = 5
@@ -43,7 +44,19 @@ def report_slot(view: View) -> View:
             response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
             return response
         try:
+            session = db_session()
+            ctx = context()
+            ctx.store.limit_statement_time(session, ctx.settings.report_timeout_seconds)
             return view(*args, **kwargs)
+        except Exception as exc:
+            if not context().store.is_statement_timeout(exc):
+                raise
+            db_session().rollback()
+            return problem(
+                503,
+                "Service Unavailable",
+                "the report took too long; choose a shorter period or fewer groups",
+            )
         finally:
             slots.release()
 

@@ -36,3 +36,21 @@ def test_a_report_beyond_the_cap_gets_503_with_retry_after(
     finally:
         slots.release()
     assert client.get(f"/api/v1/reports/satisfaction?{QUERY}", headers=key).status_code == 200
+
+
+def test_a_report_statement_past_the_time_limit_is_cancelled_on_postgresql(ctx: Context) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    with ctx.session() as session:
+        ctx.store.limit_statement_time(session, 0.05)
+        if ctx.store.name == "postgresql":
+            with pytest.raises(DBAPIError) as raised:
+                session.execute(text("SELECT pg_sleep(2)"))
+            assert ctx.store.is_statement_timeout(raised.value)
+            session.rollback()
+            # The limit was the transaction's own: the next one runs unlimited.
+            session.execute(text("SELECT pg_sleep(0.1)"))
+        else:  # SQLite: no limit to set, and nothing is a timeout
+            session.execute(text("SELECT 1"))
+            assert not ctx.store.is_statement_timeout(RuntimeError("x"))

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+from psycopg.errors import QueryCanceled
 from sqlalchemy import (
     ColumnElement,
     Dialect,
@@ -97,6 +98,16 @@ class PostgresStore(common.StoreSessions):
     def lock_audit(self, session: Session) -> None:
         """Audit entries are appended one transaction at a time: the chain has one head."""
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _AUDIT_LOCK})
+
+    def limit_statement_time(self, session: Session, seconds: float) -> None:
+        """statement_timeout for the rest of the transaction (set_config(..., true))."""
+        session.execute(
+            text("SELECT set_config('statement_timeout', :ms, true)"),
+            {"ms": str(max(1, int(seconds * 1000)))},
+        )
+
+    def is_statement_timeout(self, error: BaseException) -> bool:
+        return isinstance(getattr(error, "orig", None), QueryCanceled)
 
     def add_contacts(
         self, session: Session, rows: list[dict[str, Any]], *, now: datetime

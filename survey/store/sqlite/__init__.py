@@ -100,6 +100,12 @@ class SqliteStore(common.StoreSessions):
     def lock_audit(self, session: Session) -> None:
         return None  # BEGIN IMMEDIATE serialises the writers already
 
+    def limit_statement_time(self, session: Session, seconds: float) -> None:
+        return None  # one process, one file: nothing else to protect from a long read
+
+    def is_statement_timeout(self, error: BaseException) -> bool:
+        return False
+
     def add_contacts(
         self, session: Session, rows: list[dict[str, Any]], *, now: datetime
     ) -> set[tuple[int, str]]:
