@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
-from survey.models import Contact, DecisionReason, PolicyVersion, SamplingDecision
+from survey.models import Contact, DecisionReason, PolicyVersion, SamplingDecision, Survey
 from survey.models.accounts import Actor
 from survey.reporting.funnel import last_contact_id, local_midnight
 
@@ -27,7 +27,7 @@ def disclosures(session: Session, request: Any) -> dict[str, Any]:
     low, high = local_midnight(request.start), local_midnight(request.end)
     return {
         "policies": policies_in_force(session, low, high),
-        "too_old_by_actor": too_old_by_actor(session, low, high, request.actor_id),
+        "too_old_by_actor": too_old_by_actor(session, request, low, high),
     }
 
 
@@ -52,30 +52,51 @@ def policies_in_force(session: Session, low: datetime, high: datetime) -> list[d
 
 
 def too_old_by_actor(
-    session: Session, low: datetime, high: datetime, actor_id: int | None
+    session: Session, request: Any, low: datetime, high: datetime
 ) -> dict[str, dict[str, Any]]:
-    """Per actor: drawn cases of the period and those suppressed as too old when decided."""
-    too_old = func.sum(case((col(SamplingDecision.reason) == DecisionReason.too_old, 1), else_=0))
-    query = (
-        select(col(Actor.name), func.count(), too_old)
+    """Per actor: drawn cases of the period and those suppressed as too old when decided.
+
+    A drawn case has a survey (counted by its attribution) or was suppressed (counted by its
+    last closed contact): the second are few, so only they need the contact looked up."""
+    drawn: dict[str, int] = {}
+    old: dict[str, int] = {}
+    surveys = (
+        select(col(Actor.name), func.count())
+        .select_from(Survey)
+        .join(Actor, col(Actor.id) == col(Survey.actor_id))
+        .where(
+            col(Survey.closed_local_date) >= request.start,
+            col(Survey.closed_local_date) < request.end,
+        )
+        .group_by(col(Actor.name))
+    )
+    reason = col(SamplingDecision.reason)
+    suppressed = (
+        select(col(Actor.name), func.count(), func.sum(case((reason == "too_old", 1), else_=0)))
         .select_from(SamplingDecision)
         .join(Contact, col(Contact.id) == last_contact_id())
         .join(Actor, col(Actor.id) == col(Contact.actor_id))
         .where(
             col(SamplingDecision.drawn).is_(True),
+            reason != DecisionReason.selected,
             col(SamplingDecision.last_closed_at) >= low,
             col(SamplingDecision.last_closed_at) < high,
         )
         .group_by(col(Actor.name))
     )
-    if actor_id is not None:
-        query = query.where(col(Contact.actor_id) == actor_id)
-    result = {}
-    for name, drawn, old in session.execute(query).all():
-        share = int(old or 0) / int(drawn) if drawn else 0.0
-        result[str(name)] = {
-            "drawn": int(drawn),
-            "too_old": int(old or 0),
-            "warning": share > TOO_OLD_WARNING,
+    if request.actor_id is not None:
+        surveys = surveys.where(col(Survey.actor_id) == request.actor_id)
+        suppressed = suppressed.where(col(Contact.actor_id) == request.actor_id)
+    for name, count in session.execute(surveys).all():
+        drawn[str(name)] = int(count)
+    for name, count, too_old in session.execute(suppressed).all():
+        drawn[str(name)] = drawn.get(str(name), 0) + int(count)
+        old[str(name)] = int(too_old or 0)
+    return {
+        name: {
+            "drawn": n,
+            "too_old": old.get(name, 0),
+            "warning": old.get(name, 0) / n > TOO_OLD_WARNING if n else False,
         }
-    return dict(sorted(result.items()))
+        for name, n in sorted(drawn.items())
+    }

@@ -28,7 +28,7 @@ from survey.models import (
 )
 from survey.models.accounts import Actor
 from survey.reporting import stats
-from survey.reporting.grouping import GROUPINGS, TIME_KEYS, key_label, survey_key_column
+from survey.reporting.grouping import GROUPINGS, TIME_KEYS, key_label
 from survey.sampling.draw import STOCKHOLM
 
 Key = tuple[Any, ...]
@@ -47,46 +47,37 @@ def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _survey_stages() -> list[ColumnElement[Any]]:
+STAGE = "stage_"  # the label prefix of the survey stage columns in the report's scan
+
+
+def survey_stage_columns() -> list[ColumnElement[Any]]:
+    """The survey stages as sums over the report's one scan of the surveys (labels STAGE...)."""
     delivery, response = col(Survey.delivery_status), col(Survey.response_status)
     sent = or_(
         delivery.in_([DeliveryStatus.sent, DeliveryStatus.delivered]), response.in_(_REACHED)
     )
     opened = or_(col(Survey.opened_at).is_not(None), response.in_(_REACHED))
     cancelled = delivery == DeliveryStatus.cancelled
-    causes = [
-        _count_if(and_(cancelled, col(Survey.cancel_cause) == cause)).label(f"cancelled_{cause}")
-        for cause in CancelCause
-    ]
+    stages: dict[str, ColumnElement[bool]] = {
+        "sent": sent,
+        "delivered": or_(delivery == DeliveryStatus.delivered, opened),
+        "failed": delivery == DeliveryStatus.failed,
+        "unknown": and_(delivery == DeliveryStatus.unknown, ~opened),
+        "opened": opened,
+        "answered": response == ResponseStatus.answered,
+        "declined": response == ResponseStatus.declined,
+        "expired": response == ResponseStatus.expired,
+        "opted_out_after_send": and_(response == ResponseStatus.opted_out, sent),
+        **{
+            f"cancelled_{cause}": and_(cancelled, col(Survey.cancel_cause) == cause)
+            for cause in CancelCause
+        },
+        "cancelled_other": and_(cancelled, col(Survey.cancel_cause).is_(None)),
+    }
     return [
-        func.count().label("scheduled"),
-        _count_if(sent).label("sent"),
-        _count_if(or_(delivery == DeliveryStatus.delivered, opened)).label("delivered"),
-        _count_if(delivery == DeliveryStatus.failed).label("failed"),
-        _count_if(and_(delivery == DeliveryStatus.unknown, ~opened)).label("unknown"),
-        _count_if(opened).label("opened"),
-        _count_if(response == ResponseStatus.answered).label("answered"),
-        _count_if(response == ResponseStatus.declined).label("declined"),
-        _count_if(response == ResponseStatus.expired).label("expired"),
-        _count_if(and_(response == ResponseStatus.opted_out, sent)).label("opted_out_after_send"),
-        *causes,
-        _count_if(and_(cancelled, col(Survey.cancel_cause).is_(None))).label("cancelled_other"),
+        func.count().label(f"{STAGE}scheduled"),
+        *(_count_if(test).label(f"{STAGE}{name}") for name, test in stages.items()),
     ]
-
-
-def _survey_counts(
-    session: Session, start: date, end: date, keys: tuple[str, ...], actor_id: int | None
-) -> dict[Key, dict[str, int]]:
-    columns = [survey_key_column(k) for k in keys]
-    query = select(*columns, *_survey_stages()).select_from(Survey)
-    if "actor" in keys:
-        query = query.join(Actor, col(Actor.id) == col(Survey.actor_id))
-    query = query.where(col(Survey.closed_local_date) >= start, col(Survey.closed_local_date) < end)
-    if actor_id is not None:
-        query = query.where(col(Survey.actor_id) == actor_id)
-    if columns:
-        query = query.group_by(*columns)
-    return _collect(session.execute(query).mappings(), keys, lambda v, _k: v)
 
 
 def last_contact_id() -> Any:
@@ -170,10 +161,15 @@ def _plain(value: Any) -> Any:
 
 
 def funnel_counts(
-    session: Session, start: date, end: date, keys: tuple[str, ...], actor_id: int | None
+    session: Session,
+    start: date,
+    end: date,
+    keys: tuple[str, ...],
+    actor_id: int | None,
+    surveys: dict[Key, dict[str, int]],
 ) -> dict[Key, dict[str, int]]:
-    """The raw stage counts per group key (a tuple of the keys' values)."""
-    surveys = _survey_counts(session, start, end, keys, actor_id)
+    """The raw stage counts per group key: the survey stages counted by the report's scan,
+    and the cases decided without a survey."""
     decisions = _decision_counts(session, start, end, keys, actor_id)
     merged: dict[Key, dict[str, int]] = {}
     for source in (surveys, decisions):

@@ -22,15 +22,16 @@ from survey.models import (
     SENT_STATUSES,
     Actor,
     Response,
+    SamplingDecision,
     Survey,
 )
 from survey.reporting import stats
 from survey.reporting.design import design_figures, sum_counts, with_funnel_only_groups
 from survey.reporting.disclosure_control import RULES, disclosure_problem
 from survey.reporting.disclosures import disclosures
-from survey.reporting.funnel import funnel_counts
+from survey.reporting.funnel import STAGE, funnel_counts, survey_stage_columns
 from survey.reporting.grouping import GROUP_KEYS, key_label, survey_key_column
-from survey.reporting.weighted import merge, weighted_sums
+from survey.reporting.weighted import RateSums, merge
 
 CONTACT_ITEMS = CONTACT_EXPERIENCE_ITEMS
 CASE_ITEMS = CASE_HANDLING_ITEMS
@@ -186,18 +187,43 @@ def _base(columns: Sequence[ColumnElement[Any]], request: ReportRequest) -> Sele
     return query
 
 
-def aggregate_rows(session: Session, request: ReportRequest) -> list[dict[str, Any]]:
-    """One dict of counts and sums per group (key values under 'key')."""
+@dataclass
+class Scan:
+    """What one pass over the period's surveys gives: per group, the report's counts and sums,
+    the overall answers' sums per deciding rate (the weights), and the survey funnel stages."""
+
+    rows: list[dict[str, Any]]
+    by_rate: dict[tuple[Any, ...], dict[str, RateSums]]
+    stages: dict[tuple[Any, ...], dict[str, int]]
+
+
+def scan_surveys(session: Session, request: ReportRequest) -> Scan:
+    """One query, grouped by the keys and the deciding policy's rate."""
     keys = [survey_key_column(k) for k in request.group_by]
-    query = _base([*keys, *_aggregates()], request)
-    if keys:
-        query = query.group_by(*keys)
-    rows = []
+    rate: Any = col(SamplingDecision.rate).label("rate")
+    query = _base([*keys, rate, *_aggregates(), *survey_stage_columns()], request).join(
+        SamplingDecision, col(SamplingDecision.id) == col(Survey.decision_id)
+    )
+    query = query.group_by(*keys, rate)
+    rows: dict[tuple[Any, ...], dict[str, Any]] = {}
+    scan = Scan([], {}, {})
     for row in session.execute(query).mappings():
         values = dict(row)
         key = {k: _key_value(values.pop(key_label(k))) for k in request.group_by}
-        rows.append({"key": key, **{name: int(v) for name, v in values.items()}})
-    return rows
+        group = tuple(key.values())
+        counts = {name: int(v) for name, v in values.items() if name != "rate"}
+        into = rows.setdefault(group, {"key": key})
+        stages = scan.stages.setdefault(group, {})
+        for name, value in counts.items():
+            if name.startswith(STAGE):
+                stages[name[len(STAGE) :]] = stages.get(name[len(STAGE) :], 0) + value
+            else:
+                into[name] = into.get(name, 0) + value
+        scan.by_rate.setdefault(group, {})[str(values["rate"])] = RateSums(
+            counts["responses"], counts["overall_sum"], counts["overall_sq"], counts["csat_yes"]
+        )
+    scan.rows = list(rows.values())
+    return scan
 
 
 def _key_value(value: Any) -> Any:
@@ -212,10 +238,11 @@ def satisfaction_report(
     session: Session, request: ReportRequest, *, min_group_size: int
 ) -> dict[str, Any]:
     """The report of SPEC sections 4 and 7 for a period and grouping."""
+    scan = scan_surveys(session, request)
     args = (session, request.start, request.end, request.group_by, request.actor_id)
-    stages = funnel_counts(*args)
-    sums = weighted_sums(*args)
-    rows = with_funnel_only_groups(aggregate_rows(session, request), stages, request.group_by)
+    stages = funnel_counts(*args, scan.stages)
+    sums = scan.by_rate
+    rows = with_funnel_only_groups(scan.rows, stages, request.group_by)
     rows.sort(key=lambda r: sort_key(r["key"]))
     # Every aggregate is a count or a sum, so the total is the sum of the groups: one scan.
     total = _sum_rows(rows)
@@ -312,23 +339,3 @@ def _part(row: dict[str, Any], items: Sequence[str], suppressed: bool) -> dict[s
             for item in items
         },
     }
-
-
-def score_distribution(
-    session: Session, request: ReportRequest, *, min_group_size: int
-) -> dict[int, int] | None:
-    """How many answered each overall score 1-5 in the period; None below the minimum group."""
-    overall = col(Response.overall)
-    rows = session.execute(
-        select(overall, func.count())
-        .select_from(Survey)
-        .join(Response, col(Response.survey_id) == col(Survey.id))
-        .where(overall.is_not(None), *survey_filter(request))
-        .group_by(overall)
-    ).all()
-    counts = {score: 0 for score in range(1, 6)}
-    for score, count in rows:
-        counts[int(score)] = int(count)
-    if sum(counts.values()) < min_group_size:
-        return None
-    return counts

@@ -12,17 +12,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import case, func, select
-from sqlmodel import Session, col
-
-from survey.models import Response, SamplingDecision, Survey
-from survey.models.accounts import Actor
 from survey.reporting import stats
-from survey.reporting.grouping import key_label, survey_key_column
 
 Key = tuple[Any, ...]
 
@@ -35,53 +28,6 @@ class RateSums:
     total: float
     total_sq: float
     csat: int
-
-
-def weighted_sums(
-    session: Session, start: date, end: date, keys: tuple[str, ...], actor_id: int | None
-) -> dict[Key, dict[str, RateSums]]:
-    """Per group key and decision rate: n, Σy, Σy² and the count of 4 and 5."""
-    columns = [survey_key_column(k) for k in keys]
-    overall = col(Response.overall)
-    rate: Any = col(SamplingDecision.rate).label("rate")
-    query = (
-        select(
-            *columns,
-            rate,
-            func.count().label("n"),
-            func.sum(overall).label("total"),
-            func.sum(overall * overall).label("total_sq"),
-            func.sum(case((overall >= 4, 1), else_=0)).label("csat"),
-        )
-        .select_from(Survey)
-        .join(Response, col(Response.survey_id) == col(Survey.id))
-        .join(SamplingDecision, col(SamplingDecision.id) == col(Survey.decision_id))
-        .where(
-            overall.is_not(None),
-            col(Survey.closed_local_date) >= start,
-            col(Survey.closed_local_date) < end,
-        )
-        .group_by(*columns, rate)
-    )
-    if "actor" in keys:
-        query = query.join(Actor, col(Actor.id) == col(Survey.actor_id))
-    if actor_id is not None:
-        query = query.where(col(Survey.actor_id) == actor_id)
-    found: dict[Key, dict[str, RateSums]] = {}
-    for row in session.execute(query).mappings():
-        values = dict(row)
-        key = tuple(_plain(values.pop(key_label(k))) for k in keys)
-        found.setdefault(key, {})[str(values["rate"])] = RateSums(
-            int(values["n"]),
-            float(values["total"] or 0),
-            float(values["total_sq"] or 0),
-            int(values["csat"] or 0),
-        )
-    return found
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
 
 
 def merge(groups: list[dict[str, RateSums]]) -> dict[str, RateSums]:

@@ -12,12 +12,12 @@ from sqlmodel import select
 
 from survey.context import Context
 from survey.models import Actor, Response, Survey
+from survey.reporting.distribution import score_distribution
 from survey.reporting.report import (
     GROUP_KEYS,
     InvalidReportRequest,
     ReportRequest,
     satisfaction_report,
-    score_distribution,
 )
 from tests.factories import make_response, make_survey, seed_report_data, utc
 

@@ -9,12 +9,12 @@ from flask import flash, render_template, request
 from flask.typing import ResponseReturnValue
 
 from survey.reporting import charts
+from survey.reporting.distribution import score_distribution
 from survey.reporting.kpi import contact_kpis
 from survey.reporting.report import (
     InvalidReportRequest,
     ReportRequest,
     satisfaction_report,
-    score_distribution,
 )
 from survey.sampling.draw import STOCKHOLM
 from survey.web.admin import bp
