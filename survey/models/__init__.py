@@ -24,6 +24,7 @@ from survey.models.records import (
     OutboxMessage,
     PolicyVersion,
     ReportSnapshot,
+    SamplingKey,
 )
 from survey.models.surveys import (
     CASE_HANDLING_ITEMS,
@@ -65,6 +66,7 @@ __all__ = [
     "ResponseStatus",
     "Role",
     "SamplingDecision",
+    "SamplingKey",
     "SendChannel",
     "Survey",
     "SurveyIdentifier",
