@@ -3,6 +3,7 @@ forward; the environment never steers it afterwards."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -164,6 +165,20 @@ def test_a_rate_changed_in_the_environment_changes_no_draw_and_is_named_at_start
     assert result.exit_code == 0, result.output
     assert f"checked {len(refs)} decisions, 0 mismatches" in result.stdout
     assert result.stderr.count("SURVEY_SAMPLING_RATE=0.9") == 1
+
+
+def test_the_web_app_logs_a_differing_environment_value_at_start(
+    ctx: Context, settings_overrides: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    from survey import create_app
+
+    with caplog.at_level(logging.WARNING, logger="survey.startup"):
+        app = create_app({**settings_overrides, "max_postpone_hours": 1})
+    app.extensions["survey"].store.dispose()
+    assert app.extensions["survey"].started_policy().max_postpone_hours == 72
+    [record] = [r for r in caplog.records if r.name == "survey.startup"]
+    assert "SURVEY_MAX_POSTPONE_HOURS=1" in record.getMessage()
+    assert "survey policy set max_postpone_hours 1 --reason TEXT" in record.getMessage()
 
 
 def test_db_upgrade_records_the_initial_policy_once(
