@@ -24,7 +24,8 @@ from survey.sampling.policy import (
     policy_timeline,
 )
 from survey.startup import start_context
-from tests.factories import make_actor, make_contact
+from tests.factories import make_actor, make_contact, make_survey
+from tests.integration.survey_pages import token_for
 
 T0 = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 PERIOD = ("--from", "2026-03-01", "--to", "2026-04-01")
@@ -179,6 +180,40 @@ def test_the_web_app_logs_a_differing_environment_value_at_start(
     [record] = [r for r in caplog.records if r.name == "survey.startup"]
     assert "SURVEY_MAX_POSTPONE_HOURS=1" in record.getMessage()
     assert "survey policy set max_postpone_hours 1 --reason TEXT" in record.getMessage()
+
+
+def test_the_survey_page_expires_by_the_stored_policy_not_the_environment(
+    ctx: Context, settings_overrides: dict[str, Any]
+) -> None:
+    from survey import create_app
+
+    app = create_app({**settings_overrides, "expiry_days": 1})  # stored: 7
+    three_days_ago = datetime.now(UTC) - timedelta(days=3)
+    with ctx.session() as session:
+        survey = make_survey(ctx, session, delivery_status="sent", sent_at=three_days_ago)
+    try:
+        page = app.test_client().get(f"/s/{token_for(ctx, survey)}")
+    finally:
+        app.extensions["survey"].store.dispose()
+    assert page.status_code == 200  # open: sent 3 days ago, within the stored 7 days
+
+
+def test_a_month_settles_by_the_stored_policies_in_force_in_it(
+    make_ctx: Callable[..., Context],
+) -> None:
+    from survey.reporting.snapshot import settled_at
+
+    ctx = make_ctx()
+    with ctx.session() as session:
+        before = settled_at(session, "2026-03")
+    longer = make_ctx(expiry_days=30)  # the environment alone changes nothing
+    with longer.session() as session:
+        assert settled_at(session, "2026-03") == before
+        change_policy(
+            session, key="expiry_days", value="30", who="a", reason=None, now=T0 + timedelta(days=5)
+        )
+        assert settled_at(session, "2026-03") == before + timedelta(days=23)
+        assert settled_at(session, "2026-02") < before - timedelta(days=27)
 
 
 def test_db_upgrade_records_the_initial_policy_once(
