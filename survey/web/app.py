@@ -42,7 +42,11 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from survey.web import register
 
-    register(app)
+    try:
+        register(app)
+    except Exception:
+        ctx.store.dispose()  # the start read the database: release its connections
+        raise
     return app
 
 
