@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, insert, select
 
 from bench.common import emit, fresh_database, overrides
-from survey.context import Context, build_context
+from survey.context import Context
 from survey.delivery.dispatch import dispatch_due_surveys
 from survey.identifiers import identifier_hash
 from survey.models import (
@@ -36,6 +36,7 @@ from survey.models import (
     Survey,
     SurveyIdentifier,
 )
+from survey.startup import start_context
 from tests.plugins.delivery import TWILIO_SID, TWILIO_TOKEN
 
 TWILIO_LATENCY = 0.05
@@ -178,7 +179,7 @@ def bench(kind: str, count: int, concurrency: int) -> dict[str, Any]:
                 email_rate_per_second=100000.0,
                 dispatch_concurrency=concurrency,
             )
-            ctx = build_context(settings)
+            ctx = start_context(settings)
             seed_due_surveys(ctx, count)
             started = time.perf_counter()
             runs = 0

@@ -23,10 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import func, select, text
 
 from bench.common import emit, fresh_database, overrides
-from survey.context import Context, build_context
+from survey.context import Context
 from survey.models import SamplingDecision, Survey
 from survey.sampling.batch import BATCH_SIZE
 from survey.sampling.job import run_sampling
+from survey.startup import start_context
 from tests.factories import bulk_contacts, bulk_rows, make_actor
 
 FLOOR = """
@@ -91,7 +92,7 @@ def floor_seconds(ctx: Context) -> float:
 
 def bench(kind: str, contacts: int, cases: int, batch: int) -> dict[str, Any]:
     with fresh_database(kind) as url, tempfile.TemporaryDirectory() as instance:
-        ctx = build_context(overrides(url, Path(instance)))
+        ctx = start_context(overrides(url, Path(instance)))
         started = time.perf_counter()
         load(ctx, contacts, cases)
         load_seconds = time.perf_counter() - started

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -15,15 +15,27 @@ from survey.config import Settings, load_settings
 from survey.db import utcnow
 from survey.store import Store, open_store
 
+if TYPE_CHECKING:
+    from survey.sampling.policy import Policy
+
 
 @dataclass
 class Context:
     settings: Settings
     store: Store
     now: Callable[[], datetime] = field(default=utcnow)
+    # The stored policy in force when the process started (survey.startup). Jobs and reports
+    # read the versions in force themselves; this spares the survey page a read per view.
+    policy: Policy | None = None
 
     def session(self) -> AbstractContextManager[Session]:
         return self.store.session()
+
+    def started_policy(self) -> Policy:
+        """The stored policy read at start; RuntimeError on a context that was not started."""
+        if self.policy is None:
+            raise RuntimeError("the context was built without reading the stored policy")
+        return self.policy
 
     @property
     def engine(self) -> Engine:

@@ -1,19 +1,63 @@
-"""A process's context at start: settings validated once, and the texts they shape checked."""
+"""A process's context at start: settings validated once, the texts they shape checked, and the
+policy and sampling secret checked against those recorded in the database."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import inspect
+
+from survey.config import ConfigError
 from survey.context import Context, build_context
 from survey.delivery.messages import check_sms_fits
+from survey.sampling.keys import SecretNotInForce, check_secret
+from survey.sampling.policy import current_policy
+from survey.sampling.recorded import policy_drift, record_initial_policy
+
+log = logging.getLogger(__name__)
 
 
-def start_context(overrides: dict[str, Any] | None = None) -> Context:
-    """The context for a web app, the scheduler or a command; ConfigError on a bad setting."""
+def start_context(
+    overrides: dict[str, Any] | None = None,
+    *,
+    who: str = "system",
+    warn: Callable[[str], None] | None = None,
+) -> Context:
+    """The context for a web app, the scheduler or a command; ConfigError on a bad setting or a
+    sampling secret that is not the one in force.
+
+    A database without a recorded policy gets the environment's as its initial version (by
+    `who`); each environment value that differs from the stored policy is passed to `warn`
+    (default: logged as a warning).
+    """
     ctx = build_context(overrides)
     try:
         check_sms_fits(ctx.settings)
+        drift = open_policy(ctx, who=who)
     except Exception:
         ctx.store.dispose()
         raise
+    for message in drift:
+        (warn or log.warning)(message)
     return ctx
+
+
+def open_policy(ctx: Context, *, who: str, check_key: bool = True) -> list[str]:
+    """Record the initial policy if there is none, refuse a sampling secret not in force (unless
+    `check_key` is false), and keep the policy in force on the context; the drift messages."""
+    if not inspect(ctx.engine).has_table("sampling_key"):
+        raise ConfigError(
+            "the database at SURVEY_DATABASE_URL has no schema (or one from before the sampling "
+            "key was recorded): run `survey db upgrade`"
+        )
+    with ctx.session() as session:
+        record_initial_policy(session, ctx.settings, who=who, now=ctx.now())
+        if check_key:
+            try:
+                check_secret(session, ctx.settings)
+            except SecretNotInForce as exc:
+                raise ConfigError(str(exc)) from None
+        ctx.policy = current_policy(session)
+        return [drift.message() for drift in policy_drift(session, ctx.settings)]

@@ -24,6 +24,7 @@ from survey import create_app
 from survey.context import Context, build_context
 from survey.db import metadata
 from survey.migrate import upgrade
+from survey.startup import open_policy
 
 PG_ADMIN_URL = os.environ.get(
     "SURVEY_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -112,6 +113,9 @@ def make_ctx(settings_overrides: dict[str, Any]) -> Iterator[Callable[..., Conte
     def make(**extra: Any) -> Context:
         ctx = build_context({**settings_overrides, **extra})
         made.append(ctx)
+        # As at a process's start: the first context records its settings' policy and sampling
+        # key in the (emptied) database; a later one with other settings finds them recorded.
+        open_policy(ctx, who="system", check_key=False)
         return ctx
 
     yield make

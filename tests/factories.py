@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from survey.context import Context
 from survey.identifiers import identifier_hashes
@@ -20,14 +20,27 @@ from survey.models import (
     Case,
     Contact,
     DeliveryStatus,
+    PolicyVersion,
     ResponseStatus,
     SamplingDecision,
     Survey,
     SurveyIdentifier,
 )
+from survey.sampling.policy import current_policy
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 _seq = itertools.count(1)
+
+
+def set_policy(ctx: Context, **values: Any) -> None:
+    """The stored policy with `values` (policy keys) as if it had been so from the start: test
+    setup for a second process whose policy differs, now that the environment no longer sets it
+    (a real change is `change_policy`, audited and in force from its moment)."""
+    with ctx.session() as session:
+        for version in session.scalars(select(PolicyVersion)):
+            version.values = {**version.values, **values}
+        session.commit()
+        ctx.policy = current_policy(session)
 
 
 def utc(*args: int) -> datetime:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 09:36:19.425887
+Create Date: 2026-11-30 10:03:28.244065
 """
 
 from collections.abc import Sequence
@@ -126,6 +126,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_snapshot")),
         sa.UniqueConstraint("month", "kind", name=op.f("uq_report_snapshot_month_kind")),
     )
+    op.create_table(
+        "sampling_key",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("effective_from", survey.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("fingerprint", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("recorded_by", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sampling_key")),
+    )
+    with op.batch_alter_table("sampling_key", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_sampling_key_effective_from"), ["effective_from"], unique=False
+        )
+
     op.create_table(
         "api_key",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -410,6 +424,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_api_key_actor_id"))
 
     op.drop_table("api_key")
+    with op.batch_alter_table("sampling_key", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sampling_key_effective_from"))
+
+    op.drop_table("sampling_key")
     op.drop_table("report_snapshot")
     with op.batch_alter_table("policy_version", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_policy_version_effective_from"))

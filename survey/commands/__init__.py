@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 import functools
+import getpass
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
 
 from survey.config import ConfigError
-from survey.context import Context
+from survey.context import Context, build_context
 from survey.startup import start_context
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def cli_who() -> str:
+    return f"cli:{os.environ.get('USER') or getpass.getuser()}"
+
+
+def warn(message: str) -> None:
+    click.echo(f"survey: warning: {message}", err=True)
+
+
 def with_context(func: F) -> F:
-    """Build the context (settings validated once) and pass it as the first argument."""
+    """Build the context (settings validated once, the policy and the sampling secret checked
+    against the database's) and pass it as the first argument."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            ctx = start_context()
+            ctx = start_context(who=cli_who(), warn=warn)
         except ConfigError as exc:
             raise click.ClickException(str(exc)) from None
         try:
@@ -32,4 +43,23 @@ def with_context(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-__all__ = ["Context", "with_context"]
+def with_settings(func: F) -> F:
+    """Build the context without looking at the database: for the commands that must run on a
+    database without the schema (`survey db upgrade`) or whose sampling secret is not yet the
+    one in force (`survey audit rotate-secret`)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            ctx = build_context()
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        try:
+            return func(ctx, *args, **kwargs)
+        finally:
+            ctx.store.dispose()
+
+    return wrapper  # type: ignore[return-value]
+
+
+__all__ = ["Context", "cli_who", "warn", "with_context", "with_settings"]

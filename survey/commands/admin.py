@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import getpass
-import os
 import secrets
 import sys
 
 import click
 
 from survey import accounts
-from survey.commands import Context, with_context
+from survey.commands import Context, cli_who, with_context
 from survey.errors import ServiceError
 from survey.models import Role
-
-
-def cli_who() -> str:
-    return f"cli:{os.environ.get('USER') or getpass.getuser()}"
 
 
 @click.group()

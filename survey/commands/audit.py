@@ -1,5 +1,5 @@
-"""`survey audit verify|head|fingerprint`: let an auditor check the audit chain and recompute
-every draw."""
+"""`survey audit verify|head|fingerprint|rotate-secret`: let an auditor check the audit chain and
+recompute every draw; record a new sampling secret."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from datetime import datetime
 import click
 
 from survey.accounts.audit_log import head, verify_chain
-from survey.commands import Context, with_context
+from survey.commands import Context, cli_who, with_context, with_settings
+from survey.errors import ServiceError
 from survey.sampling.draw import key_fingerprint
+from survey.sampling.keys import rotate_secret
 from survey.sampling.verify import period_bounds, verify_decisions
 
 
@@ -65,3 +67,22 @@ def audit_head(ctx: Context) -> None:
 def audit_fingerprint(ctx: Context) -> None:
     """Print SHA-256 of SURVEY_SAMPLING_SECRET: publish it first, reveal the key later."""
     click.echo(key_fingerprint(ctx.settings.sampling_secret))
+
+
+@audit.command("rotate-secret")
+@click.option("--reason", required=True, help="Why; kept in the audit log.")
+@with_settings
+def audit_rotate_secret(ctx: Context, reason: str) -> None:
+    """Put SURVEY_SAMPLING_SECRET in force from now on (audited). The secret in force until now
+    must be in SURVEY_PREVIOUS_SAMPLING_SECRETS, so that earlier draws can still be verified."""
+    with ctx.session() as session:
+        try:
+            rotation = rotate_secret(
+                session, ctx.settings, who=cli_who(), reason=reason, now=ctx.now()
+            )
+        except ServiceError as exc:
+            raise click.ClickException(str(exc)) from None
+    if not rotation.changed:
+        click.echo(f"SURVEY_SAMPLING_SECRET is already in force ({rotation.new}): nothing to do")
+        return
+    click.echo(f"sampling secret {rotation.new} in force from now; it replaces {rotation.old}")

@@ -20,7 +20,7 @@ def policy() -> None:
 def policy_show(ctx: Context) -> None:
     """Print the policy in force now, one KEY VALUE per line."""
     with ctx.session() as session:
-        current = policies.effective_policy(session, ctx.settings, ctx.now())
+        current = policies.effective_policy(session, ctx.now())
     for key, value in policies.policy_dict(current).items():
         click.echo(f"{key} {value}")
 
@@ -41,7 +41,6 @@ def policy_set(ctx: Context, key: str, value: str, reason: str | None) -> None:
                 who=cli_who(),
                 reason=reason,
                 now=ctx.now(),
-                settings=ctx.settings,
             )
         except ServiceError as exc:
             raise click.ClickException(str(exc)) from None

@@ -104,7 +104,7 @@ def mark_lost_sends_unknown(ctx: Context) -> int:
 
 def load_timeline(ctx: Context) -> PolicyTimeline:
     with ctx.session() as session:
-        return policy_timeline(session, ctx.settings)
+        return policy_timeline(session)
 
 
 def _claim(

@@ -28,6 +28,7 @@ from survey.models.records import (
     OutboxMessage,
     PolicyVersion,
     ReportSnapshot,
+    SamplingKey,
 )
 from survey.models.surveys import (
     CASE_HANDLING_ITEMS,
@@ -73,6 +74,7 @@ __all__ = [
     "ResponseStatus",
     "Role",
     "SamplingDecision",
+    "SamplingKey",
     "SendChannel",
     "Survey",
     "SurveyIdentifier",

@@ -1,5 +1,5 @@
-"""Append-only and bookkeeping records: opt-outs, outbox messages, policy versions, the
-audit log, report snapshots, job leases."""
+"""Append-only and bookkeeping records: opt-outs, outbox messages, policy versions, sampling
+keys, the audit log, report snapshots, job leases."""
 
 from __future__ import annotations
 
@@ -76,6 +76,22 @@ class PolicyVersion(SQLModel, table=True):
     effective_from: datetime = timestamp_field(index=True)
     values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     changed_by: str = Field(max_length=254)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class SamplingKey(SQLModel, table=True):
+    """A sampling secret's fingerprint (SHA-256), in force from a moment on.
+
+    The first is recorded with the initial policy; `survey audit rotate-secret` adds the next.
+    The secret itself is never stored: it stays in the environment.
+    """
+
+    __tablename__ = "sampling_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    effective_from: datetime = timestamp_field(index=True)
+    fingerprint: str = Field(max_length=64)
+    recorded_by: str = Field(max_length=254)
     reason: str | None = Field(default=None, max_length=500)
 
 

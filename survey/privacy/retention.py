@@ -106,6 +106,6 @@ def run_purge(ctx: Context) -> dict[str, Any]:
                 retention_days=ctx.settings.retention_days,
                 now=now,
                 identifier_key=ctx.settings.identifier_key,
-                cap_window=cap_window(effective_policy(session, ctx.settings, now)),
+                cap_window=cap_window(effective_policy(session, now)),
             )
     return asdict(result)

@@ -6,21 +6,25 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from survey.config import Settings
+from sqlmodel import Session
+
 from survey.reporting.kpi import local_midnight
+from survey.sampling.policy import policy_timeline
 
 QUIET_MARGIN = timedelta(hours=24)  # the longest quiet-hours shift, with room to spare
 
 
-def settles_at(end: date, settings: Settings) -> datetime:
-    """The moment after which no survey of a period ending at `end` (exclusive) can change."""
-    return (
-        local_midnight(end)
-        + timedelta(minutes=settings.send_delay_minutes)
-        + timedelta(hours=settings.max_postpone_hours)
-        + QUIET_MARGIN
-        + timedelta(days=settings.expiry_days)
+def settles_at(session: Session, start: date, end: date) -> datetime:
+    """The moment after which no survey of a period [start, end) can change, by the stored
+    policies in force for its closures (the longest of them, when the policy changed)."""
+    policies = policy_timeline(session).between(local_midnight(start), local_midnight(end))
+    longest = max(
+        timedelta(minutes=policy.send_delay_minutes)
+        + timedelta(hours=policy.max_postpone_hours)
+        + timedelta(days=policy.expiry_days)
+        for policy in policies
     )
+    return local_midnight(end) + QUIET_MARGIN + longest
 
 
 # What an actor's key may see: the answers, and nothing of the stages before them (sent,

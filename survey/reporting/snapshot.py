@@ -52,9 +52,10 @@ def previous_months(today: date, count: int) -> list[str]:
     return months
 
 
-def settled_at(month: str, settings: Settings) -> datetime:
-    """When no survey of the month can still be answered (the final snapshot's moment)."""
-    return settles_at(month_range(month)[1], settings)
+def settled_at(session: Session, month: str) -> datetime:
+    """When no survey of the month can still be answered (the final snapshot's moment), by the
+    stored policies in force in the month."""
+    return settles_at(session, *month_range(month))
 
 
 def snapshot_data(session: Session, month: str, settings: Settings) -> dict[str, Any]:
@@ -110,7 +111,7 @@ def take_snapshots(
         if first is None or month < first:
             continue
         # A month that settled before the job first saw it gets only its final snapshot.
-        settled = now >= settled_at(month, settings)
+        settled = now >= settled_at(session, month)
         kinds = ["final"] if settled else ["provisional"]
         for kind in kinds:
             if (month, kind) in existing:

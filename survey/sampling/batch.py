@@ -101,7 +101,7 @@ def sample_batch(ctx: Context, session: Session, *, batch_size: int = BATCH_SIZE
 def read_facts(ctx: Context, session: Session, claimed: list[tuple[str, datetime]]) -> Batch:
     """Draw each claimed case, then read what the rules need of the drawn ones."""
     settings = ctx.settings
-    timeline = policy_timeline(session, settings)
+    timeline = policy_timeline(session)
     policies = [timeline.at(closed) for _, closed in claimed]
     draw = drawer(settings.sampling_secret)
     drawn = {

@@ -181,10 +181,15 @@ def postponed_send_time(
 ) -> datetime:
     """The send time after a later contact on the case: never earlier, never past the maximum."""
     wanted = send_time(last_closed_at, delay_minutes, quiet)
-    limit = first_send_at + timedelta(hours=max_postpone_hours)
+    limit = postponement_limit(first_send_at, max_postpone_hours)
     if wanted > limit:
         wanted = last_allowed_before(limit, quiet)
     return max(current, wanted)
+
+
+def postponement_limit(first_send_at: datetime, max_postpone_hours: int) -> datetime:
+    """The latest a later contact may move a survey's send: past it the send is held there."""
+    return first_send_at + timedelta(hours=max_postpone_hours)
 
 
 def closure_period(closed_at: datetime) -> tuple[date, str, str]:

@@ -1,8 +1,12 @@
-"""The sampling policy: environment values with audited, forward-only changes layered on top.
+"""The sampling policy: a complete initial version, then audited, forward-only changes.
 
-Each PolicyVersion holds every value changed through the policy so far (not only the last
-change), so the version in force at a moment, laid over the settings, is the whole policy.
-A case follows the version in force at its last closure.
+The first `survey db upgrade` (or the first start on a database without one) records the
+environment's values of every key as the initial version (survey.sampling.recorded); from then on
+the stored policy is the policy, and the environment is only compared with it. Each
+PolicyVersion holds every value (a change copies the last version and sets one key), so the
+version in force at a moment is the whole policy. A case follows the version in force at its last
+closure; a moment before the initial version follows the initial version, so that no case,
+however early it closed, is decided by the environment.
 """
 
 from __future__ import annotations
@@ -17,18 +21,27 @@ from sqlmodel import Session, col
 
 from survey.accounts.audit_log import audit
 from survey.config import Settings, error_message
-from survey.errors import Conflict
+from survey.errors import Conflict, ServiceError
 from survey.models import PolicyVersion
 from survey.policy_fields import PolicySettings
 from survey.store import store_of
 
 
 class Policy(PolicySettings):
-    """The policy in force at a moment: the settings' values with the policy changes laid over."""
+    """The policy in force at a moment."""
 
     @property
     def rate(self) -> str:
         return self.sampling_rate
+
+
+class PolicyNotRecorded(ServiceError):
+    """No initial policy in the database: nothing may be decided on the environment alone."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "no sampling policy is recorded in the database; run `survey db upgrade` first"
+        )
 
 
 # A policy key is its settings field's name, but for the rate (set by SURVEY_SAMPLING_RATE).
@@ -38,7 +51,8 @@ POLICY_KEYS: tuple[str, ...] = tuple(_SETTING_OF)
 
 
 def settings_policy(settings: Settings) -> Policy:
-    """The policy as the environment sets it, before any change."""
+    """The policy as the environment sets it: the initial version's values, and what the stored
+    policy is compared with at start."""
     return Policy.model_validate({name: getattr(settings, name) for name in _SETTING_OF.values()})
 
 
@@ -54,20 +68,45 @@ class PolicyTimeline:
         index = bisect.bisect_right(self._starts, moment)
         return self._policies[index - 1] if index else self._base
 
+    def between(self, start: datetime, end: datetime) -> list[Policy]:
+        """Every policy in force at some moment from `start` to `end` (exclusive)."""
+        first = bisect.bisect_right(self._starts, start)
+        last = bisect.bisect_left(self._starts, end)
+        return [self.at(start), *self._policies[first:last]]
 
-def policy_timeline(session: Session, settings: Settings) -> PolicyTimeline:
+
+def policy_timeline(session: Session) -> PolicyTimeline:
+    """The recorded versions over the initial one (the first complete version recorded: a
+    database from before it may hold partial versions, laid over it); PolicyNotRecorded when
+    there is none."""
     rows = session.execute(
-        select(col(PolicyVersion.effective_from), col(PolicyVersion.values)).order_by(
-            col(PolicyVersion.effective_from), col(PolicyVersion.id)
-        )
+        select(
+            col(PolicyVersion.id), col(PolicyVersion.effective_from), col(PolicyVersion.values)
+        ).order_by(col(PolicyVersion.effective_from), col(PolicyVersion.id))
     ).all()
-    return PolicyTimeline(settings_policy(settings), [(row[0], row[1]) for row in rows])
+    initial = min((row[0] for row in rows if is_complete(row[2])), default=None)
+    if initial is None:
+        raise PolicyNotRecorded()
+    base = next(_laid_over(Policy(), row[2]) for row in rows if row[0] == initial)
+    return PolicyTimeline(base, [(row[1], dict(row[2])) for row in rows])
 
 
-def effective_policy(session: Session, settings: Settings, at: datetime) -> Policy:
-    """The policy in force at `at`: the latest version from at or before it, over the settings."""
-    values = _values_at(session, at)
-    return _laid_over(settings_policy(settings), values or {})
+def effective_policy(session: Session, at: datetime) -> Policy:
+    """The policy in force at `at`: the latest version from at or before it (else the initial)."""
+    return policy_timeline(session).at(at)
+
+
+def current_policy(session: Session) -> Policy:
+    """The policy of the last recorded version: the one a new change builds on."""
+    values = _latest_values(session)
+    if values is None or not is_complete(values):
+        raise PolicyNotRecorded()
+    return _laid_over(Policy(), values)
+
+
+def is_complete(values: dict[str, Any]) -> bool:
+    """Whether a version's values name every policy key (the initial version and all after)."""
+    return all(key in values for key in POLICY_KEYS)
 
 
 def change_policy(
@@ -78,25 +117,23 @@ def change_policy(
     who: str,
     reason: str | None,
     now: datetime,
-    settings: Settings | None = None,
 ) -> PolicyVersion:
     """Validate, then record a version effective from `now` and audit it; commits.
 
-    With `settings`, the audited old value of a key never changed before is the environment's.
-    Raises Conflict with a message for the person changing it when key or value is invalid.
+    The new version copies the last recorded one and sets `key`. Raises Conflict with a message
+    for the person changing it when key or value is invalid, PolicyNotRecorded before the initial
+    version.
     """
     if key not in POLICY_KEYS:
         raise Conflict(f"unknown policy key {key!r}; choose from {', '.join(POLICY_KEYS)}")
     parsed = parse_value(key, value)
     # Changes are serialised: each version builds on the last.
     store_of(session).lock_policy(session)
-    overrides = _values_at(session, None) or {}
-    old = overrides.get(key)
-    if old is None and settings is not None:
-        old = policy_dict(settings_policy(settings))[key]
+    current = policy_dict(current_policy(session))
+    old = current[key]
     version = PolicyVersion(
         effective_from=now,
-        values={**overrides, key: parsed},
+        values={**current, key: parsed},
         changed_by=who,
         reason=(reason or None),
     )
@@ -135,12 +172,9 @@ def policy_dict(policy: Policy) -> dict[str, Any]:
     return {key: getattr(policy, name) for key, name in _SETTING_OF.items()}
 
 
-def _values_at(session: Session, at: datetime | None) -> dict[str, Any] | None:
-    query = select(col(PolicyVersion.values))
-    if at is not None:
-        query = query.where(col(PolicyVersion.effective_from) <= at)
-    query = query.order_by(col(PolicyVersion.effective_from).desc(), col(PolicyVersion.id).desc())
-    row = session.execute(query.limit(1)).first()
+def _latest_values(session: Session) -> dict[str, Any] | None:
+    query = select(col(PolicyVersion.values)).order_by(col(PolicyVersion.id).desc()).limit(1)
+    row = session.execute(query).first()
     return dict(row[0]) if row else None
 
 

@@ -13,6 +13,7 @@ from survey.config import Settings
 from survey.models import Case, DecisionReason, SamplingDecision, Survey
 from survey.privacy.pseudonyms import is_pseudonym
 from survey.sampling.draw import STOCKHOLM, is_drawn, key_fingerprint
+from survey.sampling.keys import recorded_fingerprints
 from survey.sampling.policy import policy_timeline
 
 
@@ -56,10 +57,15 @@ def verify_decisions(
     """Recompute each decision whose case closed in [start, end) and check its survey."""
     result = Verification()
     secrets = known_secrets(settings)
-    timeline = policy_timeline(session, settings)
+    recorded = recorded_fingerprints(session)
+    timeline = policy_timeline(session)
     for decision, survey_id in _decisions(session, start, end):
         result.checked += 1
         ref = decision.case_ref
+        if decision.key_fingerprint not in recorded:
+            result.mismatches.append(
+                Mismatch(ref, f"key fingerprint {decision.key_fingerprint} was never in force")
+            )
         secret = secrets.get(decision.key_fingerprint)
         if secret is None:
             result.mismatches.append(

@@ -44,17 +44,17 @@ def _answer(
         )
     except InvalidReportRequest as exc:
         return _refused(exc)
+    session: Session = db_session()
     if actor_id is not None:
         # The measured see a period only once it has settled, and only its answers: nothing
         # that tells which of their cases were drawn, sent or are still open (SPEC section 6).
-        opens = settles_at(report_request.end, ctx.settings)
+        opens = settles_at(session, report_request.start, report_request.end)
         if ctx.now() < opens:
             return problem(
                 403,
                 "Forbidden",
                 f"an actor's key sees this period once it has settled, from {opens.isoformat()}",
             )
-    session: Session = db_session()
     report = build(session, report_request, min_group_size=ctx.settings.min_group_size)
     return jsonify(report if actor_id is None else actor_view(report))
 

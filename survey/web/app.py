@@ -20,9 +20,9 @@ log = logging.getLogger(__name__)
 
 
 def build_app(overrides: dict[str, Any] | None = None) -> Flask:
+    configure_logging()  # first: the start's warnings (a policy value that differs) are logged
     ctx = start_context(overrides)
     settings = ctx.settings
-    configure_logging()
     app = Flask(
         "survey",
         instance_path=str(settings.instance_path),
@@ -42,7 +42,11 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from survey.web import register
 
-    register(app)
+    try:
+        register(app)
+    except Exception:
+        ctx.store.dispose()  # the start read the database: release its connections
+        raise
     return app
 
 

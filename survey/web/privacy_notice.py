@@ -20,7 +20,7 @@ def notice() -> ResponseReturnValue:
     ctx = context()
     settings = ctx.settings
     # The periods a customer is promised are those in force now, not the environment's first.
-    policy = effective_policy(db_session(), settings, ctx.now())
+    policy = effective_policy(db_session(), ctx.now())
     lang = requested_language()
     return render_template(
         "survey/privacy.html",

@@ -100,7 +100,7 @@ def _found(survey: SurveyView | None) -> SurveyView:
 
 def _state(survey: SurveyView) -> PageState:
     ctx = context()
-    return page_state(survey, now=ctx.now(), expiry_days=ctx.settings.expiry_days)
+    return page_state(survey, now=ctx.now(), expiry_days=ctx.started_policy().expiry_days)
 
 
 def _render(template: str, token: str, status: int = 200, **values: Any) -> tuple[str, int]:
@@ -137,7 +137,7 @@ def survey_page(token: str) -> ResponseReturnValue:
             ctx.settings.secret_key,
             token,
             now=ctx.now(),
-            expiry_days=ctx.settings.expiry_days,
+            expiry_days=ctx.started_policy().expiry_days,
         )
     )
     state = _state(survey)
@@ -201,7 +201,7 @@ def submit(token: str) -> ResponseReturnValue:
         form=request.form,
         questionnaires=current_app.extensions["questionnaires"],
         now=ctx.now(),
-        expiry_days=ctx.settings.expiry_days,
+        expiry_days=ctx.started_policy().expiry_days,
     )
     if result.outcome is Outcome.unknown:
         abort(404)

@@ -52,7 +52,7 @@ def test_users_get_argon2_passwords_and_roles(runner, ctx: Context) -> None:
         assert authenticate(session, email="qm@example.se", password="wrong") is None
         assert authenticate(session, email="nobody@example.se", password="x") is None
         actions = session.scalars(select(AuditLog.action)).all()
-    assert actions == ["user.create"]
+    assert actions == ["policy.initial", "user.create"]
     short = runner("users", "create", "b@example.se", "--role", "admin", "--password", "short")
     assert short.exit_code == 1 and "12 characters" in short.output
 

@@ -91,6 +91,7 @@ def test_a_rotated_secret_still_verifies_by_its_fingerprint(
     sample_cases(ctx)
     monkeypatch.setenv("SURVEY_SAMPLING_SECRET", "the-new-secret")
     monkeypatch.setenv("SURVEY_PREVIOUS_SAMPLING_SECRETS", "test-sampling-secret")
+    assert runner("audit", "rotate-secret", "--reason", "yearly").exit_code == 0
     assert runner("audit", "verify", *PERIOD).exit_code == 0
     monkeypatch.setenv("SURVEY_PREVIOUS_SAMPLING_SECRETS", "")
     forgotten = runner("audit", "verify", *PERIOD)

@@ -24,7 +24,7 @@ from survey.models import (
 )
 from survey.sampling.draw import key_fingerprint
 from survey.sampling.job import run_sampling
-from tests.factories import make_actor, make_contact, make_survey
+from tests.factories import make_actor, make_contact, make_survey, set_policy
 
 CLOSED = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)  # 11:00 in Stockholm, a Tuesday
 
@@ -137,6 +137,46 @@ def test_postponement_stops_at_the_maximum(make_ctx: Callable[..., Context]) -> 
     assert survey.send_at == CLOSED + timedelta(hours=3)
 
 
+def test_a_send_held_at_the_maximum_postponement_is_audited_once(
+    make_ctx: Callable[..., Context],
+) -> None:
+    ctx = make_ctx(sampling_rate="1", max_postpone_hours=2, quiet_hours="")
+    with ctx.session() as session:
+        first, later = make_actor(session, "in-house"), make_actor(session, "outsourced")
+        contact(session, first, case_ref="CAP")
+    run_sampling(ctx)
+    with ctx.session() as session:
+        contact(session, first, case_ref="CAP", closed_at=CLOSED + timedelta(hours=1))
+    run_sampling(ctx)  # moved within the maximum: nothing to record
+    with ctx.session() as session:
+        assert session.scalars(select(AuditLog.action)).all() == ["policy.initial"]
+        contact(
+            session,
+            later,
+            case_ref="CAP",
+            external_id="late-1",
+            closed_at=CLOSED + timedelta(hours=30),
+        )
+    run_sampling(ctx)
+    run_sampling(ctx)
+    with ctx.session() as session:
+        contact(session, later, case_ref="CAP", closed_at=CLOSED + timedelta(hours=40))
+    run_sampling(ctx)
+    with ctx.session() as session:
+        survey = session.scalars(select(Survey)).one()
+        entries = session.scalars(
+            select(AuditLog).where(col(AuditLog.action) == "survey.postponement_capped")
+        ).all()
+    assert survey.send_at == CLOSED + timedelta(hours=3)
+    assert len(entries) == 1
+    entry = entries[0]
+    assert (entry.who, entry.subject) == ("actor:outsourced", "CAP")
+    assert entry.details["survey_id"] == survey.id and entry.details["contact"] == "late-1"
+    assert entry.details["max_postpone_hours"] == 2
+    assert "maximum postponement" in entry.details["cause"]
+    assert entry.details["held_at"] == (CLOSED + timedelta(hours=3)).isoformat()
+
+
 def test_nothing_is_drawn_at_rate_zero(make_ctx: Callable[..., Context]) -> None:
     ctx = make_ctx(sampling_rate="0")
     with ctx.session() as session:
@@ -159,7 +199,8 @@ def test_a_case_decided_before_keeps_its_first_decision(make_ctx: Callable[..., 
         session.commit()
         # A new case of another customer, decided in the same batch as C-5.
         contact(session, case_ref="C-7", customer_phone="+46709999999")
-    run_sampling(make_ctx(sampling_rate="1"))
+    set_policy(none, rate="1")
+    run_sampling(none)
     assert decisions(none) == {"C-5": "not_drawn", "C-6": "not_drawn", "C-7": "selected"}
     with none.session() as session:
         surveyed = session.scalars(select(Survey.case_ref)).all()

@@ -34,7 +34,7 @@ def test_provisional_on_the_first_day_then_final_when_settled(make_ctx: Any) -> 
         assert [(s.month, s.kind) for s in made] == [("2026-03", "provisional")]
         # Running again the same day stores nothing new and sends nothing.
         assert take_snapshots(session, ctx.settings, now=first_of_april, mailer=mailer) == []
-        settled = settled_at("2026-03", ctx.settings)
+        settled = settled_at(session, "2026-03")
         assert settled > first_of_april + timedelta(days=ctx.settings.expiry_days)
         assert take_snapshots(session, ctx.settings, now=settled - timedelta(minutes=1)) == []
         final = take_snapshots(session, ctx.settings, now=settled, mailer=mailer)

@@ -91,12 +91,14 @@ def test_an_sms_that_would_need_three_parts_is_refused(tmp_path: Path) -> None:
 
 def test_settings_that_make_every_sms_too_long_are_refused_at_start(tmp_path) -> None:
     from survey.config import ConfigError
+    from survey.migrate import upgrade
     from survey.startup import start_context
 
     secrets = {"secret_key": "s" * 32, "sampling_secret": "t" * 32, "identifier_key": "u" * 32}
     long_url = "https://" + "kundundersokning." * 4 + "example.se"
     with pytest.raises(ConfigError, match=r"SURVEY_BASE_URL .* make the sv SMS too long"):
         start_context({"instance_path": tmp_path, "base_url": long_url, **secrets})
+    upgrade(f"sqlite:///{tmp_path / 'survey.db'}")
     ctx = start_context(
         {"instance_path": tmp_path, "base_url": "https://nkt.example.se", **secrets}
     )

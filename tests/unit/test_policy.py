@@ -9,7 +9,15 @@ import pytest
 
 from survey.config import ConfigError, load_settings
 from survey.errors import Conflict
-from survey.sampling.policy import POLICY_KEYS, Policy, PolicyTimeline, parse_value
+from survey.sampling.policy import (
+    POLICY_KEYS,
+    Policy,
+    PolicyTimeline,
+    is_complete,
+    parse_value,
+    policy_dict,
+)
+from survey.sampling.recorded import Drift
 
 BASE = Policy(
     sampling_rate="0.2",
@@ -98,3 +106,35 @@ def test_a_change_is_refused_for_the_reason_the_environment_refuses_it(
         load_settings({"instance_path": tmp_path, **secrets})
     reason = str(refused.value).removeprefix(f"invalid value for {key}: ")
     assert f"{variable}: {reason} (got {value!r})" in str(invalid.value)
+
+
+def test_between_gives_every_policy_in_force_during_a_period() -> None:
+    timeline = PolicyTimeline(
+        BASE,
+        [(T0, {"expiry_days": 3}), (T0 + timedelta(days=10), {"expiry_days": 14})],
+    )
+    during = timeline.between(T0 - timedelta(days=1), T0 + timedelta(days=10))
+    assert [p.expiry_days for p in during] == [7, 3]
+    assert [p.expiry_days for p in timeline.between(T0, T0 + timedelta(days=11))] == [3, 14]
+    assert [p.expiry_days for p in timeline.between(T0 + timedelta(days=20), T0)] == [14]
+
+
+def test_a_version_is_complete_when_it_names_every_key() -> None:
+    assert is_complete(policy_dict(BASE))
+    assert not is_complete({"rate": "0.5"})
+
+
+@pytest.mark.parametrize(
+    ("key", "environment", "stored", "variable", "command"),
+    [
+        ("rate", "0.9", "0.2", "SURVEY_SAMPLING_RATE=0.9", "survey policy set rate 0.9"),
+        ("quiet_hours", "", "20:00-09:00", "SURVEY_QUIET_HOURS=", "set quiet_hours ''"),
+        ("expiry_days", 3, 7, "SURVEY_EXPIRY_DAYS=3", "survey policy set expiry_days 3"),
+    ],
+)
+def test_a_drift_names_the_variable_both_values_and_the_command(
+    key: str, environment: object, stored: object, variable: str, command: str
+) -> None:
+    message = Drift(key, environment, stored).message()
+    assert variable in message and f"{key} {stored}" in message
+    assert f"{command} --reason TEXT" in message and "stays in force" in message

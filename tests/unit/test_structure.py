@@ -44,6 +44,8 @@ def test_an_app_on_sqlite_never_loads_psycopg(tmp_path: Path) -> None:
         "from survey import create_app\n"
         "from survey.cli import cli\n"
         "import jobs\n"
+        "from survey.migrate import upgrade\n"
+        "upgrade(f'sqlite:///{sys.argv[1]}/survey.db')\n"
         "app = create_app({'env': 'test', 'instance_path': sys.argv[1],"
         " 'secret_key': 's' * 43, 'sampling_secret': 't' * 43, 'identifier_key': 'u' * 43})\n"
         "app.test_client().get('/healthz')\n"

@@ -32,14 +32,13 @@ def policy() -> ResponseReturnValue:
                 who=who(),
                 reason=request.form.get("reason", "").strip() or None,
                 now=ctx.now(),
-                settings=ctx.settings,
             )
         except ServiceError as exc:
             flash(str(exc), "error")
             return redirect(url_for("admin.policy"), 303)
         flash("The policy was changed; it applies to cases closed from now on.", "info")
         return redirect(url_for("admin.policy"), 303)
-    current = policy_service.effective_policy(session, ctx.settings, ctx.now())
+    current = policy_service.effective_policy(session, ctx.now())
     versions = policy_service.recent_versions(session, limit=PAGE)
     return render_template(
         "admin/policy.html",
