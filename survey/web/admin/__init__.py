@@ -19,6 +19,7 @@ def init_app(app: Flask) -> None:
 # The views attach themselves to bp.
 from survey.web.admin import auth as _auth  # noqa: E402, F401
 from survey.web.admin import comments as _comments  # noqa: E402, F401
+from survey.web.admin import customers as _customers  # noqa: E402, F401
 from survey.web.admin import dashboard as _dashboard  # noqa: E402, F401
 from survey.web.admin import fairness as _fairness  # noqa: E402, F401
 from survey.web.admin import manage as _manage  # noqa: E402, F401
