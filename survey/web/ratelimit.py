@@ -54,6 +54,7 @@ STORAGE_RETRY_SECONDS = 5.0
 # Retry-After when the storage cannot say when the broken window ends.
 UNKNOWN_RETRY_AFTER = 60
 
+# Asks the storage about each limit under the keys; returns the limit that refuses, if any.
 Check = Callable[
     [FixedWindowRateLimiter, list[RateLimitItem], tuple[str, ...]], RateLimitItem | None
 ]
@@ -79,7 +80,7 @@ def storage_problem(settings: Settings, workers: int) -> str | None:
     in production, several workers counting in their own memory would each allow the limits."""
     if settings.env != "production" or workers <= 1:
         return None
-    if not settings.ratelimit_storage_url.startswith(("memory://", "memory:")):
+    if not settings.ratelimit_storage_url.startswith("memory:"):
         return None
     return (
         f"SURVEY_RATELIMIT_STORAGE_URL is {settings.ratelimit_storage_url}: each of the "
