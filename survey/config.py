@@ -69,6 +69,8 @@ class Settings(PolicySettings):
     default_language: Literal["sv", "en"]
     ratelimit_storage_url: str
     ratelimit_public: str
+    # Proxies in front that append to X-Forwarded-For and set X-Forwarded-Proto; 0 reads neither.
+    trusted_proxies: Annotated[int, at_least(0)]
     sms_rate_per_second: float
     email_rate_per_second: float
     dispatch_concurrency: Annotated[int, at_least(1)]
@@ -186,8 +188,10 @@ DEFAULTS: dict[str, Any] = {
     "mail_from": "Kundservice <no-reply@example.invalid>",
     "default_language": "sv",
     "ratelimit_storage_url": "memory://",
-    # Per client address on the survey and opt-out pages (token guessing); a benchmark raises it.
+    # The survey and opt-out pages: per link for a survey's own link, per client address for
+    # links that are none of ours (token guessing); a benchmark raises it.
     "ratelimit_public": "60/minute;1000/hour",
+    "trusted_proxies": 0,
     "sms_rate_per_second": 1.0,
     "email_rate_per_second": 10.0,
     "dispatch_concurrency": 8,

@@ -46,8 +46,22 @@ def web(bind: str, workers: int, threads: int, access_log: str, error_log: str) 
     """The web half for production (gunicorn); several may share PostgreSQL.
 
     Both logs leave out survey tokens and the query strings of customer routes."""
+    _refuse_unshared_rate_limits(workers)
     host, _, port = bind.rpartition(":")
     _serve(host, int(port), workers=workers, threads=threads, logs=(access_log, error_log))
+
+
+def _refuse_unshared_rate_limits(workers: int) -> None:
+    """Before gunicorn starts: production with several workers needs a shared limit storage."""
+    from survey.config import ConfigError, load_settings
+    from survey.web.ratelimit import storage_problem
+
+    try:
+        problem = storage_problem(load_settings(), workers)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    if problem is not None:
+        raise click.ClickException(problem)
 
 
 def _serve(

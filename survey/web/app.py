@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, g
 from sqlmodel import Session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from survey.context import Context
 from survey.logs import configure_logging
@@ -39,6 +40,11 @@ def build_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     app.extensions["survey"] = ctx
     app.teardown_appcontext(_close_session)
+    if settings.trusted_proxies:
+        # request.remote_addr becomes the address the nearest trusted proxy saw, which the rate
+        # limits count by; without trusted proxies no forwarded header is believed.
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     from survey.web import register
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, abort, request
 from flask.typing import ResponseReturnValue
 from twilio.request_validator import RequestValidator
@@ -12,6 +14,9 @@ from survey.web.app import context, db_session
 # Named "webhooks": survey.web.security exempts it from CSRF (the signature protects it).
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+# A survey id as our StatusCallback URLs carry it: ASCII digits within the BIGINT column.
+SURVEY_ID = re.compile(r"[0-9]{1,19}")
+MAX_SURVEY_ID = 2**63 - 1
 
 
 def _require_twilio_signature() -> None:
@@ -32,20 +37,31 @@ def _require_twilio_signature() -> None:
 
 @bp.post("/status")
 def status() -> ResponseReturnValue:
+    """200 when the callback moved the survey on, else 204: Twilio counts any 2xx as received
+    and does not send it again, so a callback that is not the survey's own is not repeated."""
     _require_twilio_signature()
-    survey_id = request.args.get("survey_id", "")
-    if not survey_id.isdigit():
-        return Response(status=204)
+    if "survey_id" not in request.args:
+        return Response(status=204)  # not a survey's message
+    ctx = context()
     changed = apply_status_callback(
         db_session(),
-        survey_id=int(survey_id),
+        survey_id=_survey_id(request.args["survey_id"]),
         kind=request.args.get("kind", "survey"),
         message_sid=request.form.get("MessageSid", ""),
+        to=request.form.get("To", ""),
         status=request.form.get("MessageStatus", ""),
         error_code=request.form.get("ErrorCode"),
-        now=context().now(),
+        identifier_key=ctx.settings.identifier_key,
+        now=ctx.now(),
     )
     return Response(status=200 if changed else 204)
+
+
+def _survey_id(raw: str) -> int:
+    """The callback URL's survey id; 400 when it cannot be one of ours."""
+    if not SURVEY_ID.fullmatch(raw) or int(raw) > MAX_SURVEY_ID:
+        abort(400, "survey_id must be a survey's id")
+    return int(raw)
 
 
 @bp.post("/inbound")

@@ -157,3 +157,87 @@ def test_each_inbound_message_applies_once_in_order_of_receipt(
         ("sms-start", "SM-start-1"),
         ("sms-stop", "SM2"),
     ]
+
+
+def _callback(client: FlaskClient, survey_id: object, form: dict[str, str]) -> Any:
+    return _post(client, f"/webhooks/twilio/status?survey_id={survey_id}&kind=survey", form)
+
+
+def test_an_unknown_send_is_not_reconciled_by_a_message_to_someone_else(
+    ctx: Context, client: FlaskClient
+) -> None:
+    with ctx.session() as session:
+        survey = make_survey(ctx, session, delivery_status=DeliveryStatus.unknown, attempts=1)
+    form = {"MessageSid": "SM7", "MessageStatus": "delivered", "To": "+46709999999"}
+    assert _callback(client, survey.id, form).status_code == 204
+    assert _callback(client, survey.id, {**form, "To": "not a number"}).status_code == 204
+    kept = _reload(ctx, survey.id)
+    assert kept.delivery_status == DeliveryStatus.unknown and kept.provider_message_id is None
+
+
+def test_an_unknown_send_whose_address_was_purged_is_matched_by_its_keyed_hash(
+    ctx: Context, client: FlaskClient
+) -> None:
+    with ctx.session() as session:
+        survey = make_survey(
+            ctx, session, delivery_status=DeliveryStatus.unknown, attempts=1, to_address=None
+        )
+    # The same number as Twilio writes it, or as the customer might: normalised before hashing.
+    form = {"MessageSid": "SM5", "MessageStatus": "sent", "To": "070-123 45 67"}
+    assert _callback(client, survey.id, form).status_code == 200
+    sent = _reload(ctx, survey.id)
+    assert (sent.delivery_status, sent.provider_message_id) == (DeliveryStatus.sent, "SM5")
+    # From now on only that message counts, whoever it names.
+    other = {"MessageSid": "SM6", "MessageStatus": "delivered", "To": PHONE}
+    assert _callback(client, survey.id, other).status_code == 204
+    assert _reload(ctx, survey.id).delivery_status == DeliveryStatus.sent
+
+
+def test_a_callback_for_an_email_survey_is_answered_and_ignored(
+    ctx: Context, client: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with ctx.session() as session:
+        survey = make_survey(
+            ctx,
+            session,
+            delivery_status=DeliveryStatus.unknown,
+            attempts=1,
+            contact={"channel": "email", "customer_email": "a@b.se"},
+        )
+    assert survey.send_channel == "email"
+    form = {"MessageSid": "SM4", "MessageStatus": "delivered", "To": PHONE}
+    with caplog.at_level("WARNING", logger="survey.delivery.status_callbacks"):
+        answer = _callback(client, survey.id, form)
+    assert answer.status_code == 204  # a 2xx: Twilio does not send it again
+    kept = _reload(ctx, survey.id)
+    assert kept.delivery_status == DeliveryStatus.unknown and kept.provider_message_id is None
+    assert kept.delivered_at is None
+    assert [r.getMessage() for r in caplog.records] == [
+        f"status callback for survey {survey.id} ignored: not an SMS survey"
+    ]
+
+
+@pytest.mark.parametrize("survey_id", [str(2**63), "9" * 40, "-1", "1e3", "²", "", "0x10"])
+def test_a_malformed_survey_id_is_a_client_error(client: FlaskClient, survey_id: str) -> None:
+    form = {"MessageSid": "SM1", "MessageStatus": "delivered", "To": PHONE}
+    answer = _callback(client, survey_id, form)
+    assert answer.status_code == 400
+    assert answer.get_json()["status"] == 400
+
+
+def test_the_largest_survey_id_is_looked_up_without_error(client: FlaskClient) -> None:
+    form = {"MessageSid": "SM1", "MessageStatus": "delivered", "To": PHONE}
+    assert _callback(client, 2**63 - 1, form).status_code == 204
+
+
+def test_an_error_code_too_long_for_its_column_is_left_out(
+    ctx: Context, client: FlaskClient
+) -> None:
+    with ctx.session() as session:
+        survey = make_survey(
+            ctx, session, delivery_status=DeliveryStatus.sent, provider_message_id="SM9"
+        )
+    form = {"MessageSid": "SM9", "MessageStatus": "failed", "To": PHONE, "ErrorCode": "9" * 30}
+    assert _callback(client, survey.id, form).status_code == 200
+    failed = _reload(ctx, survey.id)
+    assert failed.delivery_status == DeliveryStatus.failed and failed.error_code is None

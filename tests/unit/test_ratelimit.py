@@ -195,20 +195,73 @@ def test_when_memory_fails_too_the_request_goes_through(
     assert storage.calls == ["incr"]  # then memory, for a while
 
 
-def test_only_the_named_methods_are_counted(limiter: RateLimiter) -> None:
-    app = Flask(__name__)
-    calls: list[str] = []
+def test_a_refusal_counts_nothing_and_a_count_refuses_nothing(
+    limiter: RateLimiter, request_from: Any
+) -> None:
+    items = limiter_items("2/minute")
+    with request_from("10.0.0.1"):
+        limiter.refuse_when_spent(items, "scope", key="k")  # nothing spent yet
+        for _ in range(3):
+            limiter.count(items, "scope", key="k")  # past the limit, and no exception
+        with pytest.raises(TooManyRequests) as refused:
+            limiter.refuse_when_spent(items, "scope", key="k")
+        limiter.refuse_when_spent(items, "scope", key="other")
+    assert 1 <= (refused.value.retry_after or 0) <= 60
+    stats = limiter.strategy.get_window_stats(items[0], "k", "scope")
+    assert stats.remaining == 0
 
-    @limiter.limit("1/minute", "login", methods=("POST",))
-    def view() -> str:
-        calls.append("view")
-        return "ok"
 
-    assert view.__name__ == "view"
-    with app.test_request_context("/login", method="GET"):
-        assert [view(), view()] == ["ok", "ok"]
-    with app.test_request_context("/login", method="POST"):
-        assert view() == "ok"
-        with pytest.raises(TooManyRequests):
-            view()
-    assert calls == ["view"] * 3
+PRODUCTION_ENV = {
+    "SURVEY_ENV": "production",
+    "SURVEY_SECRET_KEY": "s" * 43,
+    "SURVEY_SAMPLING_SECRET": "t" * 43,
+    "SURVEY_IDENTIFIER_KEY": "u" * 43,
+    "SURVEY_SMS_BACKEND": "twilio",
+    "SURVEY_EMAIL_BACKEND": "smtp",
+    "SURVEY_SMTP_URL": "smtp://h:25",
+    "TWILIO_ACCOUNT_SID": "AC1",
+    "TWILIO_AUTH_TOKEN": "t",
+    "TWILIO_FROM_NUMBER": "+46700000000",
+    "SURVEY_CONTROLLER_NAME": "Exempelbolaget AB",
+    "SURVEY_CONTROLLER_CONTACT": "dataskydd@example.se",
+    "SURVEY_DATABASE_URL": "sqlite://",
+}
+
+
+@pytest.fixture
+def web(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Any:
+    """`survey web` in production, with gunicorn replaced by a record of what it was given."""
+    from click.testing import CliRunner
+
+    from survey.cli import cli
+    from survey.commands import run
+
+    for name, value in {**PRODUCTION_ENV, "SURVEY_INSTANCE_PATH": str(tmp_path)}.items():
+        monkeypatch.setenv(name, value)
+    served: list[int] = []
+    monkeypatch.setattr(run, "_serve", lambda *_, workers, **__: served.append(workers))
+
+    def invoke(*args: str) -> tuple[Any, list[int]]:
+        return CliRunner().invoke(cli, ["web", *args]), served
+
+    return invoke
+
+
+def test_production_refuses_memory_storage_with_several_web_workers(web: Any) -> None:
+    result, served = web("--workers", "2")
+    assert result.exit_code == 1 and served == []
+    assert "SURVEY_RATELIMIT_STORAGE_URL is memory://" in result.output
+    assert "each of the 2 web workers would count the rate limits on its own" in result.output
+
+
+def test_one_worker_or_a_shared_storage_may_start(web: Any, monkeypatch: Any) -> None:
+    assert web("--workers", "1")[0].exit_code == 0
+    monkeypatch.setenv("SURVEY_RATELIMIT_STORAGE_URL", "redis://127.0.0.1:6379/0")
+    result, served = web("--workers", "4")
+    assert result.exit_code == 0 and served == [1, 4]
+
+
+def test_development_may_count_in_memory_with_several_workers(web: Any, monkeypatch: Any) -> None:
+    monkeypatch.setenv("SURVEY_ENV", "development")
+    result, served = web("--workers", "3")
+    assert result.exit_code == 0 and served == [3]

@@ -17,13 +17,17 @@ from survey.accounts.users import active_user, log_in, log_out
 from survey.models import Role, User
 from survey.web.admin import bp
 from survey.web.app import context, db_session
+from survey.web.ratelimit import check_login, login_failed
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 login_manager = LoginManager()
 login_manager.login_view = "admin.login"
 login_manager.login_message = "Log in to see this page."
-login_manager.session_protection = "strong"
+# Off: Flask-Login's check hashes the client's own X-Forwarded-For and User-Agent, which a thief
+# of the cookie sends along as easily, while a changing address would log out a real user. What
+# ends a stolen session is the session version kept in the database (see the module's doc).
+login_manager.session_protection = None
 
 
 class AdminUser(UserMixin):
@@ -114,8 +118,11 @@ def login() -> ResponseReturnValue:
         return render_template("admin/login.html")
     email = request.form.get("email", "")
     password = request.form.get("password", "")
+    # After the app-wide CSRF check: only a well-formed attempt is counted.
+    check_login(email)
     user = log_in(db_session(), email=email, password=password)
     if user is None:
+        login_failed(email)
         flash("The e-mail address or password is wrong.", "error")
         return render_template("admin/login.html", email=email), 401
     session.clear()  # a new session on login: no fixation
