@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 09:36:19.425887
+Create Date: 2026-11-30 09:53:17.666972
 """
 
 from collections.abc import Sequence
@@ -259,6 +259,8 @@ def upgrade() -> None:
         sa.Column("sent_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("delivered_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("opened_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("tapped_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("tapped_overall", sa.SmallInteger(), nullable=True),
         sa.Column("responded_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reminder_due_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reminder_sent_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
