@@ -65,20 +65,32 @@ def _one_tap_links(ctx: Context, survey: Survey) -> list[str]:
     return [link.removeprefix(ctx.settings.base_url) for link in links]
 
 
-def test_a_scanner_following_every_link_answers_nothing_and_opens_nothing(
-    ctx: Context, client: FlaskClient
-) -> None:
+def _follow_every_link(ctx: Context, client: FlaskClient, apart: timedelta) -> Survey:
     clock = Clock(T0)
     ctx.now = clock
     survey = _sent_survey(ctx)
     for path in _one_tap_links(ctx, survey):
         assert client.get(path).status_code == 200
-        clock.now += timedelta(milliseconds=300)
-    after = _reload(ctx, survey)
+        clock.now += apart
     assert _responses(ctx) == 0
+    after = _reload(ctx, survey)
+    assert after.responded_at is None and after.reminder_due_at == survey.reminder_due_at
+    assert after.tapped_overall == 5
+    return after
+
+
+def test_a_scanner_following_every_link_answers_nothing_and_opens_nothing(
+    ctx: Context, client: FlaskClient
+) -> None:
+    after = _follow_every_link(ctx, client, timedelta(milliseconds=300))
     assert after.response_status == ResponseStatus.pending and after.opened_at is None
-    assert after.tapped_overall == 5 and after.responded_at is None
-    assert after.reminder_due_at == survey.reminder_due_at
+
+
+def test_every_link_followed_slowly_answers_nothing_and_only_opens(
+    ctx: Context, client: FlaskClient
+) -> None:
+    after = _follow_every_link(ctx, client, timedelta(seconds=6))
+    assert after.response_status == ResponseStatus.opened and after.opened_at == T0
 
 
 def test_one_tap_opens_the_page_with_the_score_chosen_and_saves_nothing(
