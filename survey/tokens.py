@@ -57,3 +57,8 @@ def survey_url(base_url: str, secret_key: str, survey_id: int) -> str:
 
 def opt_out_url(base_url: str, secret_key: str, survey_id: int) -> str:
     return f"{base_url}/o/{make_token(secret_key, survey_id)}"
+
+
+def one_tap_url(base_url: str, secret_key: str, survey_id: int, overall: str) -> str:
+    """The survey's link with an answer to the overall question chosen (nothing is recorded)."""
+    return f"{survey_url(base_url, secret_key, survey_id)}?overall={overall}"

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 10:03:28.244065
+Create Date: 2026-11-30 10:24:23.410937
 """
 
 from collections.abc import Sequence
@@ -273,6 +273,8 @@ def upgrade() -> None:
         sa.Column("sent_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("delivered_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("opened_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("tapped_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("tapped_overall", sa.SmallInteger(), nullable=True),
         sa.Column("responded_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reminder_due_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reminder_sent_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),

@@ -90,6 +90,10 @@ class Survey(SQLModel, table=True):
     sent_at: datetime | None = timestamp_field(nullable=True)
     delivered_at: datetime | None = timestamp_field(nullable=True)
     opened_at: datetime | None = timestamp_field(nullable=True)
+    # The latest view through a one-tap link of the e-mail (?overall=N): its time and score,
+    # all that the scanner-burst rule needs (respondent/one_tap.py).
+    tapped_at: datetime | None = timestamp_field(nullable=True)
+    tapped_overall: int | None = Field(default=None, sa_type=SmallInteger)
     responded_at: datetime | None = timestamp_field(nullable=True)
     reminder_due_at: datetime | None = timestamp_field(nullable=True)
     reminder_sent_at: datetime | None = timestamp_field(nullable=True)

@@ -8,7 +8,7 @@ both databases, at each boundary of the expiry).
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -36,6 +36,8 @@ class SurveyView:
     sent_at: datetime | None
     opened_at: datetime | None
     expires_at: datetime | None
+    channel: str  # of the contact it is about, named on the page with closed_local_date
+    closed_local_date: date
 
 
 AnySurvey = Survey | SurveyView

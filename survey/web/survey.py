@@ -19,11 +19,19 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import NotFound, TooManyRequests
 
+from survey.contact_phrase import contact_phrase
 from survey.models import OptOutSource
-from survey.questionnaire import PACKAGE_DIR, Questionnaire, load_questionnaires, parse_answers
-from survey.respondent import answers, form, optout_link
+from survey.questionnaire import (
+    PACKAGE_DIR,
+    SCALE_POINTS,
+    Questionnaire,
+    load_questionnaires,
+    parse_answers,
+)
+from survey.respondent import answers, form, one_tap, optout_link
 from survey.respondent.form import Outcome
 from survey.respondent.states import PageState, SurveyView, page_state
 from survey.tokens import form_token
@@ -43,6 +51,9 @@ STATE_STATUS = {
 # Stand-ins for a survey's token and the CSRF token in the cached blank form (see _blank_form).
 LINK_SLOT = "0link0slot0"
 CSRF_SLOT = "0csrf0slot0"
+CONTACT_SLOT = "0contact0slot0"
+# The scores a one-tap link of the e-mail may choose (/s/<token>?overall=N).
+ONE_TAP_SCORES = frozenset(str(n) for n in range(1, SCALE_POINTS + 1))
 # Posted by mail providers without a form (RFC 8058 one-click): no form token to check.
 NO_FORM_TOKEN = ("survey.one_click_opt_out",)
 
@@ -130,20 +141,39 @@ def _closed(state: PageState, token: str, status: int | None = None) -> Response
 
 @bp.get("/s/<token>")
 def survey_page(token: str) -> ResponseReturnValue:
+    """The survey; through a one-tap link (?overall=N) with that score chosen, nothing saved."""
     ctx = context()
-    survey = _found(
-        answers.survey_for_page(
+    settings = ctx.settings
+    tapped = request.args.get("overall", "")
+    if tapped in ONE_TAP_SCORES:
+        found = one_tap.survey_for_tap(
             db_session(),
-            ctx.settings.secret_key,
+            settings.secret_key,
+            token,
+            int(tapped),
+            now=ctx.now(),
+            expiry_days=ctx.started_policy().expiry_days,
+        )
+    else:
+        found = answers.survey_for_page(
+            db_session(),
+            settings.secret_key,
             token,
             now=ctx.now(),
             expiry_days=ctx.started_policy().expiry_days,
         )
-    )
+    survey = _found(found)
     state = _state(survey)
     if state is not PageState.open:
         return _closed(state, token)
+    if tapped in ONE_TAP_SCORES:
+        return _form(survey, token, entered={"overall": tapped}, one_tap=True)
     return _form(survey, token)
+
+
+def _contact(survey: SurveyView) -> str:
+    """The contact the survey is about, in the page's language."""
+    return contact_phrase(survey.channel, survey.closed_local_date, str(get_locale()))
 
 
 def _form(
@@ -153,10 +183,12 @@ def _form(
     errors: dict[str, str] | None = None,
     entered: dict[str, str] | None = None,
     status: int = 200,
+    one_tap: bool = False,
 ) -> ResponseReturnValue:
     questionnaire = _questionnaire(survey)
     if not errors and not entered:
-        return _blank_form(questionnaire, token), status
+        page = _blank_form(questionnaire, token)
+        return page.replace(CONTACT_SLOT, str(escape(_contact(survey)))), status
     return _render(
         "survey/form.html",
         token,
@@ -164,13 +196,15 @@ def _form(
         questionnaire=questionnaire,
         errors=errors or {},
         entered=entered or {},
+        contact=_contact(survey),
+        one_tap=one_tap,
     )
 
 
 def _blank_form(questionnaire: Questionnaire, token: str) -> str:
-    """A blank form is one page for every survey but for its link and CSRF token: it is rendered
-    once per questionnaire version, language and ?lang=, and the two are filled in per request
-    (rendering was the largest part of a page view's time)."""
+    """A blank form is one page for every survey but for its link, CSRF token and contact: it is
+    rendered once per questionnaire version, language and ?lang=, and the link and token are
+    filled in here, the contact by the caller (rendering was the largest part of a view's time)."""
     key = (questionnaire.id, questionnaire.version, str(get_locale()), requested_language())
     cache: dict[tuple[str, int, str, str | None], str] = current_app.extensions[
         "survey_blank_forms"
@@ -184,6 +218,7 @@ def _blank_form(questionnaire: Questionnaire, token: str) -> str:
             errors={},
             entered={},
             csrf_token=lambda: CSRF_SLOT,
+            contact=CONTACT_SLOT,
         )
         cache[key] = page
     # Both values go in as they are: a token and its form token are URL-safe base64 (read_token

@@ -117,13 +117,13 @@ def test_opt_out_from_the_survey_page_and_undo(
     page = browser_page
     survey_id, link = _dispatched_link(live_server, "+46700000003")
     page.goto(link)
-    page.get_by_role("link", name="Sluta få enkäter").click()
-    page.get_by_role("button", name="Avböj enkäter").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Du har avböjt våra enkäter"
+    page.get_by_role("link", name="Inga fler enkäter").click()
+    page.get_by_role("button", name="Inga fler enkäter").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Du får inga fler enkäter från oss"
     assert _survey(live_server.ctx, survey_id).response_status == ResponseStatus.opted_out
     screenshot("opted-out-sv")
     page.get_by_role("button", name="Ångra: jag vill få enkäter igen").click()
-    assert page.get_by_role("heading", level=1).inner_text() == "Du kommer att få enkäter igen"
+    assert page.get_by_role("heading", level=1).inner_text() == "Du kan få enkäter från oss igen"
     assert _survey(live_server.ctx, survey_id).response_status == ResponseStatus.opened
 
 

@@ -52,7 +52,7 @@ def test_the_opt_out_page_asks_before_doing_anything(ctx: Context, client: Flask
     page = client.get(f"/o/{token}")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "Sluta få enkäter" in html
+    assert "Inga fler enkäter" in html
     assert f'action="/o/{token}"' in html
     assert _opted_out(ctx) == set()
 
@@ -68,7 +68,7 @@ def test_one_click_post_opts_out_every_identifier_without_a_csrf_token(
         content_type="application/x-www-form-urlencoded",
     )
     assert answer.status_code == 200
-    assert "Du har avböjt våra enkäter" in answer.get_data(as_text=True)
+    assert "Du får inga fler enkäter från oss" in answer.get_data(as_text=True)
     assert _opted_out(ctx) == _customer_hashes(ctx)
     assert _status(ctx, survey) == ResponseStatus.opted_out
     with ctx.session() as session:
@@ -94,7 +94,7 @@ def test_the_survey_page_of_an_opted_out_customer_offers_the_undo(
     client.post(f"/o/{token}")
     page = client.get(f"/s/{token}?lang=en")
     html = page.get_data(as_text=True)
-    assert "You have opted out of our surveys" in html
+    assert "You will get no more surveys from us" in html
     assert f'href="/o/{token}?lang=en"' in html
     assert "<fieldset" not in html
 
@@ -106,7 +106,7 @@ def test_undo_lifts_the_opt_out_and_reopens_the_survey(ctx: Context, client: Fla
     csrf = csrf_from(done.get_data(as_text=True))
     undo = client.post(f"/o/{token}/undo", data={"csrf_token": csrf})
     assert undo.status_code == 200
-    assert "Du kommer att få enkäter igen" in undo.get_data(as_text=True)
+    assert "Du kan få enkäter från oss igen" in undo.get_data(as_text=True)
     assert _opted_out(ctx) == set()
     assert _status(ctx, survey) == ResponseStatus.opened
     with ctx.session() as session:
@@ -136,7 +136,7 @@ def test_the_opt_out_page_is_in_the_survey_language(ctx: Context, client: FlaskC
         survey = make_survey(ctx, session, contact={**CUSTOMER, "customer_language": "en"})
     token = token_for(ctx, survey)
     html = client.get(f"/o/{token}").get_data(as_text=True)
-    assert '<html lang="en">' in html and "Stop receiving surveys" in html
+    assert '<html lang="en">' in html and "No more surveys" in html
 
 
 def test_the_page_form_and_one_click_are_told_apart(ctx: Context, client: FlaskClient) -> None:

@@ -23,7 +23,7 @@ def test_the_notice_is_served_in_both_languages(client) -> None:
     swedish = client.get("/privacy?lang=sv")
     english = client.get("/privacy?lang=en")
     assert swedish.status_code == english.status_code == 200
-    assert "Så hanterar vi dina personuppgifter" in swedish.get_data(as_text=True)
+    assert "Så behandlar vi dina personuppgifter" in swedish.get_data(as_text=True)
     assert "365 days after your contact" in english.get_data(as_text=True)
     assert swedish.headers["Referrer-Policy"] == "no-referrer"
 

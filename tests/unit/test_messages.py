@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,8 @@ import pytest
 
 from survey.channels.sms import segments
 from survey.config import Settings, load_settings
-from survey.delivery.messages import MessageTooLong, render_message
+from survey.delivery.messages import AboutContact, MessageTooLong, longest_sms, render_message
+from survey.models import Channel
 from survey.tokens import opt_out_url, survey_url
 
 
@@ -103,3 +105,92 @@ def test_settings_that_make_every_sms_too_long_are_refused_at_start(tmp_path) ->
         {"instance_path": tmp_path, "base_url": "https://nkt.example.se", **secrets}
     )
     ctx.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("language", "sms_words", "email_words"),
+    [
+        (
+            "sv",
+            "Vad tyckte du om ditt samtal den 28 november?",
+            "ditt samtal med oss den 28 november",
+        ),
+        (
+            "en",
+            "What did you think of your call on 28 November?",
+            "your call with us on 28 November",
+        ),
+    ],
+)
+def test_every_message_names_the_contact_it_is_about(
+    tmp_path: Path, language: str, sms_words: str, email_words: str
+) -> None:
+    settings = _settings(tmp_path)
+    about = AboutContact("phone", date(2026, 11, 28))
+    for reminder in (False, True):
+        sms = render_message(
+            settings,
+            survey_id=7,
+            channel="sms",
+            to="x",
+            language=language,
+            reminder=reminder,
+            contact=about,
+        )
+        email = render_message(
+            settings,
+            survey_id=7,
+            channel="email",
+            to="x",
+            language=language,
+            reminder=reminder,
+            contact=about,
+        )
+        assert sms_words.lower() in sms.body.lower()
+        assert email_words in email.body and email.html_body and email_words in email.html_body
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_an_email_asks_the_overall_question_with_one_link_per_answer(
+    tmp_path: Path, language: str
+) -> None:
+    settings = _settings(tmp_path)
+    message = render_message(settings, survey_id=9, channel="email", to="x", language=language)
+    link = survey_url("https://survey.test", settings.secret_key, 9)
+    labels = {
+        "sv": ["Mycket missnöjd", "Missnöjd", "Varken nöjd eller missnöjd", "Nöjd", "Mycket nöjd"],
+        "en": ["Very dissatisfied", "Dissatisfied", "Neither satisfied nor dissatisfied"],
+    }[language]
+    assert message.html_body
+    for n, label in enumerate(labels, start=1):
+        # Plain text: the answer, then its link on a line of its own.
+        assert f"\n{n} {label}:\n{link}?overall={n}\n" in message.body
+        # HTML: the whole answer is the link's text.
+        assert f'<a href="{link}?overall={n}" style="' in message.html_body
+        assert f">{n} {label}</a>" in message.html_body
+    assert message.body.count("?overall=") == 5 == message.html_body.count("?overall=")
+
+
+@pytest.mark.parametrize("language", ["sv", "en"])
+def test_every_sms_fits_two_parts_whichever_contact_it_names(tmp_path: Path, language: str) -> None:
+    settings = _settings(
+        tmp_path,
+        base_url="https://enkat.exempelforetaget.se",
+        organisation_name="Exempelföretaget",
+    )
+    assert segments(longest_sms(settings, language).body) == 2
+
+    def reminder(channel: str) -> str:
+        return render_message(
+            settings,
+            survey_id=2**63 - 1,
+            channel="sms",
+            to="x",
+            language=language,
+            reminder=True,
+            contact=AboutContact(channel, date(2026, 9, 30)),
+        ).body
+
+    # Only where the month written out would not fit is the date written as day/month.
+    assert "30 september" in reminder("phone").lower() and "30/9" in reminder("social")
+    assert all(segments(reminder(channel)) <= 2 for channel in Channel)
