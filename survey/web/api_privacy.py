@@ -41,8 +41,8 @@ def _customer_request(model: type[M]) -> tuple[M, CustomerQuery] | Response:
         return given, CustomerQuery.parse(given.phone, given.email, given.ref)
     except ServiceError as exc:
         field = "phone" if given.phone else "email" if given.email else "ref"
-        errors = [{"field": field, "message": str(exc)}]
-        return problem(422, "Unprocessable Content", str(exc), errors=errors)
+        invalid = [{"field": field, "message": str(exc)}]
+        return problem(422, "Unprocessable Content", f"{field}: {exc}", errors=invalid)
 
 
 def _who() -> str:
