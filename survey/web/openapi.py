@@ -140,6 +140,18 @@ PATHS: dict[str, dict[str, Any]] = {
 }
 
 
+# A GET on the customer routes is refused: an identifier in a URL would end up in access logs.
+for _path in ("/api/v1/customers/export", "/api/v1/customers/erase"):
+    PATHS[_path]["get"] = {
+        "summary": "Not allowed: the identifier goes in a POST body, never in the URL",
+        "responses": {
+            "405": problem(
+                "method not allowed", {"Allow": {"schema": {"type": "string"}, "required": True}}
+            )
+        },
+    }
+
+
 def _component(model: type[BaseModel], schemas: dict[str, Any]) -> dict[str, Any]:
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(schema.pop("$defs", {}))

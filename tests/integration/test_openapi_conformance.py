@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
 from survey.context import Context
 from tests.factories import bearer, contact_payload, make_api_key, make_organisation_key
 
-EXAMPLES = 40
+EXAMPLES = 30
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -62,6 +62,8 @@ OPERATIONS = [
     ("GET", "/api/v1/reports/fairness", "organisation"),
     ("POST", "/api/v1/customers/export", "organisation"),
     ("POST", "/api/v1/customers/erase", "organisation"),
+    ("GET", "/api/v1/customers/export", "organisation"),
+    ("GET", "/api/v1/customers/erase", "organisation"),
 ]
 
 
@@ -70,8 +72,17 @@ def test_every_documented_operation_is_fuzzed(api_schema: Any) -> None:
     assert documented == {(method, path) for method, path, _ in OPERATIONS}
 
 
-@pytest.mark.parametrize(("method", "path", "holder"), OPERATIONS)
-@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+# Negative examples need something to make invalid: a body or a parameter (the GETs of the
+# customer routes have neither).
+RUNS = [
+    (method, path, holder, mode)
+    for method, path, holder in OPERATIONS
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    if method == "POST" or "/reports/" in path or mode is GenerationMode.POSITIVE
+]
+
+
+@pytest.mark.parametrize(("method", "path", "holder", "mode"), RUNS)
 def test_every_answer_is_one_the_document_describes(
     api_schema: Any, keys: dict[str, dict[str, str]], method, path, holder, mode
 ) -> None:
