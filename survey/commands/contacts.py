@@ -7,7 +7,17 @@ from tqdm import tqdm
 
 from survey.commands import Context, with_context
 from survey.errors import ServiceError
-from survey.intake.csv_import import CsvFormatError, import_csv
+from survey.intake.csv_import import (
+    CsvFormatError,
+    ImportInterrupted,
+    ImportSummary,
+    import_csv,
+)
+
+# Exit codes (README): 0 imported (rejected lines are listed in the reject file), 1 the file
+# or actor was refused and nothing was imported, 2 a usage error, 3 the database failed part
+# way: what was committed stays and running the same command again resumes.
+EXIT_INTERRUPTED = 3
 
 
 @click.group()
@@ -58,6 +68,15 @@ def import_(
             )
         except (CsvFormatError, ServiceError) as exc:
             raise click.ClickException(str(exc)) from None
+        except ImportInterrupted as exc:
+            bar.close()
+            _report(exc.summary)
+            click.echo(f"Error: {exc}", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+    _report(summary)
+
+
+def _report(summary: ImportSummary) -> None:
     click.echo(
         f"imported {summary.imported}, duplicates {summary.duplicates}, rejected {summary.rejected}"
     )

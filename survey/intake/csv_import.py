@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from survey.accounts.actors import get_actor
 from survey.context import Context
+from survey.intake.csv_lines import CsvFormatError, CsvRecords, LineReject
 from survey.intake.ingest import contact_row, field_errors, ingest_rows
 from survey.intake.schemas import ContactIn
 
@@ -44,16 +46,25 @@ _TRUE = {"1", "true", "yes", "ja", "y", "x"}
 _FALSE = {"", "0", "false", "no", "nej", "n"}
 
 
-class CsvFormatError(Exception):
-    """The file cannot be imported at all (e.g. a missing or unknown column)."""
-
-
 @dataclass
 class ImportSummary:
     imported: int = 0
     duplicates: int = 0
     rejected: int = 0
     reject_file: Path | None = None
+
+
+class ImportInterrupted(Exception):
+    """The database failed during the import: what was committed stays, a re-run resumes."""
+
+    def __init__(self, summary: ImportSummary, from_line: int | None, cause: Exception) -> None:
+        self.summary, self.from_line = summary, from_line
+        where = f"lines from {from_line} on" if from_line else "the file"
+        super().__init__(
+            f"the database failed ({type(cause).__name__}): {summary.imported} contacts were "
+            f"committed before it, {where} not stored. Run the same command again: it resumes "
+            "(committed contacts count as duplicates, nothing is stored twice)."
+        )
 
 
 def _flag(value: str, column: str) -> bool:
@@ -81,9 +92,7 @@ def item_from_line(line: dict[str, str]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if v is not None}
 
 
-def _check_header(fields: list[str] | None) -> None:
-    if not fields:
-        raise CsvFormatError("the file is empty or has no header row")
+def _check_header(fields: list[str]) -> None:
     unknown = [f for f in fields if f not in COLUMNS]
     missing = [f for f in REQUIRED if f not in fields]
     if unknown:
@@ -102,6 +111,7 @@ def _counted(handle: TextIO, progress: Callable[[int], object]) -> Iterator[str]
 
 Line = tuple[int, dict[str, str]]
 Reject = tuple[int, dict[str, str], str]
+Validated = tuple[list[tuple[int, dict[str, Any]]], list[Reject]]
 
 
 def validate_lines(
@@ -131,15 +141,20 @@ def validate_lines(
     return rows, rejects
 
 
-def _chunks(reader: csv.DictReader[str], size: int) -> Iterator[list[Line]]:
+def _chunks(records: CsvRecords, size: int) -> Iterator[tuple[list[Line], list[LineReject]]]:
+    """Records in chunks of `size`, each with the lines before its end that were no record."""
     chunk: list[Line] = []
-    for line in reader:
-        chunk.append((reader.line_num, line))
+    unreadable: list[LineReject] = []
+    for found in records:
+        if isinstance(found, LineReject):
+            unreadable.append(found)
+            continue
+        chunk.append(found)
         if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+            yield chunk, unreadable
+            chunk, unreadable = [], []
+    if chunk or unreadable:
+        yield chunk, unreadable
 
 
 def import_csv(
@@ -155,55 +170,82 @@ def import_csv(
     """Import `path` for an actor; lines that fail go to `reject_path` with line and reason.
 
     With workers > 0, parsing and validation run in that many processes while this one
-    writes to the database; memory stays bounded by a few batches in flight.
+    writes to the database; memory stays bounded by a few batches in flight. A database
+    failure raises ImportInterrupted, saying how far it got.
     """
-    with ctx.session() as session:
-        actor_id = get_actor(session, name=actor_name).id
-    assert actor_id is not None
     summary = ImportSummary()
     reject_path = reject_path or path.with_name(path.stem + ".rejects.csv")
-    language = ctx.settings.default_language
-    with path.open(newline="", encoding="utf-8-sig") as handle, _Rejects(reject_path) as rejects:
-        reader = csv.DictReader(_counted(handle, progress))
-        _check_header(list(reader.fieldnames or []))
-        fields = list(reader.fieldnames or [])
-        chunks = _chunks(reader, batch_size)
-        if workers > 0:
-            results = _validated_in_workers(chunks, workers, actor_id, ctx, language)
-        else:
-            key = ctx.settings.identifier_key
-            results = (validate_lines(c, actor_id, ctx.now(), language, key) for c in chunks)
-        for rows, rejected in results:
-            for line_num, line, reason in rejected:
-                rejects.add(line_num, line, reason)
-            if rows:
-                _store(ctx, rows, summary, rejects, fields)
-        summary.rejected = rejects.count
-    summary.reject_file = reject_path if summary.rejected else None
+    # Bytes that are not UTF-8 become lone surrogates: their line is rejected, and the reject
+    # file gets them back as they were.
+    with path.open(newline="", encoding="utf-8-sig", errors="surrogateescape") as handle:
+        records = CsvRecords(_counted(handle, progress))
+        fields = records.header()
+        _check_header(fields)
+        with _Rejects(reject_path, fields) as rejects:
+            try:
+                _import_records(ctx, records, actor_name, summary, rejects, batch_size, workers)
+            except (OperationalError, InterfaceError) as exc:
+                raise ImportInterrupted(summary, rejects.pending_from, exc) from exc
+            finally:
+                summary.rejected = rejects.count
+                summary.reject_file = reject_path if rejects.count else None
     return summary
 
 
+def _import_records(
+    ctx: Context,
+    records: CsvRecords,
+    actor_name: str,
+    summary: ImportSummary,
+    rejects: _Rejects,
+    batch_size: int,
+    workers: int,
+) -> None:
+    with ctx.session() as session:
+        actor_id = get_actor(session, name=actor_name).id
+    assert actor_id is not None
+    language = ctx.settings.default_language
+    chunks = _chunks(records, batch_size)
+    if workers > 0:
+        results = _validated_in_workers(chunks, workers, actor_id, ctx, language)
+    else:
+        key = ctx.settings.identifier_key
+        results = (
+            (validate_lines(c, actor_id, ctx.now(), language, key), unreadable)
+            for c, unreadable in chunks
+        )
+    for (rows, rejected), unreadable in results:
+        found = [(r.line, r.reason, r.cells) for r in unreadable]
+        found += [(number, reason, list(line.values())) for number, line, reason in rejected]
+        for number, reason, cells in sorted(found, key=lambda r: r[0]):
+            rejects.add(number, reason, cells)
+        if rows:
+            rejects.pending_from = rows[0][0]
+            _store(ctx, rows, summary, rejects)
+            rejects.pending_from = None
+
+
 def _validated_in_workers(
-    chunks: Iterator[list[Line]], workers: int, actor_id: int, ctx: Context, language: str
-) -> Iterator[tuple[list[tuple[int, dict[str, Any]]], list[Reject]]]:
-    in_flight: deque[Future[tuple[list[tuple[int, dict[str, Any]]], list[Reject]]]] = deque()
+    chunks: Iterator[tuple[list[Line], list[LineReject]]],
+    workers: int,
+    actor_id: int,
+    ctx: Context,
+    language: str,
+) -> Iterator[tuple[Validated, list[LineReject]]]:
+    in_flight: deque[tuple[Future[Validated], list[LineReject]]] = deque()
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
-        for chunk in chunks:
-            in_flight.append(
-                pool.submit(
-                    validate_lines,
-                    chunk,
-                    actor_id,
-                    ctx.now(),
-                    language,
-                    ctx.settings.identifier_key,
-                )
+        for chunk, unreadable in chunks:
+            future = pool.submit(
+                validate_lines, chunk, actor_id, ctx.now(), language, ctx.settings.identifier_key
             )
+            in_flight.append((future, unreadable))
             if len(in_flight) > 2 * workers:
-                yield in_flight.popleft().result()
+                future, unreadable = in_flight.popleft()
+                yield future.result(), unreadable
         while in_flight:
-            yield in_flight.popleft().result()
+            future, unreadable = in_flight.popleft()
+            yield future.result(), unreadable
 
 
 def _store(
@@ -211,7 +253,6 @@ def _store(
     batch: list[tuple[int, dict[str, Any]]],
     summary: ImportSummary,
     rejects: _Rejects,
-    fields: Sequence[str],
 ) -> None:
     with ctx.session() as session:
         result = ingest_rows(session, [row for _, row in batch], now=ctx.now())
@@ -220,28 +261,32 @@ def _store(
     summary.duplicates += result.duplicates
     for conflict in result.conflicts:
         line_num, row = batch[conflict.index]
-        rejects.add(
-            line_num, {f: str(row.get(f) or "") for f in fields}, conflict.errors[0].message
-        )
+        cells = [str(row.get(f) or "") for f in rejects.fields]
+        rejects.add(line_num, conflict.errors[0].message, cells)
 
 
 class _Rejects:
     """The reject file, written only when there is something to reject."""
 
-    def __init__(self, path: Path) -> None:
-        self.path, self.count = path, 0
+    def __init__(self, path: Path, fields: Sequence[str]) -> None:
+        self.path, self.fields, self.count = path, list(fields), 0
+        self.pending_from: int | None = None  # the first line of a batch being stored
         self._handle: TextIO | None = None
         self._writer: Any = None
 
     def __enter__(self) -> _Rejects:
         return self
 
-    def add(self, line_num: int, line: dict[str, Any], reason: str) -> None:
+    def add(self, line_num: int, reason: str, cells: Sequence[str]) -> None:
+        """One rejected line: its number, why, and its values (or its text, if unreadable)."""
         if self._writer is None:
-            self._handle = self.path.open("w", newline="", encoding="utf-8")
+            # Bytes that were not UTF-8 go back as they came (see import_csv).
+            self._handle = self.path.open(
+                "w", newline="", encoding="utf-8", errors="surrogateescape"
+            )
             self._writer = csv.writer(self._handle)
-            self._writer.writerow(["line", "reason", *line.keys()])
-        self._writer.writerow([line_num, reason, *line.values()])
+            self._writer.writerow(["line", "reason", *self.fields])
+        self._writer.writerow([line_num, reason, *cells])
         self.count += 1
 
     def __exit__(self, *_: object) -> None:

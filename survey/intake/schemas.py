@@ -12,6 +12,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -23,6 +24,10 @@ from survey.privacy.pseudonyms import PREFIX as PSEUDONYM_PREFIX
 from survey.privacy.pseudonyms import is_pseudonym
 
 CLOCK_SKEW = timedelta(minutes=5)
+# Control characters (C0 but tab, line feed and carriage return; DEL; C1) and lone surrogates:
+# no text of a contact needs them, and PostgreSQL cannot store NUL or a lone surrogate.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2100
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$")
 ChannelName = Literal["phone", "chat", "email", "sms", "social", "video", "visit", "other"]
 
@@ -60,11 +65,33 @@ def _text(value: str | None) -> str | None:
     return value or None
 
 
+def _within_years(value: datetime) -> datetime:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise ValueError(f"must lie between {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return value
+
+
 Text100 = Annotated[str | None, Field(default=None, max_length=100), AfterValidator(_text)]
+Timestamp = Annotated[
+    AwareDatetime,
+    AfterValidator(_within_years),
+    Field(description=f"ISO 8601 with a time zone, years {EARLIEST_YEAR} to {LATEST_YEAR}"),
+]
 
 
 class Strict(BaseModel):
+    """A request model: unknown fields, over-long texts and control characters are refused."""
+
     model_config = ConfigDict(extra="forbid", str_max_length=1000)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        found = _CONTROL.search(value) if isinstance(value, str) else None
+        if found is not None:
+            code = f"U+{ord(found.group()):04X}"
+            raise ValueError(f"must not contain control characters ({code} at {found.start()})")
+        return value
 
 
 class CustomerIn(Strict):
@@ -108,8 +135,8 @@ class ContactIn(Strict):
     external_id: str = Field(min_length=1, max_length=200)
     case_ref: Annotated[str, AfterValidator(_case_ref)] = Field(min_length=1, max_length=200)
     channel: ChannelName
-    opened_at: AwareDatetime | None = None
-    closed_at: AwareDatetime
+    opened_at: Timestamp | None = None
+    closed_at: Timestamp
     agent: Text100 = None
     team: Text100 = None
     case_type: Text100 = None
@@ -136,8 +163,10 @@ class ContactIn(Strict):
 
 
 class ContactBatch(Strict):
+    # Items stay plain objects here: each is validated on its own (ingest.validate_items), so
+    # that the 422 lists every invalid item by its index; the document shows them as Contact.
     contacts: list[dict[str, Any]] = Field(
-        description="items are validated one by one as Contact; see components/schemas/Contact"
+        description="at most SURVEY_API_MAX_BATCH (5000) contacts; more is 413"
     )
 
 
@@ -165,3 +194,23 @@ class OptOutIn(Strict):
         if not (self.phone or self.email or self.ref):
             raise ValueError("give at least one of phone, email or ref")
         return self
+
+
+class CustomerIdentifierIn(Strict):
+    """Which customer a data-protection request is about: exactly one identifier."""
+
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=254)
+    ref: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> CustomerIdentifierIn:
+        if len([v for v in (self.phone, self.email, self.ref) if v and v.strip()]) != 1:
+            raise ValueError("give exactly one of phone, email or ref")
+        return self
+
+
+class ErasureIn(CustomerIdentifierIn):
+    dry_run: StrictBool = Field(
+        default=False, description="list what would be erased, and change nothing"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
 
@@ -16,18 +16,21 @@ from survey.respondent import optout_api
 from survey.web.api_keys import current_key, require_scope
 from survey.web.app import context, db_session
 from survey.web.errors import problem
+from survey.web.json_input import BadJson, parse_json
 from survey.web.openapi import openapi_document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-def json_body() -> tuple[Any, ResponseReturnValue | None]:
+def json_body() -> tuple[Any, Response | None]:
+    """The request's JSON body, or the problem answer: 415 for another media type, 400 for a
+    body that is not JSON or is nested too deep (checked before any model sees it)."""
     if not request.is_json:
         return None, problem(415, "Unsupported Media Type", "send Content-Type: application/json")
-    body = request.get_json(silent=True)
-    if body is None:
-        return None, problem(400, "Bad Request", "the body is not valid JSON")
-    return body, None
+    try:
+        return parse_json(request.get_data(cache=True)), None
+    except BadJson as exc:
+        return None, problem(400, "Bad Request", str(exc))
 
 
 @bp.get("/openapi.json")

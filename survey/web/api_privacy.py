@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypeVar
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 from flask.typing import ResponseReturnValue
+from pydantic import ValidationError
 
 from survey.errors import ServiceError
+from survey.intake.ingest import field_errors
+from survey.intake.schemas import CustomerIdentifierIn, ErasureIn
 from survey.models import ApiScope
 from survey.privacy import access, erasure
 from survey.privacy.query import CustomerQuery
@@ -19,13 +22,27 @@ from survey.web.errors import problem
 bp = Blueprint("api_privacy", __name__, url_prefix="/api/v1")
 
 
-def _customer_query(values: Any, *, also: frozenset[str] = frozenset()) -> CustomerQuery:
-    if not isinstance(values, dict):
-        raise ServiceError("send an object with one of phone, email or ref")
-    unknown = sorted(set(values) - {"phone", "email", "ref"} - also)
-    if unknown:
-        raise ServiceError(f"unknown field(s): {', '.join(unknown)}")
-    return CustomerQuery.parse(values.get("phone"), values.get("email"), values.get("ref"))
+M = TypeVar("M", bound=CustomerIdentifierIn)
+
+
+def _customer_request(model: type[M]) -> tuple[M, CustomerQuery] | Response:
+    """The body as `model` and the customer it names, or the problem answer (400, 415, 422
+    naming the field)."""
+    body, error = json_body()
+    if error is not None:
+        return error
+    try:
+        given = model.model_validate(body)
+    except ValidationError as exc:
+        errors = field_errors(exc)
+        detail = "; ".join(f"{e.field}: {e.message}" if e.field else e.message for e in errors)
+        return problem(422, "Unprocessable Content", detail, errors=[e.__dict__ for e in errors])
+    try:
+        return given, CustomerQuery.parse(given.phone, given.email, given.ref)
+    except ServiceError as exc:
+        field = "phone" if given.phone else "email" if given.email else "ref"
+        invalid = [{"field": field, "message": str(exc)}]
+        return problem(422, "Unprocessable Content", f"{field}: {exc}", errors=invalid)
 
 
 def _who() -> str:
@@ -37,13 +54,10 @@ def _who() -> str:
 def export_customer() -> ResponseReturnValue:
     """GDPR access: everything kept about the customer with the identifier in the JSON body
     (never in the URL, which access logs and proxies keep)."""
-    values, error = json_body()
-    if error is not None:
-        return error
-    try:
-        query = _customer_query(values)
-    except ServiceError as exc:
-        return problem(422, "Unprocessable Content", str(exc))
+    parsed = _customer_request(CustomerIdentifierIn)
+    if isinstance(parsed, Response):
+        return parsed
+    _, query = parsed
     data = access.export_customer(
         db_session(), query, identifier_key=context().settings.identifier_key, who=_who()
     )
@@ -55,22 +69,16 @@ def export_customer() -> ResponseReturnValue:
 def erase_customer() -> ResponseReturnValue:
     """GDPR erasure: the identifier given and those seen with it on one contact. With
     `"dry_run": true`, what would be erased, and nothing changes."""
-    body, error = json_body()
-    if error is not None:
-        return error
-    try:
-        query = _customer_query(body, also=frozenset({"dry_run"}))
-    except ServiceError as exc:
-        return problem(422, "Unprocessable Content", str(exc))
-    dry_run = body.get("dry_run", False)
-    if not isinstance(dry_run, bool):
-        return problem(422, "Unprocessable Content", "dry_run must be true or false")
+    parsed = _customer_request(ErasureIn)
+    if isinstance(parsed, Response):
+        return parsed
+    given, query = parsed
     result = erasure.erase_customer(
         db_session(),
         query,
         identifier_key=context().settings.identifier_key,
         now=context().now(),
         who=_who(),
-        dry_run=dry_run,
+        dry_run=given.dry_run,
     )
     return jsonify(result.as_dict())

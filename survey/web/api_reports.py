@@ -22,7 +22,8 @@ from survey.reporting.settling import as_seen_by_an_actor, kpis_as_seen_by_an_ac
 from survey.web.api_keys import current_key, require_scope
 from survey.web.app import context, db_session
 from survey.web.errors import problem
-from survey.web.openapi import KEY_REFUSED, PATHS, scoped
+from survey.web.openapi import KEY_REFUSED, PATHS, answer, scoped
+from survey.web.openapi import problem as problem_answer
 from survey.web.report_slots import report_slot
 
 bp = Blueprint("api_reports", __name__, url_prefix="/api/v1")
@@ -38,7 +39,7 @@ def _answer(
         report_request = ReportRequest.parse(
             request.args.get("from"),
             request.args.get("to"),
-            request.args.getlist("group_by"),
+            _group_by(),
             actor_id=actor_id,
             agent_reporting=ctx.settings.agent_reporting,
         )
@@ -57,6 +58,16 @@ def _answer(
             )
     report = build(session, report_request, min_group_size=ctx.settings.min_group_size)
     return jsonify(report if actor_id is None else actor_view(report))
+
+
+def _group_by() -> list[str]:
+    """The group_by values: each names one key or several separated by commas, never none."""
+    values = request.args.getlist("group_by")
+    if any(not key.strip() for value in values for key in value.split(",")):
+        raise InvalidReportRequest(
+            f"group_by must name a key; choose from {', '.join(GROUP_KEYS)}", params=["group_by"]
+        )
+    return values
 
 
 def _refused(exc: InvalidReportRequest) -> ResponseReturnValue:
@@ -113,34 +124,43 @@ def fairness() -> ResponseReturnValue:
     return jsonify(published(report))
 
 
+_PERIOD_RULE = (
+    "Dates YYYY-MM-DD between 1900-01-01 and 2100-12-31, `from` before `to` (`to` is "
+    "exclusive; `from` = `to` is 400)."
+)
 _PARAMETERS = [
     {
         "name": "from",
         "in": "query",
         "required": True,
         "schema": {"type": "string", "format": "date"},
+        "description": _PERIOD_RULE,
     },
     {
         "name": "to",
         "in": "query",
         "required": True,
         "schema": {"type": "string", "format": "date"},
-        "description": "exclusive",
+        "description": "exclusive; after `from`. " + _PERIOD_RULE,
     },
     {
         "name": "group_by",
         "in": "query",
         "required": False,
         "explode": True,
-        "schema": {
-            "type": "array",
-            "items": {
-                "type": "string",
-                "enum": list(GROUP_KEYS),
-            },
-        },
+        "description": (
+            "repeat for several keys (a value may also list keys separated by commas); "
+            "an empty value is 400. `day` covers at most 366 days, `week` 261 weeks, `month` "
+            "120 months."
+        ),
+        "schema": {"type": "array", "items": {"type": "string", "enum": list(GROUP_KEYS)}},
     },
 ]
+_BUSY = problem_answer(
+    "the reports are busy (SURVEY_REPORT_CONCURRENCY), or on PostgreSQL a statement ran "
+    "longer than SURVEY_REPORT_TIMEOUT_SECONDS",
+    {"Retry-After": {"schema": {"type": "string"}, "required": False}},
+)
 for _path, _summary in (
     ("/api/v1/reports/satisfaction", "The satisfaction report (SPEC section 4)"),
     ("/api/v1/reports/kpi", "Contact-stream KPIs of Bilaga 2"),
@@ -155,16 +175,19 @@ for _path, _summary in (
             **scoped("reports"),
             "parameters": _PARAMETERS,
             "responses": {
-                "200": {"description": "the report"},
-                "400": {
-                    "description": (
-                        "invalid period or grouping; `rule` and `invalid_params` name a "
-                        "disclosure rule broken: `whole-calendar-periods` (agent, or team "
-                        "with channel, case_type or language, only per whole ISO week or "
-                        "calendar month) or `agent-reporting-off`"
-                    )
-                },
+                "200": answer("the report", "Report"),
+                "400": problem_answer(
+                    "invalid period or grouping; `rule` and `invalid_params` name a "
+                    "disclosure rule broken: `whole-calendar-periods` (agent, or team "
+                    "with channel, case_type or language, only per whole ISO week or "
+                    "calendar month) or `agent-reporting-off`"
+                ),
                 **KEY_REFUSED,
+                "403": problem_answer(
+                    "the key lacks the reports scope, or an actor's key asks for a period that "
+                    "has not settled"
+                ),
+                "503": _BUSY,
             },
         }
     }
@@ -183,9 +206,11 @@ PATHS["/api/v1/reports/fairness"] = {
         **scoped("reports"),
         "parameters": _PARAMETERS[:2],
         "responses": {
-            "200": {"description": "`{from, to, units: [...]}`"},
-            "400": {"description": "invalid period"},
+            "200": answer("the units and their measures", "FairnessReport"),
+            "400": problem_answer("invalid period"),
             **KEY_REFUSED,
+            "403": problem_answer("the key lacks the reports scope, or is an actor's key"),
+            "503": _BUSY,
         },
     }
 }
