@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ class Context:
     settings: Settings
     store: Store
     now: Callable[[], datetime] = field(default=utcnow)
+    # Set when the process is asked to stop (SIGTERM): a job ends after the slice in flight.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def session(self) -> AbstractContextManager[Session]:
         return self.store.session()

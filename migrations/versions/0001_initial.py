@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 09:36:19.425887
+Create Date: 2026-11-30 09:54:35.770157
 """
 
 from collections.abc import Sequence
@@ -249,6 +249,10 @@ def upgrade() -> None:
         sa.Column("response_status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("lease_until", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("attempted_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "reconcile_retried_at", survey.store.types.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column(
             "provider_message_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True
         ),
