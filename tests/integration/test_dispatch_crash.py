@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from survey.context import Context
 from survey.delivery.dispatch import dispatch_due_surveys
+from survey.delivery.reconcile import reconcile_unknown_sms
 from survey.models import DeliveryStatus, Survey
 from tests.factories import make_survey
 from tests.plugins.delivery import TWILIO_SID, TWILIO_TOKEN, FakeTwilio
@@ -99,4 +100,13 @@ def test_a_killed_dispatcher_leaves_at_most_its_concurrency_unknown_and_sends_no
             assert survey.provider_message_id and per_survey[str(survey.id)] == 1
         else:
             assert survey.last_error and survey.error_category == "interrupted"
-    assert len(fake_twilio.requests) == SURVEYS
+
+    # Asking Twilio settles those it got; those it never got go once more, after its silence.
+    reached = sum(str(s.id) in per_survey for s in unknown)
+    assert reconcile_unknown_sms(ctx).get("sent", 0) == reached
+    much_later = later + timedelta(hours=2)
+    ctx.now = lambda: much_later
+    assert reconcile_unknown_sms(ctx).get("retried", 0) == len(unknown) - reached
+    dispatch_due_surveys(ctx)
+    assert {s.delivery_status for s in _states(ctx)} == {DeliveryStatus.sent}
+    assert fake_twilio.per_survey() == {str(s.id): 1 for s in final}
