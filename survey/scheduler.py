@@ -14,7 +14,7 @@ import threading
 from datetime import datetime
 from typing import Any
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -23,6 +23,7 @@ from survey.context import Context
 from survey.logs import configure_logging
 from survey.monitoring.jobs import timed_run
 from survey.sampling.draw import STOCKHOLM
+from survey.store.base import SchedulerSlot
 
 log = logging.getLogger(__name__)
 TZ = STOCKHOLM  # cron times are the organisation's local times
@@ -52,12 +53,35 @@ class Running:
 
 def run_scheduler(ctx: Context) -> None:
     configure_logging()
+
+    def _stop(signum: int, _frame: Any) -> None:
+        log.info("scheduler stopping (signal %d): finishing the jobs in flight", signum)
+        ctx.stopping.set()
+
+    # First of all, so that a stop at any moment of the start is a graceful one.
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
     # The store says whether another scheduler may share the database (then the slot is free).
     slot = ctx.store.scheduler_slot(ctx.now)
     if not slot.take():
         raise SystemExit(slot.refusal)
-    scheduler = BlockingScheduler(timezone=TZ)
     running = Running()
+    scheduler = _scheduler(ctx, running, slot)
+    scheduler.start()
+    log.info("scheduler started with %d jobs", len(JOBS))
+    try:
+        while not ctx.stopping.wait(1.0):
+            pass
+    finally:
+        scheduler.shutdown(wait=False)
+        if not running.wait_idle(STOP_WAIT_SECONDS):
+            log.warning("jobs still running after %.0f s; leaving them", STOP_WAIT_SECONDS)
+        slot.release()
+        log.info("scheduler stopped")
+
+
+def _scheduler(ctx: Context, running: Running, slot: SchedulerSlot) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone=TZ)
     for job in JOBS:
         scheduler.add_job(
             _runner(ctx, job, running),
@@ -77,22 +101,7 @@ def run_scheduler(ctx: Context) -> None:
             id="scheduler-slot",
             name="scheduler-slot",
         )
-
-    def _stop(signum: int, _frame: Any) -> None:
-        log.info("scheduler stopping (signal %d): finishing the jobs in flight", signum)
-        ctx.stopping.set()
-        scheduler.shutdown(wait=False)
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    log.info("scheduler started with %d jobs", len(JOBS))
-    try:
-        scheduler.start()
-    finally:
-        if not running.wait_idle(STOP_WAIT_SECONDS):
-            log.warning("jobs still running after %.0f s; leaving them", STOP_WAIT_SECONDS)
-        slot.release()
-        log.info("scheduler stopped")
+    return scheduler
 
 
 def _trigger(job: Job) -> Any:
