@@ -16,9 +16,9 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from survey.channels.base import Message
 from survey.config import Settings
-from survey.context import Context
 from survey.models import Survey, SurveyIdentifier
 from survey.optouts import opted_out_hashes
+from survey.store import store_of
 
 DueQuery = Callable[[str], SelectOfScalar[Survey]]
 """The due surveys of a channel, in the order they should go."""
@@ -35,20 +35,19 @@ class Slice:
     taken: int
 
 
-ClaimSlice = Callable[[str, int], Slice]
-"""Claim at most n due surveys of a channel, committed before the call returns."""
+ClaimSlice = Callable[[Session, str, int], Slice]
+"""Claim at most n due surveys of a channel in the session; the caller commits before sending."""
 
 
-def claim_slice(ctx: Context, due: DueQuery, prepare: Prepare, channel: str, limit: int) -> Slice:
-    """Claim up to `limit` due surveys of `channel`, prepare them, and commit once."""
-    with ctx.session() as session:
-        # Rows another run has claimed but not committed are left to it, not waited for.
-        query = ctx.store.skip_locked(due(channel).limit(limit))
-        surveys = list(session.exec(query))
-        opted = opted_out_surveys(session, [s.id for s in surveys if s.id is not None])
-        messages = prepare(session, surveys, opted)
-        session.commit()  # the claim is durable before any provider call: at most once
-    return Slice(messages, len(surveys))
+def claim_slice(
+    session: Session, due: DueQuery, prepare: Prepare, channel: str, limit: int
+) -> Slice:
+    """Claim up to `limit` due surveys of `channel` and prepare them (the caller commits)."""
+    # Rows another run has claimed but not committed are left to it, not waited for.
+    query = store_of(session).skip_locked(due(channel).limit(limit))
+    surveys = list(session.exec(query))
+    opted = opted_out_surveys(session, [s.id for s in surveys if s.id is not None])
+    return Slice(prepare(session, surveys, opted), len(surveys))
 
 
 def channel_rates(settings: Settings) -> dict[str, float]:

@@ -135,8 +135,8 @@ def _claimer(
                 messages.append(message)
         return messages
 
-    def claim(channel: str, limit: int) -> Slice:
-        return claim_slice(ctx, due, prepare, channel, limit)
+    def claim(session: Session, channel: str, limit: int) -> Slice:
+        return claim_slice(session, due, prepare, channel, limit)
 
     return claim
 

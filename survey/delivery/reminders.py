@@ -71,8 +71,8 @@ def _claimer(ctx: Context, now: datetime, counts: Counter[str]) -> ClaimSlice:
         prepared = (_prepare(ctx, survey, now, opted, counts) for survey in surveys)
         return [message for message in prepared if message is not None]
 
-    def claim(channel: str, limit: int) -> Slice:
-        return claim_slice(ctx, due, prepare, channel, limit)
+    def claim(session: Session, channel: str, limit: int) -> Slice:
+        return claim_slice(session, due, prepare, channel, limit)
 
     return claim
 

@@ -58,6 +58,7 @@ class _Run:
         self.rates = {name: rate for name, rate in rates.items() if name in channels}
         self.limits = {n: claim_limit(r, run_seconds, batch_limit) for n, r in self.rates.items()}
         self.places = ctx.settings.dispatch_concurrency
+        self.slice = max(1, self.places // 4)
         self.begin = time.monotonic()
         self.deadline = self.begin + run_seconds
         self.taken: Counter[str] = Counter()  # due rows used up, per channel
@@ -74,37 +75,47 @@ class _Run:
             and len(self.exhausted) < len(self.rates)
         )
 
+    def free(self, recorded: int = 0) -> int:
+        """Places for a new slice, once `recorded` more outcomes are committed. A slice of one
+        per outcome would cost a commit per message: wait for a few places (a quarter of
+        them) unless nothing is in flight."""
+        in_flight = self.in_flight - recorded
+        free = self.places - in_flight
+        return free if free >= self.slice or not in_flight else 0
+
     def paced(self, channel: str, now: float) -> int:
         """How many more of the channel's messages may start now: the k-th at k / rate."""
         return int((now - self.begin) * self.rates[channel]) + 1 - self.started[channel]
 
-    def claim_more(self, pool: Executor) -> None:
-        for channel in self.rates:
-            free = self.places - self.in_flight
-            if channel in self.exhausted or free <= 0:
-                continue
+    def claim_more(self, session: Session, recorded: int) -> list[Message]:
+        """Claim slices in the session (committed with the outcomes just recorded); the free
+        places are shared among the channels with surveys due, so that none waits on another."""
+        claimed: list[Message] = []
+        open_channels = [c for c in self.rates if c not in self.exhausted]
+        for index, channel in enumerate(open_channels):
+            free = self.free(recorded) - len(claimed)
+            share = -(-free // (len(open_channels) - index))  # the rest, shared out (ceiling)
             wanted = min(
-                free,
+                share,
                 self.paced(channel, time.monotonic()),
                 self.limits[channel] - self.taken[channel],
             )
             if wanted <= 0:
                 continue
-            got = self.claim(channel, wanted)
+            got = self.claim(session, channel, wanted)
             self.taken[channel] += got.taken
             if got.taken < wanted or self.taken[channel] >= self.limits[channel]:
                 self.exhausted.add(channel)
-            for message in got.messages:
-                self.in_flight += 1
-                self.started[channel] += 1
-                pool.submit(self._task, message)
+            self.started[channel] += len(got.messages)
+            claimed += got.messages
+        return claimed
 
     def _task(self, message: Message) -> None:
         self.finished.put((message, send_one(self.channels[message.channel], message)))
 
     def wait_seconds(self) -> float:
-        """Until the next message may start (if a place is free), at most WAIT_SECONDS."""
-        if not self.claiming() or self.in_flight >= self.places:
+        """Until the next message may start (if a slice may be claimed), at most WAIT_SECONDS."""
+        if not self.claiming() or not self.free():
             return WAIT_SECONDS
         now = time.monotonic()
         starts = [
@@ -114,8 +125,8 @@ class _Run:
         ]
         return max(0.0, min([WAIT_SECONDS, *(start - now for start in starts)]))
 
-    def collect(self) -> None:
-        """Wait a little for outcomes; record all that arrived in one transaction."""
+    def outcomes(self) -> Outcomes:
+        """Wait a little for an outcome; take all that have arrived."""
         done: Outcomes = []
         try:
             done.append(self.finished.get(timeout=self.wait_seconds()))
@@ -123,13 +134,23 @@ class _Run:
                 done.append(self.finished.get_nowait())
         except queue.Empty:
             pass
-        if not done:
-            return
+        return done
+
+    def step(self, pool: Executor) -> None:
+        """Record the outcomes that arrived and claim the next slices, in one transaction;
+        then hand the claimed messages to the senders."""
+        done = self.outcomes()
+        claimed: list[Message] = []
         with self.ctx.session() as session:
-            self.record(session, done, self.ctx.now())
-            session.commit()
-        self.in_flight -= len(done)
+            if done:
+                self.record(session, done, self.ctx.now())
+            if self.claiming():
+                claimed = self.claim_more(session, len(done))
+            session.commit()  # the claim is durable before any provider call: at most once
+        self.in_flight += len(claimed) - len(done)
         self.recorded += len(done)
+        for message in claimed:
+            pool.submit(self._task, message)
 
 
 def deliver(
@@ -148,9 +169,7 @@ def deliver(
     # finish as the pool closes, and their surveys stay `sending`, then `unknown`: never twice.
     with ThreadPoolExecutor(run.places, "dispatch") as pool:
         while True:
-            if run.claiming():
-                run.claim_more(pool)
+            run.step(pool)
             if not run.in_flight and not run.claiming():
                 break
-            run.collect()
     return run.recorded

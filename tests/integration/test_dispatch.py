@@ -303,6 +303,34 @@ def test_no_more_surveys_are_claimed_than_the_concurrency_can_send_at_once(
     assert max(channel.seen) == 3  # the concurrency is used, and never exceeded
 
 
+def test_the_free_places_are_shared_between_the_channels(make_ctx: Any) -> None:
+    ctx = make_ctx(dispatch_concurrency=2)
+    email = {"channel": "email", "customer_email": "a@example.se", "customer_phone": None}
+    with ctx.session() as session:
+        for _ in range(3):
+            make_survey(ctx, session)
+            make_survey(ctx, session, contact=email)
+    order: list[str] = []
+    sms, mail = SlowChannel("sms", SendResult.sent("SM1")), SlowChannel("email", SendResult.sent())
+    for channel in (sms, mail):
+        channel.sent = _Noting(order, channel.name)
+    counts = dispatch_due_surveys(ctx, channels={"sms": sms, "email": mail})
+    assert counts["sent"] == 6
+    assert sorted(order[:2]) == ["email", "sms"]  # the first slice: one of each
+
+
+class _Noting(list[Message]):
+    """A list of sent messages that also notes each one's channel in a shared order."""
+
+    def __init__(self, order: list[str], name: str) -> None:
+        super().__init__()
+        self.order, self.name = order, name
+
+    def append(self, message: Message) -> None:
+        self.order.append(self.name)
+        super().append(message)
+
+
 def test_concurrent_dispatchers_send_each_survey_once(make_ctx: Any) -> None:
     ctx = make_ctx(dispatch_concurrency=2)
     with ctx.session() as session:
@@ -349,7 +377,7 @@ def test_when_outcomes_cannot_be_recorded_no_further_send_starts(make_ctx: Any) 
     channel = SlowChannel("sms", SendResult.sent("SM1"))
     numbers = iter(range(1000))
 
-    def claim(name: str, limit: int) -> Slice:
+    def claim(_session: Any, name: str, limit: int) -> Slice:
         made = [Message(next(numbers), "survey", name, "+46700000001", "hej", "l", "o")]
         return Slice(made * limit, limit)
 
