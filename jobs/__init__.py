@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jobs import dispatch, expire, purge, remind, sample, snapshot
+from jobs import dispatch, expire, purge, reconcile, remind, sample, snapshot
 from survey.context import Context
 
 
@@ -23,6 +23,7 @@ JOBS: list[Job] = [
     Job("sample", sample.run, seconds=60),
     Job("dispatch", dispatch.run, seconds=20),
     Job("remind", remind.run, seconds=300),
+    Job("reconcile", reconcile.run, seconds=300),
     Job("expire", expire.run, seconds=900),
     Job("snapshot", snapshot.run, cron={"hour": 6, "minute": 15}),
     Job("purge", purge.run, cron={"hour": 3, "minute": 30}),

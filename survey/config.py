@@ -82,6 +82,8 @@ class Settings(PolicySettings):
     # On PostgreSQL, a report statement running longer is cancelled (503).
     report_timeout_seconds: Annotated[int, at_least(1)]
     api_max_body_bytes: int
+    # Bearer token of /metrics; in production /metrics is off without one.
+    metrics_token: str
 
     @field_validator("ratelimit_public")
     @classmethod
@@ -133,6 +135,13 @@ class Settings(PolicySettings):
         if self.env != "production":
             return self
         problems = self._secret_problems()
+        if self.metrics_token and len(self.metrics_token) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"SURVEY_METRICS_TOKEN has {len(self.metrics_token)} characters; production "
+                f"needs at least {MIN_SECRET_LENGTH} (or leave it empty: /metrics is then off)"
+            )
+        elif self.metrics_token in (self.secret_key, self.sampling_secret, self.identifier_key):
+            problems.append("SURVEY_METRICS_TOKEN must differ from the other secrets")
         if self.sms_backend == "outbox" or self.email_backend == "outbox":
             problems.append(
                 "SURVEY_SMS_BACKEND and SURVEY_EMAIL_BACKEND must be twilio and smtp in "
@@ -159,6 +168,11 @@ class Settings(PolicySettings):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def metrics_enabled(self) -> bool:
+        """/metrics answers outside production, and in production only behind its token."""
+        return self.env != "production" or bool(self.metrics_token)
 
     @property
     def privacy_notice_url(self) -> str:
@@ -201,6 +215,7 @@ DEFAULTS: dict[str, Any] = {
     "report_concurrency": 2,
     "report_timeout_seconds": 30,
     "api_max_body_bytes": 10 * 1024 * 1024,
+    "metrics_token": "",
     "previous_sampling_secrets": [],
     "secret_key": "",
     "sampling_secret": "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ class Context:
     # The stored policy in force when the process started (survey.startup). Jobs and reports
     # read the versions in force themselves; this spares the survey page a read per view.
     policy: Policy | None = None
+    # Set when the process is asked to stop (SIGTERM): a job ends after the slice in flight.
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def session(self) -> AbstractContextManager[Session]:
         return self.store.session()

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 10:24:23.410937
+Create Date: 2026-11-30 10:30:27.562149
 """
 
 from collections.abc import Sequence
@@ -101,6 +101,16 @@ def upgrade() -> None:
         sa.Column("holder", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("expires_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_job_lock")),
+    )
+    op.create_table(
+        "job_run",
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("started_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.Column("succeeded", sa.Boolean(), nullable=False),
+        sa.Column("runs", sa.Integer(), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_job_run")),
     )
     op.create_table(
         "policy_version",
@@ -263,6 +273,10 @@ def upgrade() -> None:
         sa.Column("response_status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("lease_until", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("attempted_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column(
+            "reconcile_retried_at", survey.store.types.UTCDateTime(timezone=True), nullable=True
+        ),
         sa.Column(
             "provider_message_id", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True
         ),
@@ -435,6 +449,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_policy_version_effective_from"))
 
     op.drop_table("policy_version")
+    op.drop_table("job_run")
     op.drop_table("job_lock")
     op.drop_table("erasure_record")
     with op.batch_alter_table("customer_case", schema=None) as batch_op:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol, TypedDict, Unpack
 
@@ -78,3 +79,21 @@ class Channel(Protocol):
     def send(self, message: Message) -> SendResult: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ProviderMessage:
+    """A message as the provider holds it, found when asking it afterwards."""
+
+    sid: str
+    body: str
+    status: str  # the provider's own word: queued, sent, delivered, undelivered, failed ...
+    error_code: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class MessageLookup(Protocol):
+    """Asks the provider which messages it holds to a recipient (SMS reconciliation)."""
+
+    def messages_to(self, to: str) -> list[ProviderMessage]: ...

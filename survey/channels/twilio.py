@@ -18,14 +18,17 @@ from twilio.http.response import Response
 from twilio.rest import Client
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
-from survey.channels.base import Message, SendResult
+from survey.channels.base import Message, ProviderMessage, SendResult
 from survey.config import Settings
 from survey.models.enums import ErrorCategory
 
 log = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 15.0
-VALIDITY_PERIOD_SECONDS = 3600  # a survey that cannot go out within the hour is not sent late
+# A survey that cannot go out within 15 minutes is not sent late; it also bounds how long an
+# `unknown` send must be waited for before Twilio's silence proves it never went (SPEC 6).
+VALIDITY_PERIOD_SECONDS = 900
+LOOKUP_LIMIT = 50  # the newest messages to one recipient that reconciliation looks through
 INVALID_NUMBER = 21211
 UNSUBSCRIBED = 21610
 # Errors about the recipient or the content: sending again cannot help.
@@ -135,6 +138,22 @@ class TwilioChannel:
         except requests.RequestException as exc:
             return classify_transport_error(exc)
         return SendResult.sent(created.sid)
+
+    def messages_to(self, to: str) -> list[ProviderMessage]:
+        """Twilio's newest messages to `to` (Messages list filtered by To; not by DateSent,
+        which counts whole days and leaves out messages still queued)."""
+        found = self._client().messages.list(to=to, limit=LOOKUP_LIMIT)
+        return [
+            ProviderMessage(
+                sid=str(m.sid),
+                body=m.body or "",
+                status=str(m.status or ""),
+                error_code=m.error_code,
+                created_at=m.date_created,
+                updated_at=m.date_updated,
+            )
+            for m in found
+        ]
 
     def close(self) -> None:
         return None

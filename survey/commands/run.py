@@ -107,6 +107,7 @@ def run_once(ctx: Context, name: str) -> None:
     """One synchronous pass of a job (sample, dispatch, remind, expire, purge, ..., or all)."""
     from jobs import JOBS, get_job, job_names
     from survey.logs import configure_logging
+    from survey.monitoring.jobs import timed_run
 
     configure_logging()
     if name != "all" and name not in job_names():
@@ -115,5 +116,5 @@ def run_once(ctx: Context, name: str) -> None:
         )
     selected = JOBS if name == "all" else [get_job(name)]
     for job in selected:
-        result = job.target(ctx)
+        result = timed_run(ctx, job.name, job.target)
         click.echo(json.dumps({"job": job.name, "result": result}, default=str))

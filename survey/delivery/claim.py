@@ -1,21 +1,24 @@
-"""Claiming due surveys for a send: the loop that dispatch and reminders share.
+"""Claiming due surveys for a send, a slice at a time: what dispatch and reminders share.
 
-Each channel gets up to what its rate sends in a run; the claimed surveys are re-checked for
-opt-outs, marked, and committed before any message goes out, so that none is sent twice.
+A slice is only as many surveys as can be handed to the provider at once (free places of the
+dispatch concurrency, within the channel's rate): they are re-checked for opt-outs, marked and
+committed before any of them goes out, so that none is sent twice, and a process killed
+mid-run leaves at most the messages then in flight without a recorded outcome.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from survey.channels.base import Message
 from survey.config import Settings
-from survey.context import Context
 from survey.models import Survey, SurveyIdentifier
 from survey.optouts import opted_out_hashes
+from survey.store import store_of
 
 DueQuery = Callable[[str], SelectOfScalar[Survey]]
 """The due surveys of a channel, in the order they should go."""
@@ -23,20 +26,28 @@ Prepare = Callable[[Session, list[Survey], set[int]], list[Message]]
 """Mark claimed surveys and return their messages (given the ids of those opted out)."""
 
 
-def claim_due(
-    ctx: Context, due: DueQuery, prepare: Prepare, *, run_seconds: float, batch_limit: int
-) -> list[Message]:
-    """Claim each channel's due surveys, prepare them, and commit once; returns the messages."""
-    messages: list[Message] = []
-    with ctx.session() as session:
-        for channel, rate in channel_rates(ctx.settings).items():
-            query = due(channel).limit(claim_limit(rate, run_seconds, batch_limit))
-            # Rows another run has claimed but not committed are left to it, not waited for.
-            surveys = list(session.exec(ctx.store.skip_locked(query)))
-            opted = opted_out_surveys(session, [s.id for s in surveys if s.id is not None])
-            messages += prepare(session, surveys, opted)
-        session.commit()  # the claim is durable before any provider call: at most once
-    return messages
+@dataclass(frozen=True)
+class Slice:
+    """What one claim took: the messages to send now, and how many due rows it used up
+    (some are cancelled or failed instead of sent)."""
+
+    messages: list[Message]
+    taken: int
+
+
+ClaimSlice = Callable[[Session, str, int], Slice]
+"""Claim at most n due surveys of a channel in the session; the caller commits before sending."""
+
+
+def claim_slice(
+    session: Session, due: DueQuery, prepare: Prepare, channel: str, limit: int
+) -> Slice:
+    """Claim up to `limit` due surveys of `channel` and prepare them (the caller commits)."""
+    # Rows another run has claimed but not committed are left to it, not waited for.
+    query = store_of(session).skip_locked(due(channel).limit(limit))
+    surveys = list(session.exec(query))
+    opted = opted_out_surveys(session, [s.id for s in surveys if s.id is not None])
+    return Slice(prepare(session, surveys, opted), len(surveys))
 
 
 def channel_rates(settings: Settings) -> dict[str, float]:

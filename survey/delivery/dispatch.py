@@ -1,8 +1,9 @@
-"""Dispatch due surveys: claim, re-check opt-out, commit `sending`, send, record the outcome.
+"""Dispatch due surveys: claim a slice, re-check opt-out, commit `sending`, send, record.
 
-A customer never gets the same survey twice: the claim is committed before the provider is
-called, and a survey whose outcome was never recorded stays `sending` until its lease ends,
-then becomes `unknown` (reconciled from status callbacks), never sent again.
+A customer never gets the same survey twice: each slice's claim is committed before the
+provider is called, and a survey whose outcome was never recorded stays `sending` until its
+lease ends, then becomes `unknown` (reconciled with the provider later), never sent again.
+Slices are as small as the dispatch concurrency, so a killed process leaves at most that many.
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from survey.accounts.audit_log import audit
 from survey.channels.base import Channel, Message, Outcome, SendResult
 from survey.channels.configured import channels_for
 from survey.context import Context
-from survey.delivery.claim import claim_due
+from survey.delivery.claim import ClaimSlice, Slice, claim_slice
 from survey.delivery.errors import clear_error, note_failure, note_reason
 from survey.delivery.messages import MessageTooLong, render_for_survey
-from survey.delivery.sending import NOT_STARTED, Outcomes, deliver
+from survey.delivery.sending import Outcomes, deliver
 from survey.identifiers import identifier_hash
 from survey.models import (
     CancelCause,
@@ -47,9 +48,9 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=1)
-RUN_SECONDS = 15.0  # sends paced over at most this long per run; the job runs every 20 s
-LEASE_MARGIN = timedelta(minutes=2)  # beyond the run: the provider timeout and the last flush
-START_MARGIN = 60.0  # seconds after the run in which a late send may still start
+RUN_SECONDS = 15.0  # slices claimed for at most this long per run; the job runs every 20 s
+# A claimed survey is sent at once; the lease covers the provider's timeouts and the record.
+CLAIM_LEASE = timedelta(minutes=3)
 BATCH_LIMIT = 1000
 LEASE_LOST = "the sending process stopped before recording the outcome; not re-sent"
 
@@ -68,16 +69,14 @@ def dispatch_due_surveys(
     timeline = load_timeline(ctx)
     if is_quiet(timeline.at(now).quiet, now):
         return dict(counts)
-    messages = _claim(ctx, now, timeline, run_seconds, batch_limit, counts)
-    if not messages:
-        return dict(counts)
     with channels_for(ctx, channels) as using:
         deliver(
             ctx,
             using,
-            messages,
+            _claimer(ctx, now, timeline, counts),
             lambda s, o, t: _record(ctx, timeline, s, o, t, counts),
-            start_within=run_seconds + START_MARGIN,
+            run_seconds=run_seconds,
+            batch_limit=batch_limit,
         )
     return dict(counts)
 
@@ -107,15 +106,10 @@ def load_timeline(ctx: Context) -> PolicyTimeline:
         return policy_timeline(session)
 
 
-def _claim(
-    ctx: Context,
-    now: datetime,
-    timeline: PolicyTimeline,
-    run_seconds: float,
-    batch_limit: int,
-    counts: Counter[str],
-) -> list[Message]:
-    lease_until = now + timedelta(seconds=run_seconds) + LEASE_MARGIN
+def _claimer(
+    ctx: Context, now: datetime, timeline: PolicyTimeline, counts: Counter[str]
+) -> ClaimSlice:
+    """Claims slices of the surveys due at the start of the pass."""
 
     def due(channel: str) -> SelectOfScalar[Survey]:
         return (
@@ -128,6 +122,7 @@ def _claim(
 
     def prepare(session: Session, surveys: list[Survey], opted: set[int]) -> list[Message]:
         flagged = do_not_survey_cases(session, [s.case_ref for s in surveys])
+        claimed_at = ctx.now()
         messages = []
         for survey in surveys:
             if survey.case_ref in flagged:
@@ -135,12 +130,15 @@ def _claim(
                 assert survey.id is not None
                 audit_do_not_survey_cancel(session, survey.id, survey.case_ref)
                 continue
-            message = _prepare(ctx, session, survey, now, timeline, lease_until, opted, counts)
+            message = _prepare(ctx, session, survey, claimed_at, timeline, opted, counts)
             if message is not None:
                 messages.append(message)
         return messages
 
-    return claim_due(ctx, due, prepare, run_seconds=run_seconds, batch_limit=batch_limit)
+    def claim(session: Session, channel: str, limit: int) -> Slice:
+        return claim_slice(session, due, prepare, channel, limit)
+
+    return claim
 
 
 def _prepare(
@@ -149,7 +147,6 @@ def _prepare(
     survey: Survey,
     now: datetime,
     timeline: PolicyTimeline,
-    lease_until: datetime,
     opted: set[int],
     counts: Counter[str],
 ) -> Message | None:
@@ -170,7 +167,8 @@ def _prepare(
     policy = timeline.at(survey.closed_at)
     survey.delivery_status = DeliveryStatus.sending
     survey.attempts += 1
-    survey.lease_until = lease_until
+    survey.attempted_at = now
+    survey.lease_until = now + CLAIM_LEASE
     survey.expires_at = now + timedelta(days=policy.expiry_days)
     hours = policy.reminder_after_hours
     survey.reminder_due_at = now + timedelta(hours=hours) if hours else None
@@ -269,11 +267,6 @@ def apply_outcome(
     survey.lease_until = None
     if result.outcome is Outcome.sent:
         mark_sent(survey, result.provider_id, now)
-        return
-    if result.error == NOT_STARTED:  # never tried: not an attempt
-        survey.delivery_status = DeliveryStatus.scheduled
-        survey.attempts -= 1
-        survey.reminder_due_at = None
         return
     if result.opted_out:
         _record_carrier_opt_out(ctx, session, survey, message, now)

@@ -12,10 +12,9 @@ from sqlmodel.sql.expression import SelectOfScalar
 from survey.channels.base import Channel, Message, Outcome
 from survey.channels.configured import channels_for
 from survey.context import Context
-from survey.delivery.claim import claim_due
+from survey.delivery.claim import ClaimSlice, Slice, claim_slice
 from survey.delivery.dispatch import (
     RUN_SECONDS,
-    START_MARGIN,
     backoff,
     load_timeline,
     surveys_by_id,
@@ -42,22 +41,20 @@ def send_reminders(
     policy = load_timeline(ctx).at(now)
     if policy.reminder_after_hours == 0 or is_quiet(policy.quiet, now):
         return dict(counts)
-    messages = _claim(ctx, now, batch_limit, counts)
-    if not messages:
-        return dict(counts)
     quiet = policy.quiet
     with channels_for(ctx, channels) as using:
         deliver(
             ctx,
             using,
-            messages,
+            _claimer(ctx, now, counts),
             lambda s, o, t: _record(quiet, s, o, t, counts),
-            start_within=RUN_SECONDS + START_MARGIN,
+            run_seconds=RUN_SECONDS,
+            batch_limit=batch_limit,
         )
     return dict(counts)
 
 
-def _claim(ctx: Context, now: datetime, batch_limit: int, counts: Counter[str]) -> list[Message]:
+def _claimer(ctx: Context, now: datetime, counts: Counter[str]) -> ClaimSlice:
     def due(channel: str) -> SelectOfScalar[Survey]:
         return (
             select(Survey)
@@ -74,7 +71,10 @@ def _claim(ctx: Context, now: datetime, batch_limit: int, counts: Counter[str]) 
         prepared = (_prepare(ctx, survey, now, opted, counts) for survey in surveys)
         return [message for message in prepared if message is not None]
 
-    return claim_due(ctx, due, prepare, run_seconds=RUN_SECONDS, batch_limit=batch_limit)
+    def claim(session: Session, channel: str, limit: int) -> Slice:
+        return claim_slice(session, due, prepare, channel, limit)
+
+    return claim
 
 
 def _prepare(

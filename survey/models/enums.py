@@ -119,6 +119,7 @@ class ErrorCategory(StrEnum):
     undelivered = "undelivered"  # the provider reported a failed delivery without a code
     interrupted = "interrupted"  # the sending process stopped before recording the outcome
     unexpected = "unexpected"  # an error of ours: the request may have gone out
+    not_at_provider = "not_at_provider"  # asked afterwards, Twilio held no such message
     # Not sent by decision, before any provider was asked:
     opted_out = "opted_out"
     do_not_survey = "do_not_survey"

@@ -1,5 +1,5 @@
 """Append-only and bookkeeping records: opt-outs, outbox messages, policy versions, sampling
-keys, the audit log, report snapshots, job leases."""
+keys, the audit log, report snapshots, job leases and job runs."""
 
 from __future__ import annotations
 
@@ -137,3 +137,16 @@ class JobLock(SQLModel, table=True):
     name: str = Field(max_length=64, primary_key=True)
     holder: str = Field(max_length=100)
     expires_at: datetime = timestamp_field()
+
+
+class JobRun(SQLModel, table=True):
+    """The last run of each scheduled job, by whichever scheduler ran it (for /metrics)."""
+
+    __tablename__ = "job_run"
+
+    name: str = Field(max_length=64, primary_key=True)
+    started_at: datetime = timestamp_field()
+    seconds: float
+    succeeded: bool
+    runs: int = 0
+    failures: int = 0

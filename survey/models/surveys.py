@@ -79,6 +79,11 @@ class Survey(SQLModel, table=True):
     response_status: str = Field(default=ResponseStatus.pending, max_length=16)
     attempts: int = 0
     lease_until: datetime | None = timestamp_field(nullable=True)
+    # When the last send was claimed (it starts at once): bounds when the provider got it.
+    attempted_at: datetime | None = timestamp_field(nullable=True)
+    # When reconciliation found no such message at the provider and let it be sent again:
+    # that happens once at most (SPEC section 6).
+    reconcile_retried_at: datetime | None = timestamp_field(nullable=True)
     provider_message_id: str | None = Field(default=None, max_length=100)
     # Why it was not sent (or not yet): free text with any address replaced by a placeholder,
     # the provider's code (Twilio error code, SMTP reply code), an ErrorCategory, and for SMTP

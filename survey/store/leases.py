@@ -1,5 +1,6 @@
 """Leases in job_lock (a singleton where the database has no advisory locks), and the
-scheduler's slot: a lease where only one scheduler may run, always free where several may."""
+scheduler's slot: one lease where only one scheduler may run, one lease per scheduler where
+several may. Renewed every 30 s, the slot is also the scheduler's heartbeat."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
 from survey.models import JobLock
 
@@ -48,39 +50,66 @@ def release(store: Any, name: str, holder: str) -> None:
         session.commit()
 
 
+SLOT = "scheduler"
+SLOT_LEASE = timedelta(seconds=90)
+SLOT_RENEW_SECONDS = 30
+
+
 class LeaseSlot:
     """The scheduler's place on a database that only one scheduler may use: a lease row, taken
     at start, renewed every `renew_seconds`, released at the end."""
 
-    renew_seconds: int | None = 30
+    renew_seconds: int | None = SLOT_RENEW_SECONDS
     refusal = "another scheduler is running on this database; only one may run on it"
 
     def __init__(
-        self, store: Any, now: Callable[[], datetime], lease: timedelta = timedelta(seconds=90)
+        self, store: Any, now: Callable[[], datetime], lease: timedelta = SLOT_LEASE
     ) -> None:
         self.store, self.now, self.lease, self.holder = store, now, lease, holder_id()
+        self.name = SLOT
 
     def take(self) -> bool:
-        return acquire(self.store, "scheduler", self.holder, self.lease, now=self.now())
+        return acquire(self.store, self.name, self.holder, self.lease, now=self.now())
 
     def renew(self) -> None:
         self.take()
 
     def release(self) -> None:
-        release(self.store, "scheduler", self.holder)
+        release(self.store, self.name, self.holder)
 
 
-class SharedSlot:
-    """The scheduler's place on a database that several schedulers share: always free."""
+class SharedSlot(LeaseSlot):
+    """The scheduler's place on a database that several schedulers share: always free, a lease
+    of its own (`scheduler:<host>:<pid>`) only to say that it is alive."""
 
-    renew_seconds: int | None = None
     refusal = ""
 
+    def __init__(
+        self, store: Any, now: Callable[[], datetime], lease: timedelta = SLOT_LEASE
+    ) -> None:
+        super().__init__(store, now, lease)
+        self.name = f"{SLOT}:{self.holder}"[:64]
+
     def take(self) -> bool:
+        with self.store.session() as session:  # the slots of schedulers gone a day ago
+            stale = self.now() - timedelta(days=1)
+            session.execute(
+                delete(JobLock)
+                .where(col(JobLock.name).like(f"{SLOT}:%"))
+                .where(col(JobLock.expires_at) < stale)
+            )
+            session.commit()
+        super().take()
         return True
 
-    def renew(self) -> None:
-        return None
 
-    def release(self) -> None:
+def scheduler_heartbeat_age(session: Session, now: datetime) -> float | None:
+    """Seconds since a scheduler last renewed its slot (the newest of them); None if none has
+    a slot. Beyond SLOT_LEASE the slot has lapsed: no scheduler is known to run."""
+    name = col(JobLock.name)
+    newest = session.scalar(
+        select(func.max(col(JobLock.expires_at))).where(or_(name == SLOT, name.like(f"{SLOT}:%")))
+    )
+    if newest is None:
         return None
+    return (now - (newest - SLOT_LEASE)).total_seconds()

@@ -11,6 +11,7 @@ from survey.web import (
     api_reports,
     health,
     i18n,
+    metrics,
     privacy_notice,
     ratelimit,
     security,
@@ -29,6 +30,7 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     api_privacy.bp,
     admin.bp,
     webhooks.bp,
+    metrics.bp,
 )
 
 

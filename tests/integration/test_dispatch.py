@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from survey.channels.base import Message, SendResult
 from survey.context import Context
-from survey.delivery import dispatch
+from survey.delivery.claim import Slice
 from survey.delivery.dispatch import MAX_ATTEMPTS, dispatch_due_surveys
 from survey.delivery.sending import deliver
 from survey.identifiers import identifier_hashes
@@ -251,17 +251,16 @@ class SlowChannel(ScriptedChannel):
         return super().send(message)
 
 
-def test_sends_not_started_within_the_lease_are_left_for_the_next_run(
-    make_ctx: Any, monkeypatch: pytest.MonkeyPatch
+def test_a_run_claims_nothing_after_its_time_and_leaves_the_rest_for_the_next(
+    make_ctx: Any,
 ) -> None:
-    monkeypatch.setattr(dispatch, "START_MARGIN", 0.0)
     ctx = make_ctx(dispatch_concurrency=1)
     with ctx.session() as session:
         for _ in range(3):
             make_survey(ctx, session)
     channel = SlowChannel("sms", SendResult.sent("SM1"))
     counts = dispatch_due_surveys(ctx, channels={"sms": channel}, run_seconds=0.1)
-    assert counts["sent"] == 1 and counts["retry"] == 2 and len(channel.sent) == 1
+    assert counts["sent"] == 1 and len(channel.sent) == 1
     with ctx.session() as session:
         rows = session.exec(select(Survey).order_by(col(Survey.id))).all()
     assert [(r.delivery_status, r.attempts) for r in rows] == [
@@ -271,6 +270,65 @@ def test_sends_not_started_within_the_lease_are_left_for_the_next_run(
     ]
     dispatch_due_surveys(ctx, channels={"sms": channel})
     assert len(channel.sent) == 3
+
+
+class CountingInFlight(SlowChannel):
+    """Notes, at each send, how many surveys are claimed without a recorded outcome."""
+
+    def __init__(self, ctx: Context, *results: SendResult) -> None:
+        super().__init__("sms", *results)
+        self.ctx = ctx
+        self.seen: list[int] = []
+
+    def send(self, message: Message) -> SendResult:
+        with self.ctx.session() as session:
+            sending = session.exec(
+                select(Survey).where(col(Survey.delivery_status) == DeliveryStatus.sending)
+            ).all()
+        with self.lock:
+            self.seen.append(len(sending))
+        return super().send(message)
+
+
+def test_no_more_surveys_are_claimed_than_the_concurrency_can_send_at_once(
+    make_ctx: Any,
+) -> None:
+    ctx = make_ctx(dispatch_concurrency=3)
+    with ctx.session() as session:
+        for _ in range(10):
+            make_survey(ctx, session)
+    channel = CountingInFlight(ctx, SendResult.sent("SM1"))
+    counts = dispatch_due_surveys(ctx, channels={"sms": channel})
+    assert counts["sent"] == 10 and len(channel.seen) == 10
+    assert max(channel.seen) == 3  # the concurrency is used, and never exceeded
+
+
+def test_the_free_places_are_shared_between_the_channels(make_ctx: Any) -> None:
+    ctx = make_ctx(dispatch_concurrency=2)
+    email = {"channel": "email", "customer_email": "a@example.se", "customer_phone": None}
+    with ctx.session() as session:
+        for _ in range(3):
+            make_survey(ctx, session)
+            make_survey(ctx, session, contact=email)
+    order: list[str] = []
+    sms, mail = SlowChannel("sms", SendResult.sent("SM1")), SlowChannel("email", SendResult.sent())
+    for channel in (sms, mail):
+        channel.sent = _Noting(order, channel.name)
+    counts = dispatch_due_surveys(ctx, channels={"sms": sms, "email": mail})
+    assert counts["sent"] == 6
+    assert sorted(order[:2]) == ["email", "sms"]  # the first slice: one of each
+
+
+class _Noting(list[Message]):
+    """A list of sent messages that also notes each one's channel in a shared order."""
+
+    def __init__(self, order: list[str], name: str) -> None:
+        super().__init__()
+        self.order, self.name = order, name
+
+    def append(self, message: Message) -> None:
+        self.order.append(self.name)
+        super().append(message)
 
 
 def test_concurrent_dispatchers_send_each_survey_once(make_ctx: Any) -> None:
@@ -317,14 +375,18 @@ def test_a_do_not_survey_contact_after_the_draw_cancels_the_send(ctx: Context) -
 def test_when_outcomes_cannot_be_recorded_no_further_send_starts(make_ctx: Any) -> None:
     ctx = make_ctx(dispatch_concurrency=1)
     channel = SlowChannel("sms", SendResult.sent("SM1"))
-    messages = [Message(n, "survey", "sms", "+46700000001", "hej", "l", "o") for n in range(20)]
+    numbers = iter(range(1000))
+
+    def claim(_session: Any, name: str, limit: int) -> Slice:
+        made = [Message(next(numbers), "survey", name, "+46700000001", "hej", "l", "o")]
+        return Slice(made * limit, limit)
 
     def broken_database(*_: Any) -> None:
         raise RuntimeError("database went away")
 
     with pytest.raises(RuntimeError, match="went away"):
-        deliver(ctx, {"sms": channel}, messages, broken_database, start_within=60)
-    assert 1 <= len(channel.sent) <= 3
+        deliver(ctx, {"sms": channel}, claim, broken_database, run_seconds=60, batch_limit=100)
+    assert len(channel.sent) == 1
 
 
 class _BrokenChannel(ScriptedChannel):

@@ -17,4 +17,4 @@ def test_fresh_upgrade_matches_the_models(ctx: Context) -> None:
 def test_healthz_reports_the_database(client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "migrations": "at head"}

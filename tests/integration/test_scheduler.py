@@ -20,9 +20,11 @@ STARTUP_SECONDS = 60.0
 class Scheduler:
     """A `survey scheduler` process whose output is collected as it comes."""
 
+    command = [sys.executable, "-m", "survey", "scheduler"]
+
     def __init__(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "survey", "scheduler"],
+            self.command,
             env={**os.environ, **env},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

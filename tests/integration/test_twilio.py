@@ -57,7 +57,7 @@ def test_an_accepted_sms_records_the_message_sid(ctx: Context, fake_twilio: Fake
     (request,) = fake_twilio.requests
     assert request["To"] == "+46701234567"
     assert request["MessagingServiceSid"] == "MG" + "1" * 32 and "From" not in request
-    assert request["ValidityPeriod"] == "3600"
+    assert request["ValidityPeriod"] == "900"
     assert survey.id is not None
     assert survey_url("https://survey.test", ctx.settings.secret_key, survey.id) in request["Body"]
     callback = urlsplit(request["StatusCallback"])

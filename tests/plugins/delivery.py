@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,9 @@ TWILIO_ERRORS: dict[str, tuple[int, int, str]] = {
 
 
 class FakeTwilio(ThreadingHTTPServer):
-    """Answers POST /2010-04-01/Accounts/<sid>/Messages.json as Twilio does."""
+    """Answers POST /2010-04-01/Accounts/<sid>/Messages.json as Twilio does, and GET of the
+    same (the Messages list, filtered by To). Every accepted message is kept in `messages`,
+    with the status a test may change, as Twilio keeps it whether or not its answer arrived."""
 
     daemon_threads = True
     request_queue_size = 128  # many senders connect at once
@@ -57,6 +60,8 @@ class FakeTwilio(ThreadingHTTPServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _TwilioHandler)
         self.requests: list[dict[str, str]] = []
+        self.messages: list[dict[str, Any]] = []  # oldest first
+        self.list_requests: list[dict[str, str]] = []
         self.errors = dict(TWILIO_ERRORS)
         self.delay = 0.0  # seconds before answering (a slow provider)
         self.lock = threading.Lock()
@@ -64,6 +69,15 @@ class FakeTwilio(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that hung up (a killed dispatcher) is no error of the fake
+
+    def message_for(self, survey_id: int) -> dict[str, Any]:
+        """The message Twilio keeps for a survey (by its status callback URL)."""
+        with self.lock:
+            (found,) = [m for m in self.messages if m["survey_id"] == str(survey_id)]
+            return found
 
     def per_survey(self) -> Counter[str]:
         """How many requests arrived for each survey id (from the status callback URL)."""
@@ -82,23 +96,59 @@ class _TwilioHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def _ours(self) -> bool:
+        path = urlsplit(self.path).path
+        return path.endswith("/Messages.json") and TWILIO_SID in path
+
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
         form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
         with self.server.lock:
             self.server.requests.append(form)
-        if self.server.delay:
-            time.sleep(self.server.delay)
         error = self.server.errors.get(form.get("To", ""))
-        if not self.path.endswith("/Messages.json") or TWILIO_SID not in self.path:
+        if not self._ours():
             self._answer(404, {"code": 20404, "message": "not found", "status": 404})
-        elif error:
+            return
+        if error:
             status, code, message = error
             text = message.format(to=form.get("To", ""))
             self._answer(status, {"code": code, "message": text, "status": status})
-        else:
-            sid = "SM" + uuid.uuid4().hex
-            self._answer(201, {"sid": sid, "status": "accepted", "to": form.get("To")})
+            return
+        message = _new_message(form)
+        with self.server.lock:
+            self.server.messages.append(message)  # held before the answer goes out
+        if self.server.delay:
+            time.sleep(self.server.delay)
+        self._answer(201, {k: v for k, v in message.items() if k != "survey_id"})
+
+    def do_GET(self) -> None:
+        query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+        with self.server.lock:
+            self.server.list_requests.append(query)
+            found = [
+                {k: v for k, v in m.items() if k != "survey_id"}
+                for m in reversed(self.server.messages)
+                if m["to"] == query.get("To", m["to"])
+            ]
+        if not self._ours():
+            self._answer(404, {"code": 20404, "message": "not found", "status": 404})
+            return
+        size = int(query.get("PageSize", 50))
+        uri = urlsplit(self.path).path
+        self._answer(
+            200,
+            {
+                "messages": found[:size],
+                "first_page_uri": uri,
+                "next_page_uri": None,
+                "previous_page_uri": None,
+                "page": 0,
+                "page_size": size,
+                "start": 0,
+                "end": min(size, len(found)),
+                "uri": uri,
+            },
+        )
 
     def _answer(self, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body).encode()
@@ -107,6 +157,27 @@ class _TwilioHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+def _new_message(form: dict[str, str]) -> dict[str, Any]:
+    callback = parse_qs(urlsplit(form.get("StatusCallback", "")).query)
+    now = formatdate(usegmt=True)
+    return {
+        "sid": "SM" + uuid.uuid4().hex,
+        "account_sid": TWILIO_SID,
+        "to": form.get("To"),
+        "from": form.get("From"),
+        "messaging_service_sid": form.get("MessagingServiceSid"),
+        "body": form.get("Body", ""),
+        "status": "accepted" if form.get("MessagingServiceSid") else "queued",
+        "error_code": None,
+        "error_message": None,
+        "direction": "outbound-api",
+        "date_created": now,
+        "date_updated": now,
+        "date_sent": None,
+        "survey_id": callback.get("survey_id", ["?"])[0],
+    }
 
 
 @pytest.fixture

@@ -68,7 +68,7 @@ class PostgresStore(common.StoreSessions):
 
     def scheduler_slot(self, now: Callable[[], datetime]) -> leases.SharedSlot:
         """Several schedulers share the database: claims skip locked rows, singletons lock."""
-        return leases.SharedSlot()
+        return leases.SharedSlot(self, now)
 
     def among(
         self, session: Session, column: Any, values: Iterable[Any], item_type: Any = String

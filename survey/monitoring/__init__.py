@@ -1,0 +1,1 @@
+"""What an operator watches: health checks, the scheduler's heartbeat, job runs, metrics."""
