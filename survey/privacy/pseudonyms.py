@@ -49,12 +49,12 @@ def pseudonymise_cases(session: Session, *, key: str, cutoff: datetime, now: dat
     )
     for start in range(0, len(refs), _BATCH):
         batch = refs[start : start + _BATCH]
-        _rename(session, {ref: pseudonym(key, "case", ref) for ref in batch}, now=now)
+        _rename(session, {ref: pseudonym(key, "case", ref) for ref in batch}, key=key, now=now)
     _pseudonymise_external_ids(session, key=key, cutoff=cutoff)
     return len(refs)
 
 
-def _rename(session: Session, names: dict[str, str], *, now: datetime) -> None:
+def _rename(session: Session, names: dict[str, str], *, key: str, now: datetime) -> None:
     """Move each case to its pseudonym: a copy under the new key, the rows that point at it,
     then the old case goes (the surveys and decisions refer to the case by key)."""
     cases = session.scalars(select(Case).where(col(Case.case_ref).in_(list(names)))).all()
@@ -91,8 +91,26 @@ def _rename(session: Session, names: dict[str, str], *, now: datetime) -> None:
         .values(subject=bindparam("new"), redacted_at=bindparam("now")),
         [{**pair, "now": now} for pair in pairs],
     )
+    _redact_contact_details(session, key, list(names.values()))
     session.execute(delete(Case).where(col(Case.case_ref).in_(list(names))))
     session.expunge_all()
+
+
+def _redact_contact_details(session: Session, key: str, subjects: list[str]) -> None:
+    """A cancellation's audit entry names the contact that stopped it (its external id): the
+    same pseudonym replaces it as on the contact."""
+    entries = session.execute(
+        select(col(AuditLog.id), col(AuditLog.details)).where(
+            col(AuditLog.subject).in_(subjects), col(AuditLog.action).in_(CASE_ACTIONS)
+        )
+    ).all()
+    for entry_id, details in entries:
+        contact = (details or {}).get("contact")
+        if isinstance(contact, str) and not is_pseudonym(contact):
+            redacted = {**details, "contact": pseudonym(key, "contact", contact)}
+            session.execute(
+                update(AuditLog).where(col(AuditLog.id) == entry_id).values(details=redacted)
+            )
 
 
 def _pseudonymise_external_ids(session: Session, *, key: str, cutoff: datetime) -> None:

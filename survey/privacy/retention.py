@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 
 from survey.accounts.audit_log import audit
 from survey.context import Context
-from survey.models import Contact, OutboxMessage, Response, Survey, SurveyIdentifier
+from survey.models import Contact, OptOut, OutboxMessage, Response, Survey, SurveyIdentifier
 from survey.privacy.pseudonyms import pseudonymise_cases
 from survey.privacy.query import CUSTOMER_FIELDS
 from survey.sampling.policy import Policy, effective_policy
@@ -61,10 +61,16 @@ def purge_expired(
         update(Survey)
         .where(
             col(Survey.closed_at) < cutoff,
-            or_(col(Survey.to_address).is_not(None), col(Survey.last_error).is_not(None)),
+            or_(
+                col(Survey.to_address).is_not(None),
+                col(Survey.last_error).is_not(None),
+                # Twilio's SID leads to the number in the provider's own logs.
+                col(Survey.provider_message_id).is_not(None),
+            ),
         )
-        .values(to_address=None, last_error=None)
+        .values(to_address=None, last_error=None, provider_message_id=None)
     ).rowcount  # type: ignore[attr-defined]
+    _forget_texts_and_sids(session, cutoff)
     messages = session.execute(
         delete(OutboxMessage).where(col(OutboxMessage.created_at) < cutoff)
     ).rowcount  # type: ignore[attr-defined]
@@ -86,6 +92,22 @@ def purge_expired(
         audit(session, who="system", action="retention.purge", **asdict(result))
     session.commit()
     return result
+
+
+def _forget_texts_and_sids(session: Session, cutoff: datetime) -> None:
+    """A do_not_survey reason is free text (it may say why a person is protected); an inbound
+    SMS's MessageSid only guards against applying it twice, and leads to the number in the
+    provider's logs. Both go with the contact details."""
+    session.execute(
+        update(Contact)
+        .where(col(Contact.closed_at) < cutoff, col(Contact.do_not_survey_reason).is_not(None))
+        .values(do_not_survey_reason=None)
+    )
+    session.execute(
+        update(OptOut)
+        .where(col(OptOut.created_at) < cutoff, col(OptOut.message_sid).is_not(None))
+        .values(message_sid=None)
+    )
 
 
 def cap_window(policy: Policy) -> timedelta:

@@ -14,6 +14,7 @@ from survey.models import (
     AuditLog,
     Case,
     Contact,
+    OptOut,
     Response,
     SamplingDecision,
     Survey,
@@ -50,7 +51,9 @@ def _old_month(ctx: Context) -> list[int]:
                     "external_id": f"crm-{n}",
                     "closed_at": OLD + timedelta(days=n),
                     "agent": "agent-a" if n % 2 else "agent-b",
+                    "do_not_survey_reason": "skyddad identitet" if n == 3 else None,
                 },
+                provider_message_id=f"SM{n:032d}",
                 delivery_status="cancelled" if n == 6 else "sent",
                 response_status="pending" if n == 6 else "answered",
                 last_error=f"The 'To' number +4670123450{n} is not valid" if n == 5 else None,
@@ -67,7 +70,22 @@ def _old_month(ctx: Context) -> list[int]:
                         answers={"overall": 1 + n % 5},
                     )
                 )
-        audit(session, who="api:in-house", action="survey.cancelled", subject="ÄRENDE-6")
+        audit(
+            session,
+            who="api:in-house",
+            action="survey.cancelled",
+            subject="ÄRENDE-6",
+            contact="crm-6",
+        )
+        session.add(
+            OptOut(
+                identifier_hash="f" * 64,
+                kind="phone",
+                source="sms-stop",
+                message_sid="SM" + "9" * 32,
+                created_at=OLD,
+            )
+        )
         recent = make_survey(
             ctx,
             session,
@@ -105,6 +123,7 @@ def test_the_purge_leaves_no_key_to_a_person_and_the_report_unchanged(ctx: Conte
         decisions = session.scalars(select(SamplingDecision.case_ref)).all()
         hashes = session.scalars(select(SurveyIdentifier.survey_id)).all()
         entry = session.scalars(select(AuditLog).where(AuditLog.action == "survey.cancelled")).one()
+        sids = session.scalars(select(OptOut.message_sid)).all()
         chain = verify_chain(session)
         verified = verify_decisions(session, ctx.settings, start=OLD - timedelta(days=1), end=NOW)
         comments = session.scalar(
@@ -127,6 +146,10 @@ def test_the_purge_leaves_no_key_to_a_person_and_the_report_unchanged(ctx: Conte
     assert hashes and set(hashes) == {ids[7]}  # only the recent survey's hashes are kept
     assert comments == 0
     assert is_pseudonym(entry.subject or "") and entry.redacted_at is not None
+    assert is_pseudonym(entry.details["contact"])
+    assert all(c.do_not_survey_reason is None for c in contacts)
+    assert all(s.provider_message_id is None for s in surveys)
+    assert sids == [None]
     assert chain.broken_at is None
     assert verified.ok and verified.pseudonymised == 7
 
