@@ -4,6 +4,7 @@ are matched by keyed hashes that outlive the purge."""
 from __future__ import annotations
 
 import unicodedata
+from datetime import UTC, datetime
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -11,10 +12,30 @@ from email_validator import EmailNotValidError, validate_email
 from survey.keyed import hmac_sha256
 from survey.models import IdentifierKind
 
+# The case-reference normalisations, each in force for references received from its moment on
+# (SPEC section 6). References stored under an earlier version are never rewritten, and
+# `survey audit verify` checks each decided case against the version in force at its decision.
+# 1: trimmed, Unicode NFC. 2: also without format characters (Unicode category Cf: zero-width
+# space and joiners, BOM, bidirectional marks), which would otherwise split one case in two.
+CASE_REF_VERSIONS: tuple[tuple[int, datetime], ...] = (
+    (1, datetime(1970, 1, 1, tzinfo=UTC)),
+    (2, datetime(2026, 11, 30, tzinfo=UTC)),
+)
+LATEST_CASE_REF_VERSION = CASE_REF_VERSIONS[-1][0]
 
-def normalise_case_ref(case_ref: str) -> str:
-    """A case reference as cases are compared and drawn: trimmed, in Unicode NFC."""
-    return unicodedata.normalize("NFC", case_ref.strip())
+
+def case_ref_version(at: datetime) -> int:
+    """The normalisation in force at a moment."""
+    return max(version for version, start in CASE_REF_VERSIONS if start <= at)
+
+
+def normalise_case_ref(case_ref: str, version: int = 1) -> str:
+    """A case reference as cases are compared and drawn (version 1: trimmed, Unicode NFC; the
+    draw applies it to stored references, which every later version leaves unchanged)."""
+    value = unicodedata.normalize("NFC", case_ref.strip())
+    if version >= 2:
+        value = "".join(ch for ch in value if unicodedata.category(ch) != "Cf").strip()
+    return value
 
 
 def normalise_phone(value: str, region: str = "SE") -> str:

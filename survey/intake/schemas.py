@@ -19,7 +19,13 @@ from pydantic import (
 )
 
 from survey.config import SUPPORTED_LANGUAGES
-from survey.identifiers import normalise_case_ref, normalise_email, normalise_phone
+from survey.identifiers import (
+    LATEST_CASE_REF_VERSION,
+    case_ref_version,
+    normalise_case_ref,
+    normalise_email,
+    normalise_phone,
+)
 from survey.privacy.pseudonyms import PREFIX as PSEUDONYM_PREFIX
 from survey.privacy.pseudonyms import is_pseudonym
 
@@ -49,8 +55,10 @@ def _language_tag(value: str | None) -> str | None:
     return value
 
 
-def _case_ref(value: str) -> str:
-    value = normalise_case_ref(value)
+def _case_ref(value: str, info: ValidationInfo) -> str:
+    now = (info.context or {}).get("now")
+    version = case_ref_version(now) if now is not None else LATEST_CASE_REF_VERSION
+    value = normalise_case_ref(value, version)
     if not value:
         raise ValueError("must not be empty")
     if is_pseudonym(value):

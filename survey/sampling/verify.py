@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from survey.config import Settings
+from survey.identifiers import case_ref_version, normalise_case_ref
 from survey.models import Case, DecisionReason, SamplingDecision, Survey
 from survey.privacy.pseudonyms import is_pseudonym
 from survey.sampling.draw import STOCKHOLM, is_drawn, key_fingerprint
@@ -81,6 +82,11 @@ def verify_decisions(
         if decision.drawn == (decision.reason == DecisionReason.not_drawn):
             result.mismatches.append(
                 Mismatch(ref, f"reason {decision.reason} contradicts drawn={decision.drawn}")
+            )
+        version = case_ref_version(decision.decided_at)
+        if normalise_case_ref(ref, version) != ref:
+            result.mismatches.append(
+                Mismatch(ref, f"the case reference is not in the form of normalisation {version}")
             )
         selected = decision.reason == DecisionReason.selected
         if selected != (survey_id is not None):

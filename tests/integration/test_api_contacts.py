@@ -290,3 +290,14 @@ def test_openapi_document_says_internationalised_addresses_need_smtputf8(client)
         customer = schemas[customer["$ref"].rsplit("/", 1)[1]]
     email = customer["properties"]["email"]
     assert "SMTPUTF8" in email["description"] and "användare@exempel.se" in email["examples"]
+
+
+def test_invisible_format_characters_do_not_split_a_case(client, auth, ctx: Context) -> None:
+    """A zero-width space, a BOM or a bidirectional mark in a case reference is the same case
+    (normalisation version 2, in force for references received from 2026-11-30)."""
+    refs = ["ÄR-1", "ÄR-1\u200b", "\ufeffÄR-1", "Ä\u200eR-1 "]
+    response = post(client, auth, [contact_payload(case_ref=ref) for ref in refs])
+    assert response.status_code == 200
+    with ctx.session() as session:
+        assert session.scalars(select(Case.case_ref)).all() == ["ÄR-1"]
+        assert session.scalars(select(Case.contact_count)).one() == 4

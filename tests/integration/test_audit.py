@@ -124,3 +124,41 @@ def test_fingerprint_prints_sha256_of_the_secret(runner: Callable[..., Any]) -> 
     result = runner("audit", "fingerprint")
     assert result.exit_code == 0
     assert result.output.strip() == hashlib.sha256(b"test-sampling-secret").hexdigest()
+
+
+def test_verify_applies_the_case_reference_normalisation_in_force_at_each_decision(
+    ctx: Context,
+) -> None:
+    """A reference with a zero-width space was in normal form before version 2 (2026-11-30)
+    and is not after it: an old case verifies, a new one so stored is a mismatch."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from survey.models import SamplingDecision
+    from survey.sampling.draw import key_fingerprint
+    from survey.sampling.verify import verify_decisions
+    from tests.factories import make_survey
+
+    old, new = datetime(2026, 3, 2, 10, tzinfo=UTC), datetime(2026, 12, 2, 10, tzinfo=UTC)
+    with ctx.session() as session:
+        for moment, ref in ((old, "OLD\u200b-1"), (new, "NEW\u200b-1")):
+            survey = make_survey(ctx, session, contact={"case_ref": ref, "closed_at": moment})
+            session.execute(
+                update(SamplingDecision)
+                .where(SamplingDecision.id == survey.decision_id)
+                .values(
+                    decided_at=moment,
+                    key_fingerprint=key_fingerprint(ctx.settings.sampling_secret),
+                )
+            )
+        session.commit()
+        result = verify_decisions(
+            session,
+            ctx.settings,
+            start=datetime(2026, 1, 1, tzinfo=UTC),
+            end=datetime(2027, 1, 1, tzinfo=UTC),
+        )
+    problems = {(m.case_ref, m.problem) for m in result.mismatches}
+    assert ("NEW\u200b-1", "the case reference is not in the form of normalisation 2") in problems
+    assert not any(ref == "OLD\u200b-1" for ref, _ in problems)
