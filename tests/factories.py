@@ -357,3 +357,19 @@ def bulk_rows(
     for row in rows:
         row["case_ref"] = numbered[row["case_ref"]]
     return [{**case_rows[ref], "case_ref": number} for ref, number in numbered.items()], rows
+
+
+def make_suppressed_decision(session: Session, contact: Contact, reason: str) -> None:
+    """A drawn case's decision that a rule suppressed (no survey), as the sampler writes it."""
+    session.add(
+        SamplingDecision(
+            case_ref=contact.case_ref,
+            last_closed_at=contact.closed_at,
+            closed_local_date=local_date(contact.closed_at),
+            drawn=True,
+            reason=reason,
+            rate="1",
+            key_fingerprint="0" * 64,
+        )
+    )
+    session.commit()

@@ -35,6 +35,18 @@ Key = tuple[Any, ...]
 
 SUPPRESSION_REASONS = tuple(str(r) for r in DecisionReason if r not in ("selected", "not_drawn"))
 CANCEL_CAUSES = (*(str(c) for c in CancelCause), "other")
+# A survey's stages after it was scheduled, in the funnel's order.
+SURVEY_STAGES = (
+    "sent",
+    "delivered",
+    "failed",
+    "unknown",
+    "opened",
+    "answered",
+    "declined",
+    "expired",
+    "opted_out_after_send",
+)
 _REACHED = (ResponseStatus.opened, ResponseStatus.answered, ResponseStatus.declined)
 RATE_DEFINITIONS = (
     "AAPOR: RR1 = I/(I+R+NC+UH), COOP1 = I/(I+R), REF1 = R/(I+R+NC+UH); I = answered, "
@@ -188,20 +200,7 @@ def funnel(counts: dict[str, int]) -> dict[str, Any]:
         "drawn": counts.get("drawn", 0) + scheduled,
         "suppressed": {r: counts.get(f"suppressed_{r}", 0) for r in SUPPRESSION_REASONS},
         "scheduled": scheduled,
-        **{
-            stage: counts.get(stage, 0)
-            for stage in (
-                "sent",
-                "delivered",
-                "failed",
-                "unknown",
-                "opened",
-                "answered",
-                "declined",
-                "expired",
-                "opted_out_after_send",
-            )
-        },
+        **{stage: counts.get(stage, 0) for stage in SURVEY_STAGES},
         "cancelled_before_send": {c: counts.get(f"cancelled_{c}", 0) for c in CANCEL_CAUSES},
     }
 

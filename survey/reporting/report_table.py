@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from survey.reporting.funnel import CANCEL_CAUSES, SUPPRESSION_REASONS
+from survey.reporting.funnel import CANCEL_CAUSES, SUPPRESSION_REASONS, SURVEY_STAGES
 from survey.reporting.report import CASE_ITEMS, CONTACT_ITEMS, RESOLUTIONS
 
 
@@ -30,15 +30,7 @@ FUNNEL_COLUMNS = (
     "drawn",
     *(f"suppressed_{r}" for r in SUPPRESSION_REASONS),
     "scheduled",
-    "sent",
-    "delivered",
-    "failed",
-    "unknown",
-    "opened",
-    "answered",
-    "declined",
-    "expired",
-    "opted_out_after_send",
+    *SURVEY_STAGES,
     *(f"cancelled_{c}" for c in CANCEL_CAUSES),
 )
 

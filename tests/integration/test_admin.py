@@ -20,9 +20,15 @@ from survey.models import (
     OutboxMessage,
     PolicyVersion,
     ReportSnapshot,
-    SamplingDecision,
 )
-from tests.factories import make_contact, make_response, make_survey, seed_report_data, utc
+from tests.factories import (
+    make_contact,
+    make_response,
+    make_suppressed_decision,
+    make_survey,
+    seed_report_data,
+    utc,
+)
 
 PASSWORD = "correct horse battery staple"
 PERIOD = {"from": "2026-03-01", "to": "2026-05-01"}
@@ -283,7 +289,6 @@ def test_outbox_and_snapshot_pages(ctx: Context, admin: FlaskClient) -> None:
 
 
 def _empty_report() -> dict[str, Any]:
-    from datetime import date
 
     from survey.reporting.report import figures
 
@@ -314,18 +319,7 @@ def test_dashboard_shows_the_funnel_weighted_figures_and_a_late_actor_warning(
         assert late is not None
         for _ in range(3):  # drawn but suppressed as too old: reported late
             contact = make_contact(session, late, closed_at=utc(2026, 3, 24, 10))
-            session.add(
-                SamplingDecision(
-                    case_ref=contact.case_ref,
-                    last_closed_at=contact.closed_at,
-                    closed_local_date=date(2026, 3, 24),
-                    drawn=True,
-                    reason="too_old",
-                    rate="1",
-                    key_fingerprint="0" * 64,
-                )
-            )
-        session.commit()
+            make_suppressed_decision(session, contact, "too_old")
     html = admin.get("/admin/", query_string={**PERIOD, "grain": "week"}).get_data(as_text=True)
     assert "Response funnel" in html and "Suppressed: too old" in html
     assert "AAPOR RR1" in html and "Design-weighted" in html

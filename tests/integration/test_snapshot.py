@@ -8,9 +8,9 @@ from typing import Any
 from sqlmodel import select
 
 from survey.context import Context
-from survey.models import Actor, OutboxMessage, ReportSnapshot, SamplingDecision
+from survey.models import Actor, OutboxMessage, ReportSnapshot
 from survey.reporting.snapshot import previous_months, settled_at, take_snapshots
-from tests.factories import make_contact, make_response, make_survey, utc
+from tests.factories import make_contact, make_response, make_suppressed_decision, make_survey, utc
 
 
 def _seed_march(ctx: Context) -> None:
@@ -69,7 +69,6 @@ def test_snapshot_job_is_in_the_job_table(ctx: Context, runner: Any) -> None:
 
 
 def test_previous_months_cross_the_year() -> None:
-    from datetime import date
 
     assert previous_months(date(2026, 2, 1), 3) == ["2026-01", "2025-12", "2025-11"]
 
@@ -81,18 +80,7 @@ def test_the_mail_warns_of_an_actor_whose_drawn_cases_were_too_old(make_ctx: Any
         actor = session.scalars(select(Actor)).first()
         assert actor is not None
         contact = make_contact(session, actor, closed_at=utc(2026, 3, 13, 9))
-        session.add(
-            SamplingDecision(
-                case_ref=contact.case_ref,
-                last_closed_at=contact.closed_at,
-                closed_local_date=date(2026, 3, 13),
-                drawn=True,
-                reason="too_old",
-                rate="1",
-                key_fingerprint="0" * 64,
-            )
-        )
-        session.commit()
+        make_suppressed_decision(session, contact, "too_old")
     bodies: list[str] = []
 
     def mailer(to: str, subject: str, body: str, data: bytes, name: str) -> None:
