@@ -134,7 +134,8 @@ PRODUCTION = {
 def test_in_production_metrics_are_off_without_a_token(
     make_ctx: Any, settings_overrides: Any
 ) -> None:
-    make_ctx()
+    # The database records the sampling secret in force: the production one.
+    make_ctx(sampling_secret=PRODUCTION["sampling_secret"])
     app = create_app({**settings_overrides, **PRODUCTION})
     assert app.test_client().get("/metrics").status_code == 404
     app.extensions["survey"].store.dispose()
