@@ -30,8 +30,16 @@ def run(host: str, port: int) -> None:
     try:
         _serve(host, port, workers=1, threads=4)
     finally:
+        # SIGTERM: the scheduler finishes the slice in flight (up to its own stop wait), so
+        # that a send under way is recorded rather than left `unknown`.
+        from survey.scheduler import STOP_WAIT_SECONDS
+
         scheduler.terminate()
-        scheduler.wait(timeout=10)
+        try:
+            scheduler.wait(timeout=STOP_WAIT_SECONDS + 10)
+        except subprocess.TimeoutExpired:
+            scheduler.kill()
+            scheduler.wait()
 
 
 @click.command()
