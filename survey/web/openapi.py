@@ -36,6 +36,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "ErasureResult": bodies.ERASURE,
     "Report": bodies.REPORT,
     "FairnessReport": bodies.FAIRNESS,
+    "ChangeReport": bodies.CHANGE,
 }
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}

@@ -60,6 +60,8 @@ OPERATIONS = [
     ("GET", "/api/v1/reports/satisfaction", "actor"),
     ("GET", "/api/v1/reports/kpi", "organisation"),
     ("GET", "/api/v1/reports/fairness", "organisation"),
+    ("GET", "/api/v1/reports/change", "organisation"),
+    ("GET", "/api/v1/reports/change", "actor"),
     ("POST", "/api/v1/customers/export", "organisation"),
     ("POST", "/api/v1/customers/erase", "organisation"),
     ("GET", "/api/v1/customers/export", "organisation"),
