@@ -37,6 +37,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "Report": bodies.REPORT,
     "FairnessReport": bodies.FAIRNESS,
     "ChangeReport": bodies.CHANGE,
+    "AgentRanking": bodies.AGENT_RANKING,
 }
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}

@@ -185,3 +185,38 @@ CHANGE = {
         "score for CSAT; null where either period's group is below the minimum size"
     ),
 }
+
+_NULLABLE_TEXT = {"type": ["string", "null"]}
+AGENT_RANKING = _object(
+    {
+        "from": {**_TEXT, "format": "date"},
+        "to": {**_TEXT, "format": "date"},
+        "teams": {
+            "type": "array",
+            "items": _object(
+                {
+                    "team": _NULLABLE_TEXT,
+                    "team_mean": _NULLABLE_NUMBER,
+                    "within_variance": _NULLABLE_NUMBER,
+                    "tau2": _NULLABLE_NUMBER,
+                    "agents": {
+                        "type": "array",
+                        "items": _object(
+                            {
+                                "agent": _NULLABLE_TEXT,
+                                "n": _INT,
+                                "mean": {"type": "number"},
+                                "shrunk_mean": _NULLABLE_NUMBER,
+                                "ci95": _INTERVAL,
+                            }
+                        ),
+                    },
+                    "hidden": {
+                        "type": "array",
+                        "items": _object({"agent": _NULLABLE_TEXT, "n": _INT}),
+                    },
+                }
+            ),
+        },
+    }
+)

@@ -62,6 +62,7 @@ OPERATIONS = [
     ("GET", "/api/v1/reports/fairness", "organisation"),
     ("GET", "/api/v1/reports/change", "organisation"),
     ("GET", "/api/v1/reports/change", "actor"),
+    ("GET", "/api/v1/reports/agents", "organisation"),
     ("POST", "/api/v1/customers/export", "organisation"),
     ("POST", "/api/v1/customers/erase", "organisation"),
     ("GET", "/api/v1/customers/export", "organisation"),
