@@ -3,6 +3,8 @@ interval for CSAT, each checked against an independent computation and by simula
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -16,6 +18,7 @@ from survey.reporting.change import (
     newcombe_interval,
     welch_interval,
 )
+from survey.reporting.change_report import previous_period
 
 scores = st.lists(st.integers(min_value=1, max_value=5), min_size=2, max_size=300)
 
@@ -115,3 +118,20 @@ def test_both_intervals_cover_the_true_difference_at_about_the_nominal_rate() ->
 
     assert 0.935 <= _coverage(pair, mean_change, true_mean) <= 0.965
     assert 0.935 <= _coverage(pair, csat_change, true_csat) <= 0.965
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "before"),
+    [
+        ("2026-11-23", "2026-11-30", ("2026-11-16", "2026-11-23")),
+        ("2026-03-01", "2026-04-01", ("2026-02-01", "2026-03-01")),
+        ("2026-01-01", "2026-02-01", ("2025-12-01", "2026-01-01")),
+        ("2026-03-01", "2026-04-02", ("2026-01-28", "2026-03-01")),
+        ("2026-03-10", "2026-03-11", ("2026-03-09", "2026-03-10")),
+    ],
+)
+def test_the_previous_period_has_the_same_length_a_month_the_month_before(
+    start: str, end: str, before: tuple[str, str]
+) -> None:
+    found = previous_period(date.fromisoformat(start), date.fromisoformat(end))
+    assert tuple(day.isoformat() for day in found) == before
