@@ -68,7 +68,7 @@ def t_cdf(t: float, df: float) -> float:
 
 
 @lru_cache(maxsize=4096)
-def t_quantile(p: float, df: int) -> float:
+def t_quantile(p: float, df: float) -> float:
     """The p-quantile (0.5 < p < 1) of Student's t with df degrees of freedom, by bisection."""
     if not 0.5 < p < 1.0 or df < 1:
         raise ValueError("need 0.5 < p < 1 and df >= 1")

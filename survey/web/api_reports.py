@@ -14,8 +14,13 @@ from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
 from survey.models import ApiScope
+from survey.reporting.change_report import (
+    change_as_seen_by_an_actor,
+    change_report,
+    check_change_request,
+)
 from survey.reporting.fairness import fairness_report, published
-from survey.reporting.grouping import GROUP_KEYS
+from survey.reporting.grouping import GROUP_KEYS, TIME_KEYS
 from survey.reporting.kpi import contact_kpis
 from survey.reporting.report import InvalidReportRequest, ReportRequest, satisfaction_report
 from survey.reporting.settling import as_seen_by_an_actor, kpis_as_seen_by_an_actor, settles_at
@@ -32,6 +37,7 @@ bp = Blueprint("api_reports", __name__, url_prefix="/api/v1")
 def _answer(
     build: Callable[..., dict[str, Any]],
     actor_view: Callable[[dict[str, Any]], dict[str, Any]],
+    check: Callable[[ReportRequest], None] | None = None,
 ) -> ResponseReturnValue:
     actor_id = current_key().actor_id  # None for an organisation key: everything
     ctx = context()
@@ -43,6 +49,8 @@ def _answer(
             actor_id=actor_id,
             agent_reporting=ctx.settings.agent_reporting,
         )
+        if check is not None:
+            check(report_request)
     except InvalidReportRequest as exc:
         return _refused(exc)
     session: Session = db_session()
@@ -97,6 +105,14 @@ def kpi() -> ResponseReturnValue:
     """Contact-stream KPIs of Bilaga 2: repeat contacts, resolution time, complaints, FCR."""
     # The actor's own contact stream and its answered FCR: nothing of the draw.
     return _answer(contact_kpis, kpis_as_seen_by_an_actor)
+
+
+@bp.get("/reports/change")
+@require_scope(ApiScope.reports)
+@report_slot
+def change() -> ResponseReturnValue:
+    """Each group's overall mean and CSAT against the previous period, with intervals."""
+    return _answer(change_report, change_as_seen_by_an_actor, check_change_request)
 
 
 @bp.get("/reports/fairness")
@@ -191,6 +207,47 @@ for _path, _summary in (
             },
         }
     }
+PATHS["/api/v1/reports/change"] = {
+    "get": {
+        "summary": "Change of the overall mean and CSAT from the previous period, with intervals",
+        "description": (
+            "The previous period is the one of equal length just before `from` (the calendar "
+            "month before, when the period is one calendar month). Welch's interval for the "
+            "mean's difference, Newcombe's hybrid score interval for CSAT's; `significant` when "
+            "the interval excludes 0. Figures are null where either period's group has fewer "
+            "answers than the minimum group size. An actor's key sees only its own actor's "
+            "answers and only settled periods (403 before)."
+        ),
+        **scoped("reports"),
+        "parameters": [
+            *_PARAMETERS[:2],
+            {
+                **_PARAMETERS[2],
+                "description": "repeat for several keys; time keys (day, week, month) are 400.",
+                "schema": {
+                    "type": "array",
+                    "items": {
+                        "type": "string",
+                        "enum": [k for k in GROUP_KEYS if k not in TIME_KEYS],
+                    },
+                },
+            },
+        ],
+        "responses": {
+            "200": answer("the change report", "ChangeReport"),
+            "400": problem_answer(
+                "invalid period or grouping (a time key, or a disclosure rule as for the "
+                "satisfaction report)"
+            ),
+            **KEY_REFUSED,
+            "403": problem_answer(
+                "the key lacks the reports scope, or an actor's key asks for a period that "
+                "has not settled"
+            ),
+            "503": _BUSY,
+        },
+    }
+}
 PATHS["/api/v1/reports/fairness"] = {
     "get": {
         "summary": "Fairness signals that catch steering (SPEC section 6)",

@@ -36,6 +36,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "ErasureResult": bodies.ERASURE,
     "Report": bodies.REPORT,
     "FairnessReport": bodies.FAIRNESS,
+    "ChangeReport": bodies.CHANGE,
+    "AgentRanking": bodies.AGENT_RANKING,
 }
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}

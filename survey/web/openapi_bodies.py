@@ -135,3 +135,88 @@ FAIRNESS = _object(
         },
     }
 )
+
+_INTERVAL = {"type": ["array", "null"], "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+_DIFFERENCE = _object(
+    {
+        "value": _NULLABLE_NUMBER,
+        "ci95": _INTERVAL,
+        "significant": {"type": ["boolean", "null"]},
+    }
+)
+_PERIOD_FIGURES = _object({"n": _INT, "mean": _NULLABLE_NUMBER, "csat": _NULLABLE_NUMBER})
+_COMPARED = _object(
+    {
+        "current": _PERIOD_FIGURES,
+        "previous": _PERIOD_FIGURES,
+        "mean_diff": _DIFFERENCE,
+        "csat_diff": _DIFFERENCE,
+    }
+)
+CHANGE = {
+    **_object(
+        {
+            "from": {**_TEXT, "format": "date"},
+            "to": {**_TEXT, "format": "date"},
+            "previous": _object(
+                {"from": {**_TEXT, "format": "date"}, "to": {**_TEXT, "format": "date"}}
+            ),
+            "groups": {
+                "type": "array",
+                "items": {
+                    **_COMPARED,
+                    "properties": {
+                        "key": {
+                            "type": "object",
+                            "additionalProperties": {"type": ["string", "null"]},
+                        },
+                        **_COMPARED["properties"],
+                    },
+                    "required": ["key", *_COMPARED["required"]],
+                },
+            },
+            "total": _COMPARED,
+        },
+        group_by={"type": "array", "items": _TEXT},
+    ),
+    "description": (
+        "per group and in total: n, mean and CSAT of both periods, and the differences "
+        "(current minus previous) with 95 % intervals: Welch for the mean, Newcombe's hybrid "
+        "score for CSAT; null where either period's group is below the minimum size"
+    ),
+}
+
+_NULLABLE_TEXT = {"type": ["string", "null"]}
+AGENT_RANKING = _object(
+    {
+        "from": {**_TEXT, "format": "date"},
+        "to": {**_TEXT, "format": "date"},
+        "teams": {
+            "type": "array",
+            "items": _object(
+                {
+                    "team": _NULLABLE_TEXT,
+                    "team_mean": _NULLABLE_NUMBER,
+                    "within_variance": _NULLABLE_NUMBER,
+                    "tau2": _NULLABLE_NUMBER,
+                    "agents": {
+                        "type": "array",
+                        "items": _object(
+                            {
+                                "agent": _NULLABLE_TEXT,
+                                "n": _INT,
+                                "mean": {"type": "number"},
+                                "shrunk_mean": _NULLABLE_NUMBER,
+                                "ci95": _INTERVAL,
+                            }
+                        ),
+                    },
+                    "hidden": {
+                        "type": "array",
+                        "items": _object({"agent": _NULLABLE_TEXT, "n": _INT}),
+                    },
+                }
+            ),
+        },
+    }
+)

@@ -56,6 +56,24 @@ def test_the_api_refuses_agent_grouping(ctx: Context, client: FlaskClient, kind:
 
 
 @pytest.mark.usefixtures("answered")
+def test_the_agent_ranking_and_the_change_by_agent_are_refused(
+    ctx: Context, client: FlaskClient
+) -> None:
+    key = bearer(make_organisation_key(ctx, "head-office", "reports"))
+    ranking = client.get("/api/v1/reports/agents", query_string=WEEK_48, headers=key)
+    assert ranking.status_code == 400
+    assert ranking.get_json()["rule"] == "agent-reporting-off"
+    change = {**WEEK_48, "group_by": "agent"}
+    refused = client.get("/api/v1/reports/change", query_string=change, headers=key)
+    assert refused.status_code == 400
+    assert refused.get_json()["rule"] == "agent-reporting-off"
+    by_team = {**WEEK_48, "group_by": "team"}
+    assert (
+        client.get("/api/v1/reports/change", query_string=by_team, headers=key).status_code == 200
+    )
+
+
+@pytest.mark.usefixtures("answered")
 def test_admin_pages_do_not_offer_agent(ctx: Context, client: FlaskClient) -> None:
     admin = log_in_as(ctx, client, "admin")
     for path in ("/admin/reports", "/admin/kpis"):

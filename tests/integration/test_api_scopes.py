@@ -34,6 +34,8 @@ ROUTES: dict[str, list[tuple[str, str, Any]]] = {
         ("GET", f"/api/v1/reports/satisfaction?{PERIOD}", None),
         ("GET", f"/api/v1/reports/kpi?{PERIOD}", None),
         ("GET", f"/api/v1/reports/fairness?{PERIOD}", None),
+        ("GET", f"/api/v1/reports/change?{PERIOD}", None),
+        ("GET", f"/api/v1/reports/agents?{PERIOD}", None),
     ],
     "privacy": [
         ("POST", "/api/v1/customers/export", {"phone": PHONE}),
@@ -41,7 +43,10 @@ ROUTES: dict[str, list[tuple[str, str, Any]]] = {
     ],
 }
 # Routes that an actor's key may not use, whatever its scopes: the organisation's alone.
-ORGANISATION_ONLY = {f"/api/v1/reports/fairness?{PERIOD}"}
+ORGANISATION_ONLY = {
+    f"/api/v1/reports/fairness?{PERIOD}",
+    f"/api/v1/reports/agents?{PERIOD}",
+}
 # The other scopes each kind of key may hold, to show that only the route's own one counts.
 ACTOR_SCOPES = ("contacts", "opt-outs", "reports")
 ORGANISATION_SCOPES = ("opt-outs", "reports", "privacy")
