@@ -6,7 +6,7 @@ import calendar
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from survey.reporting.disclosure_control import (
@@ -66,7 +66,9 @@ def test_periods_whose_every_cell_is_a_whole_week_or_month(
 
 
 def _brute_force_whole(start: date, end: date, time_key: str | None) -> bool:
-    """Every cell (the period cut by the time key) is exactly one ISO week or one month."""
+    """Every cell (the period cut by the time key) is exactly one whole unit of its key: an
+    ISO week for `week`, a calendar month for `month` (a month cut to one week is a partial
+    month), either for no time key."""
     cells: dict[object, set[date]] = {}
     day = start
     while day < end:
@@ -84,11 +86,15 @@ def _brute_force_whole(start: date, end: date, time_key: str | None) -> bool:
         week = {monday + timedelta(days=i) for i in range(7)}
         month_days = calendar.monthrange(first.year, first.month)[1]
         month = {date(first.year, first.month, d) for d in range(1, month_days + 1)}
-        if days != week and days != month:
+        whole = {"week": days == week, "month": days == month}
+        if time_key in whole and not whole[time_key]:
+            return False
+        if time_key not in whole and days != week and days != month:
             return False
     return True
 
 
+@example(start=date(2024, 1, 1), length=98, time_key="month", fine=("agent",))
 @given(
     start=st.dates(min_value=date(2024, 1, 1), max_value=date(2028, 12, 31)),
     length=st.integers(min_value=1, max_value=120),
