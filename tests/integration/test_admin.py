@@ -179,12 +179,15 @@ def test_dashboard_shows_charts_with_tables_and_no_inline_script_or_style(
 
 def test_agent_level_report_hides_small_groups(ctx: Context, analyst: FlaskClient) -> None:
     with ctx.session() as session:
-        for agent, count in (("agent-big", 6), ("agent-small", 2), ("agent-mid", 5)):
-            for _ in range(count):
+        # Varied scores: had every answer been 2, the hidden groups' CSAT count (0) would sit
+        # at its bound and give them away, so every score would be hidden (protection.py).
+        scores = {"agent-big": (2,) * 6, "agent-small": (4, 2), "agent-mid": (5, 1, 2, 4, 3)}
+        for agent, overall in scores.items():
+            for score in overall:
                 survey = make_survey(
                     ctx, session, contact={"agent": agent, "closed_at": utc(2026, 3, 10, 10)}
                 )
-                make_response(session, survey, overall=2)
+                make_response(session, survey, overall=score)
     # Agent scores only for a whole calendar month or week (SPEC section 6): March.
     march = {"from": "2026-03-01", "to": "2026-04-01", "group_by": "agent"}
     page = analyst.get("/admin/reports", query_string=march)
@@ -195,7 +198,7 @@ def test_agent_level_report_hides_small_groups(ctx: Context, analyst: FlaskClien
     }
     assert set(rows) == {"agent-big", "agent-small", "agent-mid"}
     assert "2.00" in rows["agent-big"]
-    assert "2.00" not in rows["agent-small"] and "2.00" not in rows["agent-mid"]
+    assert "3.00" not in rows["agent-small"] and "3.00" not in rows["agent-mid"]
 
 
 def test_downloads_in_every_format(ctx: Context, analyst: FlaskClient) -> None:
