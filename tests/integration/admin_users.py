@@ -21,8 +21,10 @@ def make_user(ctx: Context, role: str) -> str:
     return email
 
 
-def log_in(client: FlaskClient, email: str) -> Any:
-    page = client.get("/admin/login").get_data(as_text=True)
+def log_in(client: FlaskClient, email: str, language: str = "en") -> Any:
+    """Log in from the login page in the language (kept in the session): English, so the
+    tests read the source texts; test_admin_language checks the Swedish default."""
+    page = client.get("/admin/login", query_string={"lang": language}).get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token, page
     return client.post(
