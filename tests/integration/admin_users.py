@@ -32,7 +32,7 @@ def log_in(client: FlaskClient, email: str, language: str = "en") -> Any:
     )
 
 
-def log_in_as(ctx: Context, client: FlaskClient, role: str) -> FlaskClient:
-    """A user of the role, logged in on the client."""
-    assert log_in(client, make_user(ctx, role)).status_code == 302
+def log_in_as(ctx: Context, client: FlaskClient, role: str, language: str = "en") -> FlaskClient:
+    """A user of the role, logged in on the client (reading the pages in the language)."""
+    assert log_in(client, make_user(ctx, role), language).status_code == 302
     return client
