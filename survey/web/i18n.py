@@ -12,8 +12,9 @@ and its wording to each questionnaire file. The catalogues are compiled by `make
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, session, url_for
 from flask_babel import Babel, get_locale
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
@@ -36,8 +37,38 @@ def requested_language() -> str | None:
     return lang if lang in current_app.config["SURVEY_LANGUAGES"] else None
 
 
+# The admin pages speak Swedish unless the user chose otherwise (remembered in the session).
+ADMIN_LANGUAGE = "sv"
+ADMIN_SESSION_KEY = "admin_language"
+
+
+def admin_language() -> str:
+    """The admin's language: ?lang=, then the choice kept in the session, then Swedish."""
+    chosen = requested_language() or session.get(ADMIN_SESSION_KEY)
+    if chosen in current_app.config["SURVEY_LANGUAGES"]:
+        return str(chosen)
+    return ADMIN_LANGUAGE
+
+
+def remember_admin_language() -> None:
+    """Keep a ?lang= choice on an admin page for the next pages (the admin has a session)."""
+    chosen = requested_language()
+    if chosen and session.get(ADMIN_SESSION_KEY) != chosen:
+        session[ADMIN_SESSION_KEY] = chosen
+
+
+def language_switch_url(lang: str) -> str:
+    """The current page and query in another language."""
+    values: dict[str, Any] = {**(request.view_args or {}), **request.args.to_dict(flat=False)}
+    values["lang"] = lang
+    return url_for(request.endpoint or "admin.dashboard", **values)
+
+
 def select_locale() -> str:
-    """?lang= first, then the survey's language, then SURVEY_DEFAULT_LANGUAGE."""
+    """Admin pages: admin_language(). Others: ?lang= first, then the survey's language, then
+    SURVEY_DEFAULT_LANGUAGE (the public pages keep no cookie)."""
+    if request.blueprint == "admin":
+        return admin_language()
     languages = current_app.config["SURVEY_LANGUAGES"]
     chosen = requested_language()
     if chosen:
@@ -58,7 +89,10 @@ def init_app(app: Flask) -> None:
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
     )
     Babel(app, locale_selector=select_locale)
-    app.jinja_env.globals.update(native_language_name=lambda lang: NATIVE_NAMES.get(lang, lang))
+    app.jinja_env.globals.update(
+        native_language_name=lambda lang: NATIVE_NAMES.get(lang, lang),
+        language_switch_url=language_switch_url,
+    )
     app.context_processor(_language_context)
 
 

@@ -35,6 +35,10 @@ def test_quality_manager_reads_the_dashboard(
         lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
     )
     page.goto(f"{live_server.url}/admin/")
+    # The admin pages are Swedish by default: the header's switch chooses English for the login
+    # and the pages after it.
+    assert page.get_by_role("heading", name="Logga in").is_visible()
+    page.get_by_role("link", name="English").click()
     page.get_by_label("E-mail address").fill("quality@example.se")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()

@@ -21,8 +21,10 @@ def make_user(ctx: Context, role: str) -> str:
     return email
 
 
-def log_in(client: FlaskClient, email: str) -> Any:
-    page = client.get("/admin/login").get_data(as_text=True)
+def log_in(client: FlaskClient, email: str, language: str = "en") -> Any:
+    """Log in from the login page in the language (kept in the session): English, so the
+    tests read the source texts; test_admin_language checks the Swedish default."""
+    page = client.get("/admin/login", query_string={"lang": language}).get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token, page
     return client.post(
@@ -30,7 +32,7 @@ def log_in(client: FlaskClient, email: str) -> Any:
     )
 
 
-def log_in_as(ctx: Context, client: FlaskClient, role: str) -> FlaskClient:
-    """A user of the role, logged in on the client."""
-    assert log_in(client, make_user(ctx, role)).status_code == 302
+def log_in_as(ctx: Context, client: FlaskClient, role: str, language: str = "en") -> FlaskClient:
+    """A user of the role, logged in on the client (reading the pages in the language)."""
+    assert log_in(client, make_user(ctx, role), language).status_code == 302
     return client

@@ -39,6 +39,9 @@ def _user(ctx: Context, email: str, role: str) -> None:
         accounts.create_user(session, email=email, password=PASSWORD, role=role, who="test")
 
 
+LOGIN_EN = "/admin/login?lang=en"
+
+
 def _csrf(client: FlaskClient, path: str = "/admin/login") -> str:
     page = client.get(path).get_data(as_text=True)
     match = re.search(r'name="csrf_token" value="([^"]+)"', page)
@@ -49,7 +52,8 @@ def _csrf(client: FlaskClient, path: str = "/admin/login") -> str:
 def _login(client: FlaskClient, email: str, password: str = PASSWORD) -> Any:
     return client.post(
         "/admin/login",
-        data={"email": email, "password": password, "csrf_token": _csrf(client)},
+        # English, chosen on the login page: these tests read the source texts.
+        data={"email": email, "password": password, "csrf_token": _csrf(client, LOGIN_EN)},
     )
 
 

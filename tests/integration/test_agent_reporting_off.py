@@ -75,7 +75,7 @@ def test_the_agent_ranking_and_the_change_by_agent_are_refused(
 
 @pytest.mark.usefixtures("answered")
 def test_admin_pages_do_not_offer_agent(ctx: Context, client: FlaskClient) -> None:
-    admin = log_in_as(ctx, client, "admin")
+    admin = log_in_as(ctx, client, "admin", language="sv")
     for path in ("/admin/reports", "/admin/kpis"):
         page = admin.get(path, query_string=WEEK_48).get_data(as_text=True)
         assert 'value="team"' in page and 'value="agent"' not in page, path

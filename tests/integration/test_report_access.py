@@ -115,7 +115,7 @@ def test_week_and_month_groupings_aligned_to_their_boundaries_are_answered(
 
 @pytest.mark.usefixtures("issue_data")
 def test_the_admin_page_refuses_in_the_pages_language(ctx: Context, client: FlaskClient) -> None:
-    analyst = log_in_as(ctx, client, "analyst")
+    analyst = log_in_as(ctx, client, "analyst", language="sv")  # the admin's default
     query = {"from": "2026-11-28", "to": "2026-11-30", "group_by": "agent"}
     swedish = analyst.get("/admin/reports", query_string=query)
     assert swedish.status_code == 400

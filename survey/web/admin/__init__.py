@@ -16,6 +16,13 @@ def init_app(app: Flask) -> None:
     filters.init_app(app)
 
 
+@bp.before_request
+def _remember_language() -> None:
+    from survey.web.i18n import remember_admin_language
+
+    remember_admin_language()
+
+
 # The views attach themselves to bp.
 from survey.web.admin import auth as _auth  # noqa: E402, F401
 from survey.web.admin import comments as _comments  # noqa: E402, F401

@@ -11,12 +11,14 @@ from typing import Any, TypeVar
 
 from flask import Flask, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from survey.accounts.users import active_user, log_in, log_out
 from survey.models import Role, User
 from survey.web.admin import bp
 from survey.web.app import context, db_session
+from survey.web.i18n import ADMIN_SESSION_KEY
 from survey.web.ratelimit import check_login, login_failed
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -123,9 +125,12 @@ def login() -> ResponseReturnValue:
     user = log_in(db_session(), email=email, password=password)
     if user is None:
         login_failed(email)
-        flash("The e-mail address or password is wrong.", "error")
+        flash(_("The e-mail address or password is wrong."), "error")
         return render_template("admin/login.html", email=email), 401
-    session.clear()  # a new session on login: no fixation
+    language = session.get(ADMIN_SESSION_KEY)
+    session.clear()  # a new session on login: no fixation (the chosen language stays)
+    if language:
+        session[ADMIN_SESSION_KEY] = language
     login_user(AdminUser(user))
     return redirect(_safe_next(request.args.get("next"), user.role))
 

@@ -8,6 +8,7 @@ import json
 
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from survey.errors import ServiceError
 from survey.models import Role
@@ -47,7 +48,7 @@ def customers() -> ResponseReturnValue:
         body = json.dumps(data, ensure_ascii=False, indent=2)
         return attachment(body, "application/json", f"customer-{query.label()}.json")
     if action not in ("preview", "erase"):
-        return render_template("admin/customers.html", kinds=KINDS, error="unknown action"), 400
+        return render_template("admin/customers.html", kinds=KINDS, error=_("Unknown action.")), 400
     result = erase_customer(
         session,
         query,

@@ -7,6 +7,8 @@ from typing import Any
 
 from flask import flash, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 
 from survey.reporting import charts
 from survey.reporting.distribution import score_distribution
@@ -23,6 +25,8 @@ from survey.web.app import context, db_session
 from survey.web.report_slots import report_slot
 
 GRAINS = ("day", "week", "month")
+# The grains' names on the page (the template translates the grain it shows).
+GRAIN_NAMES = (lazy_gettext("day"), lazy_gettext("week"), lazy_gettext("month"))
 
 
 def period_from_args(default_days: int = 84) -> tuple[ReportRequest, str]:
@@ -69,20 +73,22 @@ def dashboard() -> ResponseReturnValue:
     ]
     rate_points = [charts.Point(_label(g["key"]), g["response_rate"]) for g in trend["groups"]]
     figures = {
-        "csat": charts.trend_chart(f"CSAT by {grain} with 95 % interval", csat_points),
-        "rate": charts.trend_chart(f"Response rate by {grain}", rate_points),
+        "csat": charts.trend_chart(
+            _("CSAT by %(grain)s with 95 %% interval", grain=_(grain)), csat_points
+        ),
+        "rate": charts.trend_chart(_("Response rate by %(grain)s", grain=_(grain)), rate_points),
         "distribution": charts.bar_chart(
-            "Distribution of the overall score",
+            _("Distribution of the overall score"),
             [(str(s), float(n)) for s, n in (distribution or {}).items()],
         ),
         "channel": charts.bar_chart(
-            "CSAT by channel",
+            _("CSAT by channel"),
             [(_label(g["key"]), g["overall"]["csat"]) for g in by_channel["groups"]],
             high=1.0,
             percent=True,
         ),
         "team": charts.bar_chart(
-            "CSAT by team",
+            _("CSAT by team"),
             [(_label(g["key"]), g["overall"]["csat"]) for g in by_team["groups"]],
             high=1.0,
             percent=True,

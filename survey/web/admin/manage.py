@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from survey.accounts.audit_log import audit_entries
 from survey.channels.outbox import recent_messages
@@ -36,7 +37,7 @@ def policy() -> ResponseReturnValue:
         except ServiceError as exc:
             flash(str(exc), "error")
             return redirect(url_for("admin.policy"), 303)
-        flash("The policy was changed; it applies to cases closed from now on.", "info")
+        flash(_("The policy was changed; it applies to cases closed from now on."), "info")
         return redirect(url_for("admin.policy"), 303)
     current = policy_service.effective_policy(session, ctx.now())
     versions = policy_service.recent_versions(session, limit=PAGE)
