@@ -17,7 +17,7 @@ from survey.delivery.messages import (
     render_message,
     render_sms_answer,
 )
-from survey.tokens import survey_url
+from survey.tokens import opt_out_url, survey_url
 
 HOW_TO_ANSWER = {
     "sv": ("Svara med en siffra 1-5", "STOPP"),
@@ -51,8 +51,10 @@ def test_the_longest_reply_mode_sms_fits_three_gsm7_parts_and_says_how_to_answer
     assert segments(message.body) <= MAX_REPLY_SMS_SEGMENTS == 3
     assert is_gsm7(message.body)
     ask, stop = HOW_TO_ANSWER[language]
-    assert ask in message.body and f" {stop} " in message.body
+    assert ask in message.body and f" {stop} " in message.body, message.body
     assert survey_url(settings.base_url, settings.secret_key, 2**63 - 1) in message.body
+    assert opt_out_url(settings.base_url, settings.secret_key, 2**63 - 1) in message.body
+    assert settings.privacy_notice_url in message.body
 
 
 def test_a_reply_mode_sms_that_would_need_four_parts_is_refused(tmp_path: Path) -> None:
