@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from flask import Blueprint, Response, abort, current_app, request
@@ -13,6 +14,7 @@ from survey.delivery.status_callbacks import apply_inbound_sms, apply_status_cal
 from survey.respondent.sms_answer import answer_by_sms
 from survey.web.app import context, db_session
 
+log = logging.getLogger(__name__)
 # Named "webhooks": survey.web.security exempts it from CSRF (the signature protects it).
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -85,7 +87,9 @@ def inbound() -> ResponseReturnValue:
         )
         if answer is not None:
             with channels_for(ctx, None) as channels:
-                channels["sms"].send(answer)
+                sent = channels["sms"].send(answer)
+            if sent.outcome != "sent":
+                log.warning("the %s SMS of survey %s was not sent", answer.kind, answer.survey_id)
         return Response(EMPTY_TWIML, mimetype="text/xml")
     apply_inbound_sms(
         db_session(),
