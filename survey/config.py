@@ -58,6 +58,8 @@ class Settings(PolicySettings):
     controller_contact: str
     dpo_contact: str
     sms_backend: Literal["outbox", "twilio"]
+    # reply: the SMS asks the overall question and takes a digit replied to it.
+    sms_mode: Literal["link", "reply"]
     email_backend: Literal["outbox", "smtp"]
     twilio_account_sid: str
     twilio_auth_token: str
@@ -192,6 +194,7 @@ DEFAULTS: dict[str, Any] = {
     "controller_contact": "",
     "dpo_contact": "",
     "sms_backend": "outbox",
+    "sms_mode": "link",
     "email_backend": "outbox",
     "twilio_account_sid": "",
     "twilio_auth_token": "",

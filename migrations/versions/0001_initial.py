@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 10:30:27.562149
+Create Date: 2026-11-30 11:00:21.459718
 """
 
 from collections.abc import Sequence
@@ -387,6 +387,24 @@ def upgrade() -> None:
         sa.UniqueConstraint("survey_id", name=op.f("uq_response_survey_id")),
     )
     op.create_table(
+        "sms_reply",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("message_sid", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
+        sa.Column("survey_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("outcome", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("once", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
+        sa.Column("created_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["survey_id"], ["survey.id"], name=op.f("fk_sms_reply_survey_id_survey")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sms_reply")),
+        sa.UniqueConstraint("message_sid", name=op.f("uq_sms_reply_message_sid")),
+        sa.UniqueConstraint("once", name=op.f("uq_sms_reply_once")),
+    )
+    with op.batch_alter_table("sms_reply", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_sms_reply_survey_id"), ["survey_id"], unique=False)
+
+    op.create_table(
         "survey_identifier",
         sa.Column(
             "survey_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
@@ -417,6 +435,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_survey_identifier_identifier_hash"))
 
     op.drop_table("survey_identifier")
+    with op.batch_alter_table("sms_reply", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_sms_reply_survey_id"))
+
+    op.drop_table("sms_reply")
     op.drop_table("response")
     op.drop_table("outbox_message")
     with op.batch_alter_table("opt_out", schema=None) as batch_op:

@@ -21,6 +21,8 @@ from survey.tokens import one_tap_url, opt_out_url, survey_url
 
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "messages"
 MAX_SMS_SEGMENTS = 2
+# A reply-mode SMS asks the overall question and how to answer it as well (SURVEY_SMS_MODE=reply).
+MAX_REPLY_SMS_SEGMENTS = 3
 # The longest day and month a contact can be named with (sv "30 september", en "30 September").
 _LONGEST_DATE = date(2026, 9, 30)
 
@@ -99,17 +101,26 @@ def _contact(contact: AboutContact | None, lang: str, **form: bool) -> str:
     return contact_phrase(contact.channel, contact.local_date, lang, **form)
 
 
-def _sms_body(values: dict[str, Any], contact: AboutContact | None, lang: str) -> str:
+def max_sms_segments(settings: Settings) -> int:
+    """The parts a survey SMS may use under the settings' SMS mode."""
+    return MAX_REPLY_SMS_SEGMENTS if settings.sms_mode == "reply" else MAX_SMS_SEGMENTS
+
+
+def _sms_body(
+    settings: Settings, values: dict[str, Any], contact: AboutContact | None, lang: str
+) -> str:
     """The SMS, its contact named without "with us"; with the date as day/month if the month
-    written out would take it past MAX_SMS_SEGMENTS (then MessageTooLong if still too long)."""
-    template = _environment().get_template(f"{lang}/sms.txt")
+    written out would take it past the parts allowed (then MessageTooLong if still too long)."""
+    name = "sms_reply.txt" if settings.sms_mode == "reply" else "sms.txt"
+    template = _environment().get_template(f"{lang}/{name}")
+    most = max_sms_segments(settings)
     body = ""
     for numeric in (False, True):
         contact_words = _contact(contact, lang, short=True, numeric=numeric)
         body = template.render({**values, "contact": contact_words}).strip()
-        if segments(body) <= MAX_SMS_SEGMENTS:
+        if segments(body) <= most:
             return body
-    raise MessageTooLong(f"SMS would need {segments(body)} parts (at most {MAX_SMS_SEGMENTS})")
+    raise MessageTooLong(f"SMS would need {segments(body)} parts (at most {most})")
 
 
 def render_message(
@@ -123,7 +134,7 @@ def render_message(
     contact: AboutContact | None = None,
     questionnaire: str = "default",
 ) -> Message:
-    """The message for one survey; raises MessageTooLong for an SMS of more than 2 parts.
+    """The message for one survey; raises MessageTooLong for an SMS of too many parts.
 
     `contact` names the contact the survey is about; an e-mail carries the overall question of
     the questionnaire as one link per answer (one tap opens the page with it chosen)."""
@@ -140,7 +151,7 @@ def render_message(
     env = _environment()
     kind = "reminder" if reminder else "survey"
     if channel == "sms":
-        body = _sms_body(values, contact, lang)
+        body = _sms_body(settings, values, contact, lang)
         return Message(survey_id, kind, "sms", to, body, links.survey, links.opt_out)
     question = _overall_question(settings, questionnaire)
     values["question"] = question.label(lang) if question else ""
@@ -199,3 +210,15 @@ def render_for_survey(settings: Settings, survey: Survey, *, reminder: bool = Fa
         contact=AboutContact(survey.channel, survey.closed_local_date),
         questionnaire=survey.questionnaire,
     )
+
+
+def render_sms_answer(
+    settings: Settings, *, survey_id: int, to: str, language: str | None, kind: str
+) -> Message:
+    """The SMS answering a customer's reply to a reply-mode SMS: `kind` is "thanks" (with the
+    survey's link for the remaining questions), "help" or "closed"."""
+    lang = language_of(language, settings.default_language)
+    links = links_for(settings, survey_id)
+    values = {"organisation": settings.organisation_name, "survey_link": links.survey}
+    body = _environment().get_template(f"{lang}/sms_{kind}.txt").render(values).strip()
+    return Message(survey_id, kind, "sms", to, body, links.survey, links.opt_out)

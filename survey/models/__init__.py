@@ -30,6 +30,7 @@ from survey.models.records import (
     PolicyVersion,
     ReportSnapshot,
     SamplingKey,
+    SmsReply,
 )
 from survey.models.surveys import (
     CASE_HANDLING_ITEMS,
@@ -78,6 +79,7 @@ __all__ = [
     "SamplingDecision",
     "SamplingKey",
     "SendChannel",
+    "SmsReply",
     "Survey",
     "SurveyIdentifier",
     "User",

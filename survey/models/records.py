@@ -38,6 +38,21 @@ class OptOut(SQLModel, table=True):
     created_at: datetime = created_field()
 
 
+class SmsReply(SQLModel, table=True):
+    """An inbound SMS taken as a reply to a survey (SURVEY_SMS_MODE=reply) and what was done:
+    each MessageSid applies once, and a survey gets at most one help reply."""
+
+    __tablename__ = "sms_reply"
+
+    id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
+    message_sid: str | None = Field(default=None, max_length=64, unique=True)
+    survey_id: int | None = Field(default=None, sa_type=BigId, foreign_key="survey.id", index=True)
+    outcome: str = Field(max_length=16)
+    # "help:<survey id>" and the like for a reply sent at most once per survey, else null.
+    once: str | None = Field(default=None, max_length=40, unique=True)
+    created_at: datetime = created_field()
+
+
 class ErasureRecord(SQLModel, table=True):
     """The erasure ledger: the keyed hash of each identifier ever erased, so that every erasure
     can be repeated after a database restore (`survey customers reapply-erasures`)."""

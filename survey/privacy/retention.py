@@ -19,7 +19,15 @@ from sqlmodel import Session, col
 
 from survey.accounts.audit_log import audit
 from survey.context import Context
-from survey.models import Contact, OptOut, OutboxMessage, Response, Survey, SurveyIdentifier
+from survey.models import (
+    Contact,
+    OptOut,
+    OutboxMessage,
+    Response,
+    SmsReply,
+    Survey,
+    SurveyIdentifier,
+)
 from survey.privacy.pseudonyms import pseudonymise_cases
 from survey.privacy.query import CUSTOMER_FIELDS
 from survey.sampling.policy import Policy, effective_policy
@@ -106,6 +114,11 @@ def _forget_texts_and_sids(session: Session, cutoff: datetime) -> None:
     session.execute(
         update(OptOut)
         .where(col(OptOut.created_at) < cutoff, col(OptOut.message_sid).is_not(None))
+        .values(message_sid=None)
+    )
+    session.execute(
+        update(SmsReply)
+        .where(col(SmsReply.created_at) < cutoff, col(SmsReply.message_sid).is_not(None))
         .values(message_sid=None)
     )
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, current_app, request
 from flask.typing import ResponseReturnValue
 from twilio.request_validator import RequestValidator
 
-from survey.delivery.status_callbacks import apply_inbound_sms, apply_status_callback
+from survey.channels.configured import channels_for
+from survey.delivery.status_callbacks import apply_inbound_sms, apply_status_callback, keyword
+from survey.respondent.sms_answer import answer_by_sms
 from survey.web.app import context, db_session
 
+log = logging.getLogger(__name__)
 # Named "webhooks": survey.web.security exempts it from CSRF (the signature protects it).
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -66,13 +70,32 @@ def _survey_id(raw: str) -> int:
 
 @bp.post("/inbound")
 def inbound() -> ResponseReturnValue:
+    """STOP and START; in SMS reply mode any other reply answers the number's latest survey."""
     _require_twilio_signature()
     ctx = context()
+    body = request.form.get("Body", "")
+    if ctx.settings.sms_mode == "reply" and keyword(body) is None:
+        answer = answer_by_sms(
+            db_session(),
+            settings=ctx.settings,
+            questionnaires=current_app.extensions["questionnaires"],
+            phone=request.form.get("From", ""),
+            body=body,
+            message_sid=request.form.get("MessageSid") or None,
+            now=ctx.now(),
+            expiry_days=ctx.started_policy().expiry_days,
+        )
+        if answer is not None:
+            with channels_for(ctx, None) as channels:
+                sent = channels["sms"].send(answer)
+            if sent.outcome != "sent":
+                log.warning("the %s SMS of survey %s was not sent", answer.kind, answer.survey_id)
+        return Response(EMPTY_TWIML, mimetype="text/xml")
     apply_inbound_sms(
         db_session(),
         identifier_key=ctx.settings.identifier_key,
         phone=request.form.get("From", ""),
-        body=request.form.get("Body", ""),
+        body=body,
         now=ctx.now(),
         message_sid=request.form.get("MessageSid") or None,
     )
