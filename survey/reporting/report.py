@@ -31,7 +31,6 @@ from survey.reporting.disclosure_control import RULES, disclosure_problem
 from survey.reporting.disclosures import disclosures
 from survey.reporting.funnel import STAGE, funnel_counts, survey_stage_columns
 from survey.reporting.grouping import GROUP_KEYS, key_label, survey_key_column
-from survey.reporting.protection import bounded_figures, hidden_scores
 from survey.reporting.weighted import RateSums, merge
 
 CONTACT_ITEMS = CONTACT_EXPERIENCE_ITEMS
@@ -247,10 +246,8 @@ def satisfaction_report(
     rows.sort(key=lambda r: sort_key(r["key"]))
     # Every aggregate is a count or a sum, so the total is the sum of the groups: one scan.
     total = _sum_rows(rows)
-    hidden, total_hidden = hidden_scores(
-        [row.get("responses", 0) for row in rows],
-        [bounded_figures(row, sums.get(tuple(row["key"].values()), {})) for row in rows],
-        min_group_size,
+    hidden = stats.suppressed_groups(
+        {i: row.get("responses", 0) for i, row in enumerate(rows)}, min_group_size
     )
     groups = []
     for i, row in enumerate(rows):
@@ -262,6 +259,7 @@ def satisfaction_report(
                 **design_figures(stages.get(key, {}), sums.get(key, {}), suppressed=i in hidden),
             }
         )
+    total_hidden = total.get("responses", 0) < min_group_size
     return {
         "from": request.start.isoformat(),
         "to": request.end.isoformat(),
