@@ -183,8 +183,8 @@ def test_dashboard_shows_charts_with_tables_and_no_inline_script_or_style(
 
 def test_agent_level_report_hides_small_groups(ctx: Context, analyst: FlaskClient) -> None:
     with ctx.session() as session:
-        # Varied scores: had every answer been 2, the hidden groups' CSAT count (0) would sit
-        # at its bound and give them away, so every score would be hidden (protection.py).
+        # Varied scores, so that the hidden groups' figures are not pinned at a bound of the
+        # scale (all answers alike would tell what each hidden group answered).
         scores = {"agent-big": (2,) * 6, "agent-small": (4, 2), "agent-mid": (5, 1, 2, 4, 3)}
         for agent, overall in scores.items():
             for score in overall:
