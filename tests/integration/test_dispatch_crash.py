@@ -20,7 +20,7 @@ from survey.delivery.dispatch import dispatch_due_surveys
 from survey.delivery.reconcile import reconcile_unknown_sms
 from survey.models import DeliveryStatus, Survey
 from tests.factories import make_survey
-from tests.plugins.delivery import TWILIO_SID, TWILIO_TOKEN, FakeTwilio
+from tests.plugins.delivery import FakeTwilio, twilio_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 SURVEYS = 24
@@ -33,14 +33,7 @@ def settings_overrides(
 ) -> dict[str, Any]:
     return {
         **settings_overrides,
-        "quiet_hours": "",
-        "sms_rate_per_second": 1000.0,
-        "dispatch_concurrency": CONCURRENCY,
-        "sms_backend": "twilio",
-        "twilio_account_sid": TWILIO_SID,
-        "twilio_auth_token": TWILIO_TOKEN,
-        "twilio_from_number": "+46700000001",
-        "twilio_base_url": fake_twilio.url,
+        **twilio_settings(fake_twilio, dispatch_concurrency=CONCURRENCY),
     }
 
 

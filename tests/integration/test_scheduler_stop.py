@@ -14,7 +14,7 @@ from survey.models import DeliveryStatus, Survey
 from survey.monitoring.health import scheduler_heartbeat
 from tests.factories import make_survey
 from tests.integration.test_scheduler import Scheduler, wait_until
-from tests.plugins.delivery import TWILIO_SID, TWILIO_TOKEN, FakeTwilio
+from tests.plugins.delivery import FakeTwilio, twilio_settings
 
 SURVEYS = 10
 CONCURRENCY = 2
@@ -26,14 +26,7 @@ def settings_overrides(
 ) -> dict[str, Any]:
     return {
         **settings_overrides,
-        "quiet_hours": "",
-        "sms_rate_per_second": 1000.0,
-        "dispatch_concurrency": CONCURRENCY,
-        "sms_backend": "twilio",
-        "twilio_account_sid": TWILIO_SID,
-        "twilio_auth_token": TWILIO_TOKEN,
-        "twilio_from_number": "+46700000001",
-        "twilio_base_url": fake_twilio.url,
+        **twilio_settings(fake_twilio, dispatch_concurrency=CONCURRENCY),
     }
 
 

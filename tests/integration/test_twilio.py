@@ -17,7 +17,7 @@ from survey.delivery.dispatch import dispatch_due_surveys
 from survey.models import DeliveryStatus, OptOut, Survey
 from survey.tokens import survey_url
 from tests.factories import make_survey
-from tests.plugins.delivery import TWILIO_SID, TWILIO_TOKEN, FakeTwilio, free_port
+from tests.plugins.delivery import TWILIO_TOKEN, FakeTwilio, free_port, twilio_settings
 
 
 @pytest.fixture
@@ -26,13 +26,9 @@ def settings_overrides(
 ) -> dict[str, Any]:
     return {
         **settings_overrides,
-        "quiet_hours": "",
-        "sms_rate_per_second": 1000.0,
-        "sms_backend": "twilio",
-        "twilio_account_sid": TWILIO_SID,
-        "twilio_auth_token": TWILIO_TOKEN,
-        "twilio_messaging_service_sid": "MG" + "1" * 32,
-        "twilio_base_url": fake_twilio.url,
+        **twilio_settings(
+            fake_twilio, twilio_from_number="", twilio_messaging_service_sid="MG" + "1" * 32
+        ),
     }
 
 

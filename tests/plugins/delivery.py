@@ -180,6 +180,21 @@ def _new_message(form: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def twilio_settings(fake: FakeTwilio, **extra: Any) -> dict[str, Any]:
+    """Settings that send SMS through the real twilio client to the fake, at once: no quiet
+    hours, no rate limit, a phone-number sender (override with `extra`)."""
+    return {
+        "quiet_hours": "",
+        "sms_rate_per_second": 1000.0,
+        "sms_backend": "twilio",
+        "twilio_account_sid": TWILIO_SID,
+        "twilio_auth_token": TWILIO_TOKEN,
+        "twilio_from_number": "+46700000001",
+        "twilio_base_url": fake.url,
+        **extra,
+    }
+
+
 @pytest.fixture
 def fake_twilio() -> Iterator[FakeTwilio]:
     server = FakeTwilio()
