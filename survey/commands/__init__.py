@@ -25,41 +25,35 @@ def warn(message: str) -> None:
     click.echo(f"survey: warning: {message}", err=True)
 
 
-def with_context(func: F) -> F:
-    """Build the context (settings validated once, the policy and the sampling secret checked
-    against the database's) and pass it as the first argument."""
+def _passing_context(make: Callable[[], Context]) -> Callable[[F], F]:
+    """A decorator that builds the context with `make`, passes it as the first argument and
+    disposes of its store afterwards; a configuration error is the command's error."""
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            ctx = start_context(who=cli_who(), warn=warn)
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from None
-        try:
-            return func(ctx, *args, **kwargs)
-        finally:
-            ctx.store.dispose()
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                ctx = make()
+            except ConfigError as exc:
+                raise click.ClickException(str(exc)) from None
+            try:
+                return func(ctx, *args, **kwargs)
+            finally:
+                ctx.store.dispose()
 
-    return wrapper  # type: ignore[return-value]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
-def with_settings(func: F) -> F:
-    """Build the context without looking at the database: for the commands that must run on a
-    database without the schema (`survey db upgrade`) or whose sampling secret is not yet the
-    one in force (`survey audit rotate-secret`)."""
+# Build the context (settings validated once, the policy and the sampling secret checked
+# against the database's) and pass it as the first argument.
+with_context = _passing_context(lambda: start_context(who=cli_who(), warn=warn))
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            ctx = build_context()
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from None
-        try:
-            return func(ctx, *args, **kwargs)
-        finally:
-            ctx.store.dispose()
-
-    return wrapper  # type: ignore[return-value]
+# Build the context without looking at the database: for the commands that must run on a
+# database without the schema (`survey db upgrade`) or whose sampling secret is not yet the
+# one in force (`survey audit rotate-secret`).
+with_settings = _passing_context(build_context)
 
 
 __all__ = ["Context", "cli_who", "warn", "with_context", "with_settings"]
