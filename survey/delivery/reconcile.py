@@ -21,7 +21,7 @@ from twilio.base.exceptions import TwilioException
 
 from survey.accounts.audit_log import audit
 from survey.channels.base import MessageLookup, ProviderMessage
-from survey.channels.twilio import VALIDITY_PERIOD_SECONDS, error_category
+from survey.channels.twilio import CATEGORIES, VALIDITY_PERIOD_SECONDS
 from survey.context import Context
 from survey.delivery.dispatch import CLAIM_LEASE, mark_sent
 from survey.delivery.errors import note_reason
@@ -62,6 +62,8 @@ def reconcile_unknown_sms(
         if not mine:
             return {"skipped": 1}
         for candidate in _candidates(ctx, limit):
+            if ctx.stopping.is_set():  # SIGTERM: the next run asks about the rest
+                break
             try:
                 held = lookup.messages_to(candidate.to)
             except (TwilioException, requests.RequestException) as exc:
@@ -110,10 +112,11 @@ def _take_provider_status(survey: Survey, found: ProviderMessage, now: datetime)
     if target is DeliveryStatus.failed:
         survey.delivery_status = DeliveryStatus.failed
         survey.provider_message_id = found.sid
-        category = error_category(found.error_code) if found.error_code else None
+        # As a status callback would have classified it (status_callbacks.apply_status).
+        category = CATEGORIES.get(found.error_code or 0, ErrorCategory.undelivered)
         note_reason(
             survey,
-            category or ErrorCategory.undelivered,
+            category,
             f"Twilio reported {found.status} (error {found.error_code or 'none'}) when asked",
             found.error_code,
         )
