@@ -120,8 +120,15 @@ def change_report(
 
 
 def change_as_seen_by_an_actor(report: dict[str, Any]) -> dict[str, Any]:
-    """Only the allowed fields (the report already covers only the actor's surveys)."""
+    """Only the allowed fields (the report already covers only the actor's surveys); of a
+    suppressed group only its key: its counts would tell the measured who answered."""
     seen = {k: v for k, v in report.items() if k in REPORT_FIELDS}
-    seen["groups"] = [{k: v for k, v in g.items() if k in GROUP_FIELDS} for g in seen["groups"]]
-    seen["total"] = {k: v for k, v in seen["total"].items() if k in GROUP_FIELDS}
+    seen["groups"] = [_allowed(g) for g in seen["groups"]]
+    seen["total"] = _allowed(seen["total"])
     return seen
+
+
+def _allowed(group: dict[str, Any]) -> dict[str, Any]:
+    if group["current"]["mean"] is None:
+        return {"key": group.get("key"), "suppressed": True}
+    return {k: v for k, v in group.items() if k in GROUP_FIELDS}

@@ -18,12 +18,19 @@ SPLITS_A_TEAM = ("channel", "case_type", "language")
 WHOLE_PERIODS = "whole-calendar-periods"
 AGENT_REPORTING_OFF = "agent-reporting-off"
 WHOLE_WEEKS = "whole-weeks"
+MEASURED_WHOLE_PERIODS = "measured-whole-periods"
 RULES: dict[str, tuple[tuple[str, ...], str]] = {
     WHOLE_PERIODS: (
         ("from", "to", "group_by"),
         "scores grouped by agent, or by team with channel, case_type or language, are "
         "published only per whole calendar week or month: give from/to as one ISO week "
         "(Monday to Monday) or one calendar month, or add group_by=week with from/to on "
+        "Mondays, or group_by=month with from/to on the first day of a month",
+    ),
+    MEASURED_WHOLE_PERIODS: (
+        ("from", "to", "group_by"),
+        "an actor's key sees its figures only per whole calendar week or month, never by day: "
+        "give from/to as one ISO week or one calendar month, or group_by=week with from/to on "
         "Mondays, or group_by=month with from/to on the first day of a month",
     ),
     WHOLE_WEEKS: (
@@ -79,11 +86,23 @@ def cells_are_whole(start: date, end: date, group_by: Sequence[str]) -> bool:
 
 
 def disclosure_problem(
-    start: date, end: date, group_by: Sequence[str], *, agent_reporting: bool
+    start: date,
+    end: date,
+    group_by: Sequence[str],
+    *,
+    agent_reporting: bool,
+    measured: bool = False,
 ) -> str | None:
-    """The rule (a key of RULES) a report of this period and grouping breaks; None if none."""
+    """The rule (a key of RULES) a report of this period and grouping breaks; None if none.
+
+    `measured`: the request comes from an actor's key. The measured know their own contacts,
+    so any cell of theirs can be small (a rare case type on one day): they get whole weeks or
+    months only, whatever the grouping, so that neither a small cell nor the difference of
+    two overlapping ranges singles out one customer's answer."""
     if "agent" in group_by and not agent_reporting:
         return AGENT_REPORTING_OFF
     if needs_whole_periods(group_by) and not cells_are_whole(start, end, group_by):
         return WHOLE_PERIODS
+    if measured and not cells_are_whole(start, end, group_by):
+        return MEASURED_WHOLE_PERIODS
     return None

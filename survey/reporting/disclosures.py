@@ -16,7 +16,8 @@ from sqlmodel import Session, col
 
 from survey.models import Contact, DecisionReason, PolicyVersion, SamplingDecision, Survey
 from survey.models.accounts import Actor
-from survey.reporting.funnel import last_contact_id, local_midnight
+from survey.reporting.counting import local_midnight
+from survey.reporting.funnel import last_contact_id
 
 TOO_OLD_WARNING = 0.10
 DISCLOSED_POLICY = ("rate", "frequency_cap_days", "max_contact_age_hours", "quiet_hours")

@@ -21,7 +21,10 @@ from survey.reporting.fairness_reads import (
 )
 from survey.reporting.fairness_units import fairness_units
 from survey.reporting.kpi import period_bounds
-from survey.reporting.report import ReportRequest
+from survey.reporting.report import InvalidReportRequest, ReportRequest
+
+# The fairness report reads every contact of its period into memory: at most a year of them.
+MAX_DAYS = 366
 
 
 def fairness_report(
@@ -29,7 +32,9 @@ def fairness_report(
 ) -> dict[str, Any]:
     """`{"from", "to", "units", "organisation"}`: the units of SPEC section 6, and the whole
     organisation's rates (the funnel plots' centre lines). No agent rows unless
-    `agent_reporting`."""
+    `agent_reporting`. InvalidReportRequest for a period longer than MAX_DAYS."""
+    if (request.end - request.start).days > MAX_DAYS:
+        raise InvalidReportRequest(f"the fairness report covers at most {MAX_DAYS} days")
     low, high = period_bounds(request.start, request.end)
     units, organisation = fairness_units(
         contact_facts(session, low, high, identifier_key=identifier_key),

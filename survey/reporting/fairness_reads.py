@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
 from survey.identifiers import identifier_hashes
 from survey.models import (
-    SENT_STATUSES,
     Actor,
     AuditLog,
     Contact,
@@ -21,8 +19,8 @@ from survey.models import (
     SamplingDecision,
     Survey,
 )
+from survey.reporting.counting import count_if, sent_condition
 from survey.reporting.fairness_units import Cancellation, ContactFact, SurveyCounts, Unit
-from survey.reporting.report import SENT_RESPONSE
 
 # Opt-outs that staff registered: through an API key (actor or organisation) or as an admin.
 STAFF_SOURCE_PATTERNS = ("api:%", "admin:%")
@@ -103,24 +101,17 @@ def staff_opt_out_hashes(session: Session, low: datetime, high: datetime) -> set
     return {digest for (digest,) in rows}
 
 
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
 def survey_counts(session: Session, low: datetime, high: datetime) -> dict[Unit, SurveyCounts]:
     """Surveys sent, declined and answered per (actor, agent), by attributed closure time."""
-    sent = or_(
-        col(Survey.delivery_status).in_([str(s) for s in SENT_STATUSES]),
-        col(Survey.response_status).in_(SENT_RESPONSE),
-    )
+    sent = sent_condition()
     closed = col(Survey.closed_at)
     rows = session.execute(
         select(
             col(Actor.name),
             col(Survey.agent),
-            _count_if(sent),
-            _count_if(col(Survey.response_status) == ResponseStatus.declined),
-            _count_if(col(Survey.response_status) == ResponseStatus.answered),
+            count_if(sent),
+            count_if(col(Survey.response_status) == ResponseStatus.declined),
+            count_if(col(Survey.response_status) == ResponseStatus.answered),
         )
         .join(Actor, col(Actor.id) == col(Survey.actor_id))
         .where(closed >= low, closed < high)

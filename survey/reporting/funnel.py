@@ -11,10 +11,10 @@ failed and cancelled are not eligible.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time
+from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlmodel import Session, col
 
 from survey.models import (
@@ -28,8 +28,8 @@ from survey.models import (
 )
 from survey.models.accounts import Actor
 from survey.reporting import stats
+from survey.reporting.counting import REACHED, count_if, local_midnight, sent_condition, time_label
 from survey.reporting.grouping import GROUPINGS, TIME_KEYS, key_label
-from survey.sampling.draw import STOCKHOLM
 
 Key = tuple[Any, ...]
 
@@ -47,16 +47,11 @@ SURVEY_STAGES = (
     "expired",
     "opted_out_after_send",
 )
-_REACHED = (ResponseStatus.opened, ResponseStatus.answered, ResponseStatus.declined)
 RATE_DEFINITIONS = (
     "AAPOR: RR1 = I/(I+R+NC+UH), COOP1 = I/(I+R), REF1 = R/(I+R+NC+UH); I = answered, "
     "R = declined + opted out after sending, NC = other sent, UH = unknown; failed and "
     "cancelled surveys are not eligible"
 )
-
-
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 STAGE = "stage_"  # the label prefix of the survey stage columns in the report's scan
@@ -65,10 +60,8 @@ STAGE = "stage_"  # the label prefix of the survey stage columns in the report's
 def survey_stage_columns() -> list[ColumnElement[Any]]:
     """The survey stages as sums over the report's one scan of the surveys (labels STAGE...)."""
     delivery, response = col(Survey.delivery_status), col(Survey.response_status)
-    sent = or_(
-        delivery.in_([DeliveryStatus.sent, DeliveryStatus.delivered]), response.in_(_REACHED)
-    )
-    opened = or_(col(Survey.opened_at).is_not(None), response.in_(_REACHED))
+    sent = sent_condition()
+    opened = or_(col(Survey.opened_at).is_not(None), response.in_(REACHED))
     cancelled = delivery == DeliveryStatus.cancelled
     stages: dict[str, ColumnElement[bool]] = {
         "sent": sent,
@@ -88,7 +81,7 @@ def survey_stage_columns() -> list[ColumnElement[Any]]:
     }
     return [
         func.count().label(f"{STAGE}scheduled"),
-        *(_count_if(test).label(f"{STAGE}{name}") for name, test in stages.items()),
+        *(count_if(test).label(f"{STAGE}{name}") for name, test in stages.items()),
     ]
 
 
@@ -120,8 +113,8 @@ def _decision_counts(
     reason, drawn = col(SamplingDecision.reason), col(SamplingDecision.drawn)
     counts = [
         func.count().label("closed_cases"),
-        _count_if(drawn.is_(True)).label("drawn"),
-        *(_count_if(reason == r).label(f"suppressed_{r}") for r in SUPPRESSION_REASONS),
+        count_if(drawn.is_(True)).label("drawn"),
+        *(count_if(reason == r).label(f"suppressed_{r}") for r in SUPPRESSION_REASONS),
     ]
     query = (
         select(*columns, *counts)
@@ -142,19 +135,10 @@ def _decision_counts(
     return _collect(session.execute(query).mappings(), keys, _time_bucket)
 
 
-def local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=STOCKHOLM)
-
-
 def _time_bucket(value: Any, key: str) -> Any:
     if key not in TIME_KEYS or not isinstance(value, date):
         return value
-    if key == "day":
-        return value
-    if key == "week":
-        iso = value.isocalendar()
-        return f"{iso.year}-W{iso.week:02d}"
-    return f"{value.year}-{value.month:02d}"
+    return time_label(value, key)
 
 
 def _collect(rows: Iterable[Any], keys: tuple[str, ...], bucket: Any) -> dict[Key, dict[str, int]]:

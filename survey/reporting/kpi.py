@@ -7,7 +7,7 @@ found by comparing with the local-midnight boundaries of the period (computed he
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
@@ -15,31 +15,18 @@ from sqlmodel import Session, col
 
 from survey.models import Actor, Case, Contact
 from survey.reporting import stats
+from survey.reporting.counting import local_midnight, time_label
 from survey.reporting.grouping import TIME_KEYS, contact_key_column, key_label
 from survey.reporting.report import ReportRequest, satisfaction_report, sort_key
-from survey.sampling.draw import STOCKHOLM
 from survey.store import store_of
 
 PERCENTILES = (0.5, 0.9)
 Key = tuple[Any, ...]
 
 
-def local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=STOCKHOLM)
-
-
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """The period's local-midnight limits as instants (to exclusive)."""
     return local_midnight(start), local_midnight(end)
-
-
-def time_label(day: date, key: str) -> str:
-    if key == "day":
-        return day.isoformat()
-    if key == "week":
-        iso = day.isocalendar()
-        return f"{iso.year}-W{iso.week:02d}"
-    return f"{day.year}-{day.month:02d}"
 
 
 def time_buckets(start: date, end: date, key: str) -> list[tuple[str, datetime]]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlmodel import Session, col
 
 from survey.errors import ServiceError
@@ -19,13 +19,13 @@ from survey.models import (
     CASE_HANDLING_ITEMS,
     CONTACT_EXPERIENCE_ITEMS,
     RESOLUTION_CHOICES,
-    SENT_STATUSES,
     Actor,
     Response,
     SamplingDecision,
     Survey,
 )
 from survey.reporting import stats
+from survey.reporting.counting import count_if, sent_condition
 from survey.reporting.design import design_figures, sum_counts, with_funnel_only_groups
 from survey.reporting.disclosure_control import RULES, disclosure_problem
 from survey.reporting.disclosures import disclosures
@@ -36,8 +36,6 @@ from survey.reporting.weighted import RateSums, merge
 CONTACT_ITEMS = CONTACT_EXPERIENCE_ITEMS
 CASE_ITEMS = CASE_HANDLING_ITEMS
 RESOLUTIONS = RESOLUTION_CHOICES
-# A survey that was opened, answered or declined reached the customer whatever the provider said.
-SENT_RESPONSE = ("opened", "answered", "declined")
 
 
 class InvalidReportRequest(ServiceError):
@@ -90,7 +88,9 @@ class ReportRequest:
                 if key and key not in keys:
                     keys.append(key)
         check_period_length(first, last, keys)
-        rule = disclosure_problem(first, last, keys, agent_reporting=agent_reporting)
+        rule = disclosure_problem(
+            first, last, keys, agent_reporting=agent_reporting, measured=actor_id is not None
+        )
         if rule is not None:
             params, message = RULES[rule]
             raise InvalidReportRequest(message, params=params, rule=rule)
@@ -121,38 +121,26 @@ def check_period_length(first: date, last: date, keys: Iterable[str]) -> None:
             )
 
 
-def _count_if(condition: ColumnElement[bool]) -> ColumnElement[Any]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
 def _aggregates() -> list[ColumnElement[Any]]:
     overall = col(Response.overall)
     columns: list[ColumnElement[Any]] = [
         func.count().label("surveys"),
-        _count_if(
-            or_(
-                col(Survey.delivery_status).in_([str(s) for s in SENT_STATUSES]),
-                col(Survey.response_status).in_(SENT_RESPONSE),
-            )
-        ).label("sent"),
+        count_if(sent_condition()).label("sent"),
         func.count(overall).label("responses"),
-        _count_if(col(Survey.response_status) == "declined").label("declined"),
+        count_if(col(Survey.response_status) == "declined").label("declined"),
         # Only opt-outs after the survey was sent: a cancellation before it is in the funnel.
-        _count_if(
-            and_(
-                col(Survey.response_status) == "opted_out",
-                col(Survey.delivery_status).in_([str(s) for s in SENT_STATUSES]),
-            )
-        ).label("opted_out"),
+        count_if(and_(col(Survey.response_status) == "opted_out", sent_condition())).label(
+            "opted_out"
+        ),
         func.coalesce(func.sum(overall), 0).label("overall_sum"),
         func.coalesce(func.sum(overall * overall), 0).label("overall_sq"),
-        _count_if(overall >= 4).label("csat_yes"),
+        count_if(overall >= 4).label("csat_yes"),
         func.count(col(Response.fcr)).label("fcr_n"),
-        _count_if(col(Response.fcr) == "yes").label("fcr_yes"),
+        count_if(col(Response.fcr) == "yes").label("fcr_yes"),
         func.count(col(Response.resolution)).label("resolution_n"),
     ]
     for answer in RESOLUTIONS:
-        columns.append(_count_if(col(Response.resolution) == answer).label(f"resolution_{answer}"))
+        columns.append(count_if(col(Response.resolution) == answer).label(f"resolution_{answer}"))
     for item in CONTACT_ITEMS + CASE_ITEMS:
         column = getattr(Response, item)
         columns.append(func.count(column).label(f"{item}_n"))
@@ -271,7 +259,8 @@ def satisfaction_report(
                 sum_counts(stages.values()), merge(list(sums.values())), suppressed=total_hidden
             ),
         },
-        "disclosures": disclosures(session, request),
+        # An actor's view never shows them (settling.as_seen_by_an_actor): not computed.
+        "disclosures": disclosures(session, request) if request.actor_id is None else {},
     }
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
-from survey.reporting.kpi import local_midnight
+from survey.reporting.counting import local_midnight
 from survey.sampling.policy import policy_timeline
 
 QUIET_MARGIN = timedelta(hours=24)  # the longest quiet-hours shift, with room to spare
@@ -56,10 +56,29 @@ def as_seen_by_an_actor(report: dict[str, object]) -> dict[str, object]:
 
 
 def _answered_only(figures: dict[str, object]) -> dict[str, object]:
+    """A group's answered figures; of a suppressed group (or one without answers) only its key
+    and that it is suppressed: its counts would tell the measured who answered."""
+    overall = figures.get("overall")
+    if isinstance(overall, dict) and overall.get("mean") is None:
+        return {**({"key": figures["key"]} if "key" in figures else {}), "suppressed": True}
     return {k: v for k, v in figures.items() if k in ANSWERED_FIGURES}
 
 
 def kpis_as_seen_by_an_actor(report: dict[str, object]) -> dict[str, object]:
     """The KPIs read the actor's own contacts and its answered FCR: nothing of the draw. The
-    report level is limited all the same, so that a field added later is not shown unseen."""
-    return {k: v for k, v in report.items() if k in (*REPORT_FIELDS, "groups", "total")}
+    report level is limited all the same, so that a field added later is not shown unseen. The
+    FCR's count of a group whose share is hidden would tell who answered: it is hidden too."""
+    shown = {k: v for k, v in report.items() if k in (*REPORT_FIELDS, "groups", "total")}
+    groups = shown.get("groups")
+    if isinstance(groups, list):
+        shown["groups"] = [_fcr_count_hidden(g) for g in groups]
+    if isinstance(shown.get("total"), dict):
+        shown["total"] = _fcr_count_hidden(shown["total"])  # type: ignore[arg-type]
+    return shown
+
+
+def _fcr_count_hidden(figures: dict[str, object]) -> dict[str, object]:
+    fcr = figures.get("fcr")
+    if isinstance(fcr, dict) and fcr.get("share") is None:
+        return {**figures, "fcr": {"n": None, "share": None}}
+    return figures

@@ -23,9 +23,10 @@ from survey.config import Settings
 from survey.models import OutboxMessage, ReportSnapshot, Survey
 from survey.reporting.exports import report_xlsx
 from survey.reporting.fairness import fairness_report, published
-from survey.reporting.kpi import STOCKHOLM, contact_kpis
+from survey.reporting.kpi import contact_kpis
 from survey.reporting.report import ReportRequest, satisfaction_report
 from survey.reporting.settling import settles_at
+from survey.sampling.draw import STOCKHOLM
 
 log = logging.getLogger(__name__)
 LOOKBACK_MONTHS = 3

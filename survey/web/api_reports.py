@@ -126,17 +126,17 @@ def fairness() -> ResponseReturnValue:
             "Forbidden",
             "the fairness report needs an organisation key; an actor's key cannot read it",
         )
+    settings = context().settings
     try:
         period = ReportRequest.parse(request.args.get("from"), request.args.get("to"), [])
+        report = fairness_report(
+            db_session(),
+            period,
+            identifier_key=settings.identifier_key,
+            agent_reporting=settings.agent_reporting,
+        )
     except InvalidReportRequest as exc:
         return problem(400, "Bad Request", str(exc))
-    settings = context().settings
-    report = fairness_report(
-        db_session(),
-        period,
-        identifier_key=settings.identifier_key,
-        agent_reporting=settings.agent_reporting,
-    )
     return jsonify(published(report))
 
 

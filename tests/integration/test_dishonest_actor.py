@@ -159,7 +159,8 @@ def test_an_actors_reports_key_sees_only_its_settled_answers(
     """No funnel stage before answered, no other actor, no period still open."""
     key = bearer(make_api_key(ctx, "outsourced", "contacts", "reports"))
     today = local_date(NOW)
-    open_period = f"from={today - timedelta(days=today.weekday())}&to={today + timedelta(days=1)}"
+    monday = today - timedelta(days=today.weekday())
+    open_period = f"from={monday}&to={monday + timedelta(days=7)}"  # this whole week
     refused = client.get(f"/api/v1/reports/satisfaction?{open_period}", headers=key)
     assert refused.status_code == 403
     settled = client.get("/api/v1/reports/satisfaction?from=2026-01-05&to=2026-01-12", headers=key)
@@ -172,3 +173,21 @@ def test_an_actors_reports_key_sees_only_its_settled_answers(
     )
     assert by_actor.status_code == 200
     assert {g["key"]["actor"] for g in by_actor.get_json()["groups"]} <= {"outsourced"}
+
+
+def test_an_actors_reports_key_gets_whole_weeks_or_months_only(
+    client: FlaskClient, ctx: Context
+) -> None:
+    """Day cells and overlapping ranges a day apart would single out one customer's answer
+    (who answered, and by difference what): the measured get whole weeks or months."""
+    key = bearer(make_api_key(ctx, "outsourced", "contacts", "reports"))
+    for query in (
+        "from=2026-09-09&to=2026-09-10",  # one day
+        "from=2026-09-09&to=2026-09-11",  # two days: the difference of the two is one day
+        "from=2026-09-07&to=2026-09-14&group_by=day,case_type",
+    ):
+        answer = client.get(f"/api/v1/reports/satisfaction?{query}", headers=key)
+        assert answer.status_code == 400, query
+        assert answer.get_json()["rule"] == "measured-whole-periods"
+    week = client.get("/api/v1/reports/satisfaction?from=2026-09-07&to=2026-09-14", headers=key)
+    assert week.status_code == 200

@@ -389,3 +389,12 @@ def test_the_admin_page_shows_the_units_with_flags_and_a_funnel_plot_per_measure
     swedish = client.get(f"/admin/fairness?{QUERY}&lang=sv").get_data(as_text=True)
     assert "Kunder uppdelade på flera ärenden inom 24 timmar" in swedish
     assert "<strong>Flaggad:</strong>" in swedish
+
+
+def test_the_fairness_report_covers_at_most_a_year(ctx: Context, client: Any) -> None:
+    """It reads every contact of its period into memory: a longer period is refused."""
+    key = bearer(make_organisation_key(ctx, "quality", "reports"))
+    long = client.get("/api/v1/reports/fairness?from=2024-01-01&to=2025-01-03", headers=key)
+    assert long.status_code == 400 and "366 days" in long.get_json()["detail"]
+    year = client.get("/api/v1/reports/fairness?from=2024-01-01&to=2025-01-01", headers=key)
+    assert year.status_code == 200

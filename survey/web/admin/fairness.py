@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import render_template
+from flask import abort, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -12,11 +12,13 @@ from markupsafe import Markup
 from survey.models import Role
 from survey.reporting.fairness import fairness_report
 from survey.reporting.funnel_plot import UnitPoint, funnel_plot
+from survey.reporting.report import InvalidReportRequest
 from survey.reporting.steering import MEASURES
 from survey.web.admin import bp
 from survey.web.admin.auth import role_required
 from survey.web.admin.dashboard import period_from_args
 from survey.web.app import context, db_session
+from survey.web.report_slots import report_slot
 
 
 def measure_names() -> dict[str, str]:
@@ -62,15 +64,19 @@ def plots(report: dict[str, Any], names: dict[str, str]) -> dict[str, Markup]:
 
 @bp.get("/fairness")
 @role_required(Role.admin)
+@report_slot
 def fairness() -> ResponseReturnValue:
     period, _grain = period_from_args()
     settings = context().settings
-    report = fairness_report(
-        db_session(),
-        period,
-        identifier_key=settings.identifier_key,
-        agent_reporting=settings.agent_reporting,
-    )
+    try:
+        report = fairness_report(
+            db_session(),
+            period,
+            identifier_key=settings.identifier_key,
+            agent_reporting=settings.agent_reporting,
+        )
+    except InvalidReportRequest as exc:
+        abort(400, str(exc))
     names = measure_names()
     return render_template(
         "admin/fairness.html",
