@@ -30,6 +30,7 @@ from survey.models import (
     SurveyIdentifier,
 )
 from survey.optouts import record_opt_out, standing_opt_outs
+from survey.privacy.pseudonyms import redact_case_entries
 from survey.privacy.query import (
     IDENTIFIER_COLUMNS,
     CustomerQuery,
@@ -87,6 +88,15 @@ def erase_customer(
     )
     listed = [{"kind": str(item.kind), "value": item.value} for item in identifiers]
     if dry_run:
+        # It shows the identifiers seen with the one asked for: a disclosure, so audited.
+        audit(
+            session,
+            who=who,
+            action="customer.erase_dry_run",
+            subject=_kinds(identifiers),
+            identifiers=len(identifiers),
+        )
+        session.commit()
         return ErasureResult(
             listed,
             contacts=len(targets.contact_ids),
@@ -101,7 +111,7 @@ def erase_customer(
         who=who,
         action="customer.erase",
         # The kinds only: the audit log never holds the identifier in clear.
-        subject="+".join(sorted({str(item.kind) for item in identifiers})),
+        subject=_kinds(identifiers),
         identifiers=len(identifiers),
         contacts=len(targets.contact_ids),
         surveys=len(targets.survey_ids),
@@ -137,6 +147,15 @@ def _forget_identifiers(session: Session, targets: ErasureTargets, *, now: datet
     stranger's, with a shared address) stays. A contact left with none counts as purged."""
     if not targets.contact_ids:
         return
+    # A do_not_survey reason may say why this person is protected: it goes with them, here
+    # and in the audit entries about their cases.
+    reasons = session.execute(
+        update(Contact)
+        .where(col(Contact.id).in_(targets.contact_ids))
+        .values(do_not_survey_reason=None)
+        .returning(col(Contact.case_ref))
+    )
+    redact_case_entries(session, sorted({row[0] for row in reasons}), key=None)
     of_contacts = col(Contact.id).in_(targets.contact_ids)
     for kind, column in IDENTIFIER_COLUMNS.items():
         values = [item.value for item in targets.identifiers if item.kind == kind]
@@ -239,3 +258,8 @@ def _remember(session: Session, hashes: dict[str, str], *, now: datetime) -> Non
     for digest, kind in hashes.items():
         if digest not in known:
             session.add(ErasureRecord(identifier_hash=digest, kind=kind, erased_at=now))
+
+
+def _kinds(identifiers: list[Identifier]) -> str:
+    """The kinds of identifier covered (the audit log never holds one in clear)."""
+    return "+".join(sorted({str(item.kind) for item in identifiers}))

@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 
 from survey.accounts.audit_log import audit
 from survey.identifiers import customer_identifiers, identifier_hash
-from survey.models import Contact, ErasureRecord, Survey
+from survey.models import Contact, ErasureRecord
 from survey.privacy.erasure import ErasureTargets, apply_erasure, audit_cancellations
 from survey.privacy.query import Identifier, survey_ids
 
@@ -82,12 +82,8 @@ def reapply_erasures(
     }
     ledger.update(extra or {})
     contacts, identifiers = _matching_contacts(session, set(ledger), identifier_key)
-    surveys = set(survey_ids(session, [], list(ledger)))
-    if contacts:
-        surveys.update(
-            session.scalars(select(col(Survey.id)).where(col(Survey.contact_id).in_(contacts)))
-        )
-    targets = ErasureTargets(identifiers, ledger, contacts, sorted(surveys))
+    surveys = survey_ids(session, identifiers, list(ledger))
+    targets = ErasureTargets(identifiers, ledger, contacts, surveys)
     comments = apply_erasure(session, targets, now=now)
     audit(
         session,

@@ -97,17 +97,26 @@ def _rename(session: Session, names: dict[str, str], *, key: str, now: datetime)
 
 
 def _redact_contact_details(session: Session, key: str, subjects: list[str]) -> None:
-    """A cancellation's audit entry names the contact that stopped it (its external id): the
-    same pseudonym replaces it as on the contact."""
+    redact_case_entries(session, subjects, key=key)
+
+
+def redact_case_entries(session: Session, subjects: list[str], *, key: str | None) -> None:
+    """The audit entries about these cases lose the free-text reason a do_not_survey contact
+    gave (it may say why a person is protected), and with `key` (retention) the contact's
+    external id becomes the same pseudonym as on the contact. Caller commits."""
+    if not subjects:
+        return
     entries = session.execute(
         select(col(AuditLog.id), col(AuditLog.details)).where(
             col(AuditLog.subject).in_(subjects), col(AuditLog.action).in_(CASE_ACTIONS)
         )
     ).all()
     for entry_id, details in entries:
-        contact = (details or {}).get("contact")
-        if isinstance(contact, str) and not is_pseudonym(contact):
-            redacted = {**details, "contact": pseudonym(key, "contact", contact)}
+        redacted = {k: v for k, v in (details or {}).items() if k != "reason"}
+        contact = redacted.get("contact")
+        if key and isinstance(contact, str) and not is_pseudonym(contact):
+            redacted["contact"] = pseudonym(key, "contact", contact)
+        if redacted != (details or {}):
             session.execute(
                 update(AuditLog).where(col(AuditLog.id) == entry_id).values(details=redacted)
             )

@@ -83,7 +83,9 @@ def verify_decisions(
             result.mismatches.append(
                 Mismatch(ref, f"reason {decision.reason} contradicts drawn={decision.drawn}")
             )
-        version = case_ref_version(decision.decided_at)
+        # Every contact of a case was received after it closed and, to share its reference,
+        # under the same normalisation: the version in force at its last closure is theirs.
+        version = case_ref_version(decision.last_closed_at)
         if normalise_case_ref(ref, version) != ref:
             result.mismatches.append(
                 Mismatch(ref, f"the case reference is not in the form of normalisation {version}")

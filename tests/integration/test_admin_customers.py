@@ -51,6 +51,7 @@ def test_a_dpo_exports_then_erases_after_seeing_what_would_go(
         }
     assert actions == {
         ("customer.export", "admin:dpo@example.se"),
+        ("customer.erase_dry_run", "admin:dpo@example.se"),
         ("customer.erase", "admin:dpo@example.se"),
     }
 

@@ -145,7 +145,11 @@ def test_a_dry_run_lists_what_would_go_and_changes_nothing(client, privacy, ctx)
     assert (body["contacts"], body["surveys"], body["comments"]) == (4, 2, 2)
     assert _contact(ctx, ids["both"]) == (PHONE, EMAIL, None, False)
     with ctx.session() as session:
-        assert session.scalar(select(func.count()).select_from(AuditLog)) == before_audit
+        # The dry run shows identifiers: it is audited, by kinds only, and changes nothing else.
+        assert session.scalar(select(func.count()).select_from(AuditLog)) == before_audit + 1
+        entry = session.scalars(select(AuditLog).order_by(AuditLog.id.desc())).first()  # type: ignore[union-attr]
+        assert entry is not None and entry.action == "customer.erase_dry_run"
+        assert EMAIL not in json.dumps(entry.details) and EMAIL not in (entry.subject or "")
         assert session.scalar(select(func.count()).select_from(OptOut)) == 0
         assert session.scalar(select(func.count()).select_from(ErasureRecord)) == 0
     refused = client.post(
@@ -199,3 +203,38 @@ def test_erasures_are_repeated_after_a_restore(ctx: Context, runner, tmp_path) -
     bad.write_text('{"identifier_hash": "x"}\n', encoding="utf-8")
     refused = runner("customers", "reapply-erasures", "--ledger", str(bad))
     assert refused.exit_code == 2 and "ledger line 1" in refused.output
+
+
+def test_erasure_takes_the_do_not_survey_reason_with_it(ctx: Context) -> None:
+    """The reason may say why the person is protected: it leaves the contact and the audit."""
+    from survey.accounts.audit_log import audit
+
+    with ctx.session() as session:
+        survey = make_survey(
+            ctx,
+            session,
+            contact={"customer_phone": PHONE, "do_not_survey_reason": "skyddad identitet"},
+        )
+        audit(
+            session,
+            who="actor:north",
+            action="survey.cancelled",
+            subject=survey.case_ref,
+            cause="do_not_survey",
+            reason="skyddad identitet",
+        )
+        session.commit()
+        erase_customer(
+            session,
+            CustomerQuery.parse(PHONE, None, None),
+            identifier_key=ctx.settings.identifier_key,
+            now=ctx.now(),
+            who="test",
+        )
+    with ctx.session() as session:
+        assert session.scalars(select(Contact.do_not_survey_reason)).all() == [None]
+        entries = session.scalars(
+            select(AuditLog).where(AuditLog.action == "survey.cancelled")
+        ).all()
+    (entry,) = [e for e in entries if e.details["cause"] == "do_not_survey"]
+    assert "reason" not in entry.details

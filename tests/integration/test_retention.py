@@ -76,6 +76,7 @@ def _old_month(ctx: Context) -> list[int]:
             action="survey.cancelled",
             subject="ÄRENDE-6",
             contact="crm-6",
+            reason="skyddad identitet",
         )
         session.add(
             OptOut(
@@ -146,7 +147,7 @@ def test_the_purge_leaves_no_key_to_a_person_and_the_report_unchanged(ctx: Conte
     assert hashes and set(hashes) == {ids[7]}  # only the recent survey's hashes are kept
     assert comments == 0
     assert is_pseudonym(entry.subject or "") and entry.redacted_at is not None
-    assert is_pseudonym(entry.details["contact"])
+    assert is_pseudonym(entry.details["contact"]) and "reason" not in entry.details
     assert all(c.do_not_survey_reason is None for c in contacts)
     assert all(s.provider_message_id is None for s in surveys)
     assert sids == [None]
