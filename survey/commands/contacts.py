@@ -5,7 +5,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from survey.commands import Context, with_context
+from survey.commands import Context, cli_who, with_context
 from survey.errors import ServiceError
 from survey.intake.csv_import import (
     CsvFormatError,
@@ -65,6 +65,7 @@ def import_(
                 batch_size=batch_size,
                 workers=workers,
                 progress=bar.update,
+                who=cli_who(),
             )
         except (CsvFormatError, ServiceError) as exc:
             raise click.ClickException(str(exc)) from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import logging
 import multiprocessing
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from survey.accounts.actors import get_actor
+from survey.accounts.audit_log import audit
 from survey.context import Context
 from survey.intake.csv_lines import CsvFormatError, CsvRecords, LineReject
 from survey.intake.ingest import contact_row, field_errors, ingest_rows
@@ -44,6 +46,9 @@ COLUMNS = (
 REQUIRED = ("external_id", "case_ref", "channel", "closed_at")
 _TRUE = {"1", "true", "yes", "ja", "y", "x"}
 _FALSE = {"", "0", "false", "no", "nej", "n"}
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -166,12 +171,15 @@ def import_csv(
     batch_size: int = 2000,
     workers: int = 1,
     progress: Callable[[int], object] = lambda _: None,
+    who: str = "system",
 ) -> ImportSummary:
     """Import `path` for an actor; lines that fail go to `reject_path` with line and reason.
 
     With workers > 0, parsing and validation run in that many processes while this one
     writes to the database; memory stays bounded by a few batches in flight. A database
-    failure raises ImportInterrupted, saying how far it got.
+    failure raises ImportInterrupted, saying how far it got. Audited (who ran it, for which
+    actor, which file, what came of it), so that contacts an operator imports in an actor's
+    name, a later do_not_survey among them, cannot pass for the actor's own.
     """
     summary = ImportSummary()
     reject_path = reject_path or path.with_name(path.stem + ".rejects.csv")
@@ -189,7 +197,29 @@ def import_csv(
             finally:
                 summary.rejected = rejects.count
                 summary.reject_file = reject_path if rejects.count else None
+                try:
+                    _audit_import(ctx, who, actor_name, path, summary)
+                except (OperationalError, InterfaceError):
+                    # The database is gone (the import says so): the entry cannot be written.
+                    log.warning("the import of %s could not be audited", path.name)
     return summary
+
+
+def _audit_import(
+    ctx: Context, who: str, actor_name: str, path: Path, summary: ImportSummary
+) -> None:
+    with ctx.session() as session:
+        audit(
+            session,
+            who=who,
+            action="contacts.import",
+            subject=actor_name,
+            file=path.name,
+            imported=summary.imported,
+            duplicates=summary.duplicates,
+            rejected=summary.rejected,
+        )
+        session.commit()
 
 
 def _import_records(

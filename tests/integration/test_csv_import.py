@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlmodel import col
 
 from survey.context import Context
 from survey.intake.csv_import import COLUMNS
-from survey.models import Case, Contact
+from survey.models import AuditLog, Case, Contact
+from tests.factories import make_actor
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "contacts.csv"
 
@@ -117,3 +119,21 @@ def test_an_unknown_actor_is_named(runner, ctx) -> None:
     result = runner("contacts", "import", str(EXAMPLE), "--actor", "nobody", "--quiet")
     assert result.exit_code != 0
     assert "no actor named 'nobody'" in result.output
+
+
+def test_an_import_is_audited_with_who_ran_it(ctx: Context, runner: Any, tmp_path: Path) -> None:
+    """Contacts an operator imports in an actor's name must not pass for the actor's own."""
+    with ctx.session() as session:
+        make_actor(session, "north")
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "external_id,case_ref,channel,closed_at,customer_phone\n"
+        "e1,C-1,phone,2026-03-10T10:00:00+01:00,+46701234567\n",
+        encoding="utf-8",
+    )
+    result = runner("contacts", "import", str(path), "--actor", "north", "--quiet")
+    assert result.exit_code == 0, result.output
+    with ctx.session() as session:
+        entry = session.scalars(select(AuditLog).where(AuditLog.action == "contacts.import")).one()
+    assert entry.who.startswith("cli:") and entry.subject == "north"
+    assert entry.details == {"file": "contacts.csv", "imported": 1, "duplicates": 0, "rejected": 0}
