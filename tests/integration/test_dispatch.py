@@ -111,7 +111,8 @@ def test_an_opt_out_after_scheduling_cancels_the_send(ctx: Context) -> None:
     with ctx.session() as session:
         survey = make_survey(ctx, session)
         hashes = identifier_hashes(ctx.settings.identifier_key, "+46701234567", None, None)
-        record_opt_out(session, hashes=hashes, source="api", now=datetime.now(UTC))
+        # A source the server records for an actor's API opt-out (SPEC section 6).
+        record_opt_out(session, hashes=hashes, source="api:north", now=datetime.now(UTC))
         session.commit()
     counts = dispatch_due_surveys(ctx)
     done = _reload(ctx, survey.id)
@@ -123,7 +124,7 @@ def test_an_opt_out_after_scheduling_cancels_the_send(ctx: Context) -> None:
         assert session.exec(select(OutboxMessage)).all() == []
         entry = session.exec(select(AuditLog).where(AuditLog.action == "survey.cancelled")).one()
     assert (entry.subject, entry.details["cause"]) == (survey.case_ref, "opted_out")
-    assert entry.who == "api"  # the source of the opt-out that stopped it
+    assert entry.who == "api:north"  # the source of the opt-out that stopped it
 
 
 def test_a_send_left_in_sending_past_its_lease_becomes_unknown_and_is_not_resent(

@@ -224,7 +224,7 @@ def test_each_suppression_rule(everyone: Context) -> None:
         )
         contact(session, actor, case_ref="OPT", customer_phone="+46700000002")
         for digest, kind in identifier_hashes(key, "+46700000002", None, None).items():
-            session.add(OptOut(identifier_hash=digest, kind=kind, source="api"))
+            session.add(OptOut(identifier_hash=digest, kind=kind, source="api:north"))
         session.commit()
         contact(
             session,
@@ -256,7 +256,7 @@ def test_do_not_survey_comes_before_opt_out(everyone: Context) -> None:
     with everyone.session() as session:
         contact(session, case_ref="BOTH", do_not_survey=True, customer_phone="+46700000009")
         for digest, kind in identifier_hashes(key, "+46700000009", None, None).items():
-            session.add(OptOut(identifier_hash=digest, kind=kind, source="api"))
+            session.add(OptOut(identifier_hash=digest, kind=kind, source="api:north"))
         session.commit()
     run_sampling(everyone)
     assert decisions(everyone) == {"BOTH": "do_not_survey"}
