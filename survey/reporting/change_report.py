@@ -18,6 +18,7 @@ from survey.reporting import stats
 from survey.reporting.change import PeriodSums, csat_change, mean_change
 from survey.reporting.disclosure_control import next_month
 from survey.reporting.grouping import TIME_KEYS
+from survey.reporting.protection import overall_hidden
 from survey.reporting.report import (
     InvalidReportRequest,
     ReportRequest,
@@ -98,8 +99,11 @@ def change_report(
     keys = sorted(names, key=lambda k: sort_key(names[k]))
     current = {k: _sums(now_rows.get(k)) for k in keys}
     previous = {k: _sums(then_rows.get(k)) for k in keys}
-    hidden = stats.suppressed_groups({k: s.n for k, s in current.items()}, min_group_size)
-    hidden |= stats.suppressed_groups({k: s.n for k, s in previous.items()}, min_group_size)
+    hidden = {
+        keys[i]
+        for rows in (now_rows, then_rows)
+        for i in overall_hidden([rows.get(k, {}) for k in keys], min_group_size)
+    }
     groups = [
         {
             "key": names[k],

@@ -31,6 +31,7 @@ from survey.reporting.disclosure_control import RULES, disclosure_problem
 from survey.reporting.disclosures import disclosures
 from survey.reporting.funnel import STAGE, funnel_counts, survey_stage_columns
 from survey.reporting.grouping import GROUP_KEYS, key_label, survey_key_column
+from survey.reporting.protection import hide_figures, protect
 from survey.reporting.weighted import RateSums, merge
 
 CONTACT_ITEMS = CONTACT_EXPERIENCE_ITEMS
@@ -234,19 +235,18 @@ def satisfaction_report(
     rows.sort(key=lambda r: sort_key(r["key"]))
     # Every aggregate is a count or a sum, so the total is the sum of the groups: one scan.
     total = _sum_rows(rows)
-    hidden = stats.suppressed_groups(
-        {i: row.get("responses", 0) for i, row in enumerate(rows)}, min_group_size
-    )
+    keys = [tuple(row["key"].values()) for row in rows]
+    protection = protect(rows, [sums.get(key, {}) for key in keys], min_group_size)
+    hidden = protection.primary
     groups = []
-    for i, row in enumerate(rows):
-        key = tuple(row["key"].values())
-        groups.append(
-            {
-                "key": row["key"],
-                **figures(row, suppressed=i in hidden),
-                **design_figures(stages.get(key, {}), sums.get(key, {}), suppressed=i in hidden),
-            }
-        )
+    for i, (row, key) in enumerate(zip(rows, keys, strict=True)):
+        group = {
+            "key": row["key"],
+            **figures(row, suppressed=i in hidden),
+            **design_figures(stages.get(key, {}), sums.get(key, {}), suppressed=i in hidden),
+        }
+        hide_figures(group, protection.figures.get(i, set()))
+        groups.append(group)
     total_hidden = total.get("responses", 0) < min_group_size
     return {
         "from": request.start.isoformat(),

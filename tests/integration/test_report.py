@@ -20,6 +20,7 @@ from survey.reporting.report import (
     satisfaction_report,
 )
 from tests.factories import make_response, make_survey, seed_report_data, utc
+from tests.protection_lp import Slice, pinned_groups
 
 ITEMS_CE = ("response_time", "manner", "clarity", "knowledge", "engagement", "proactivity")
 ITEMS_CH = ("efficiency", "follow_up", "time_taken")
@@ -61,7 +62,10 @@ def _mean(values: list[int]) -> float | None:
     return fmean(values) if values else None
 
 
-def _expected_group(records: list[dict[str, Any]], hidden: bool) -> dict[str, Any]:
+FAMILIES = ("overall", "fcr", "resolution", *ITEMS_CE, *ITEMS_CH)
+
+
+def _expected_group(records: list[dict[str, Any]], hidden: bool | set[str]) -> dict[str, Any]:
     answers = [r["answer"] for r in records if r["answer"] is not None]
     sent = sum(
         1
@@ -72,8 +76,10 @@ def _expected_group(records: list[dict[str, Any]], hidden: bool) -> dict[str, An
     overall = [a.overall for a in answers]
     n = len(overall)
 
-    def hide(value: Any) -> Any:
-        return None if hidden else value
+    hidden_figures = set(FAMILIES) if hidden is True else hidden or set()
+
+    def hide(value: Any, family: str = "overall") -> Any:
+        return None if family in hidden_figures else value
 
     mean_ci = None
     if n >= 2:
@@ -92,12 +98,12 @@ def _expected_group(records: list[dict[str, Any]], hidden: bool) -> dict[str, An
     def part(items: tuple[str, ...]) -> dict[str, Any]:
         pooled = [getattr(a, i) for a in answers for i in items if getattr(a, i) is not None]
         return {
-            "mean": hide(_mean(pooled)),
+            "mean": None if hidden_figures & set(items) else _mean(pooled),
             "items": {
                 i: {
                     "n": sum(1 for a in answers if getattr(a, i) is not None),
                     "mean": hide(
-                        _mean([getattr(a, i) for a in answers if getattr(a, i) is not None])
+                        _mean([getattr(a, i) for a in answers if getattr(a, i) is not None]), i
                     ),
                 }
                 for i in items
@@ -128,11 +134,16 @@ def _expected_group(records: list[dict[str, Any]], hidden: bool) -> dict[str, An
         "resolution": {
             "n": len(resolutions),
             **{
-                k: hide(resolutions.count(k) / len(resolutions) if resolutions else None)
+                k: hide(
+                    resolutions.count(k) / len(resolutions) if resolutions else None, "resolution"
+                )
                 for k in ("yes", "partly", "no")
             },
         },
-        "fcr": {"n": len(fcr), "share": hide(fcr.count("yes") / len(fcr) if fcr else None)},
+        "fcr": {
+            "n": len(fcr),
+            "share": hide(fcr.count("yes") / len(fcr) if fcr else None, "fcr"),
+        },
         **_expected_design(records, n, mean_ci, csat_yes, csat_ci, hide),
     }
 
@@ -214,25 +225,41 @@ def _expected_design(
     }
 
 
-def _expected(
-    records: list[dict[str, Any]], start: date, end: date, group_by: list[str], min_size: int
-) -> dict[str, Any]:
-    inside = [r for r in records if start <= r["date"] < end]
+def _grouped(
+    records: list[dict[str, Any]], start: date, end: date, group_by: list[str]
+) -> dict[tuple[Any, ...], list[dict[str, Any]]]:
+    """The period's records by group, in the report's order."""
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    for r in inside:
-        groups.setdefault(tuple(r["keys"][k] for k in group_by), []).append(r)
+    for r in records:
+        if start <= r["date"] < end:
+            groups.setdefault(tuple(r["keys"][k] for k in group_by), []).append(r)
     order = sorted(groups, key=lambda t: tuple((v is None, str(v)) for v in t))
+    return {k: groups[k] for k in order}
+
+
+def _expected(
+    records: list[dict[str, Any]],
+    start: date,
+    end: date,
+    group_by: list[str],
+    min_size: int,
+    complements: dict[tuple[Any, ...], set[str]],
+) -> dict[str, Any]:
+    """The report computed directly; which figures of visible groups are hidden to protect the
+    small ones (`complements`) is checked on its own (test_suppression_protects_and_no_more)."""
+    inside = [r for r in records if start <= r["date"] < end]
+    groups = _grouped(records, start, end, group_by)
+    order = list(groups)
     sizes = {k: sum(1 for r in groups[k] if r["answer"] is not None) for k in order}
-    hidden = {k for k in order if sizes[k] < min_size}
-    rest = [k for k in order if k not in hidden]
-    if sum(1 for k in hidden if sizes[k] > 0) == 1 and rest:
-        hidden.add(min(rest, key=lambda k: sizes[k]))
+    hidden: dict[tuple[Any, ...], bool | set[str]] = {
+        k: sizes[k] < min_size or complements.get(k, set()) for k in order
+    }
     return {
         "from": start.isoformat(),
         "to": end.isoformat(),
         "group_by": group_by,
         "groups": [
-            {"key": dict(zip(group_by, k, strict=True)), **_expected_group(groups[k], k in hidden)}
+            {"key": dict(zip(group_by, k, strict=True)), **_expected_group(groups[k], hidden[k])}
             for k in order
         ],
         "total": _expected_group(
@@ -296,29 +323,123 @@ def test_report_matches_an_independent_computation_for_every_grouping(ctx: Conte
             got = satisfaction_report(
                 session, ReportRequest(start, end, tuple(group_by)), min_group_size=5
             )
-        _assert_same(got, _expected(records, start, end, group_by, 5), str(group_by))
+        complements = _complements(got, 5)
+        want = _expected(records, start, end, group_by, 5, complements)
+        _assert_same(got, want, str(group_by))
+        _assert_protected(_grouped(records, start, end, group_by), complements, 5)
     assert set(GROUP_KEYS) == {k for g in GROUPINGS for k in g}
 
 
-def test_a_lone_small_group_hides_the_next_smallest_too(ctx: Context) -> None:
+def _complements(report: dict[str, Any], min_size: int) -> dict[tuple[Any, ...], set[str]]:
+    """The figures a report hides in groups of at least the minimum size (with answers)."""
+    found: dict[tuple[Any, ...], set[str]] = {}
+    for group in report["groups"]:
+        if group["responses"] < min_size:
+            continue
+        hidden = set()
+        if group["overall"]["mean"] is None:
+            hidden.add("overall")
+        if group["fcr"]["n"] and group["fcr"]["share"] is None:
+            hidden.add("fcr")
+        if group["resolution"]["n"] and group["resolution"]["yes"] is None:
+            hidden.add("resolution")
+        for part in ("contact_experience", "case_handling"):
+            for item, figures in group[part]["items"].items():
+                if figures["n"] and figures["mean"] is None:
+                    hidden.add(item)
+        if hidden:
+            found[tuple(group["key"].values())] = hidden
+    return found
+
+
+def _slices(records: list[dict[str, Any]], figure: str) -> dict[str, Slice]:
+    """What the report lets anyone know of a group's figure (one sampling rate in the seed)."""
+    answers = [r["answer"] for r in records if r["answer"] is not None]
+    if figure in ("overall", "csat"):
+        y = [a.overall for a in answers]
+        csat = sum(1 for v in y if v >= 4)
+        return {"1": Slice(len(y), sum(y), squares=sum(v * v for v in y), csat=csat)}
+    if figure == "fcr":
+        fcr = [a.fcr for a in answers if a.fcr is not None]
+        return {"1": Slice(len(fcr), fcr.count("yes"), 0, 1)}
+    if figure.startswith("resolution:"):
+        resolutions = [a.resolution for a in answers if a.resolution is not None]
+        return {"1": Slice(len(resolutions), resolutions.count(figure.split(":")[1]), 0, 1)}
+    values = [getattr(a, figure) for a in answers if getattr(a, figure) is not None]
+    return {"1": Slice(len(values), sum(values))}
+
+
+def _assert_protected(
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]],
+    complements: dict[tuple[Any, ...], set[str]],
+    min_size: int,
+) -> None:
+    """Solving every published sum together (and the scale's bounds, and the CSAT count's tie
+    to the overall sum) works out no hidden figure that hiding more groups could have
+    protected; and every complement is needed: shown, it would give some hidden figure away."""
+    keys = list(groups)
+    families = {
+        "overall": ["overall", "csat"],
+        "fcr": ["fcr"],
+        "resolution": [f"resolution:{a}" for a in ("yes", "partly", "no")],
+        **{item: [item] for item in (*ITEMS_CE, *ITEMS_CH)},
+    }
+    for family, figures in families.items():
+        slices = {f: {k: _slices(groups[k], f) for k in keys} for f in figures}
+        answered = {k for k in keys if slices[figures[0]][k]["1"].n}
+        primary = {
+            k for k in answered if sum(r["answer"] is not None for r in groups[k]) < min_size
+        }
+        chosen = {k for k in keys if family in complements.get(k, set())}
+
+        def attack(hidden: set[Any], figures: list[str] = figures, slices: Any = slices) -> set:
+            order = sorted(hidden, key=keys.index)
+            found: set[int] = set()
+            for f in figures:
+                found |= pinned_groups([slices[f][k] for k in order], of_csat=f == "csat")
+            return {order[i] for i in found}
+
+        inherent = attack(answered)
+        assert attack(primary | chosen) <= inherent, (family, primary, chosen)
+        for k in chosen:
+            assert attack((primary | chosen) - {k}) - inherent, ("not needed", family, k)
+
+
+def _team_report(ctx: Context, teams: dict[str, list[int]]) -> dict[str, dict[str, Any]]:
     with ctx.session() as session:
-        for team, count in (("big", 9), ("middle", 6), ("tiny", 2)):
-            for _ in range(count):
+        for team, scores in teams.items():
+            for score in scores:
                 survey = make_survey(
                     ctx, session, contact={"team": team, "closed_at": utc(2026, 5, 5, 10)}
                 )
-                make_response(session, survey, overall=5)
+                make_response(session, survey, overall=score)
         report = satisfaction_report(
             session,
             ReportRequest(date(2026, 5, 1), date(2026, 6, 1), ("team",)),
             min_group_size=5,
         )
-    by_team = {g["key"]["team"]: g for g in report["groups"]}
-    assert by_team["tiny"]["responses"] == 2 and by_team["tiny"]["overall"]["mean"] is None
-    assert by_team["middle"]["responses"] == 6 and by_team["middle"]["overall"]["mean"] is None
-    assert by_team["big"]["overall"]["mean"] == 5.0
-    assert report["total"]["overall"]["mean"] == 5.0
-    assert report["total"]["responses"] == 17
+    return {"total": report["total"], **{g["key"]["team"]: g for g in report["groups"]}}
+
+
+def test_a_lone_small_group_hides_the_overall_score_of_the_next_smallest_too(
+    ctx: Context,
+) -> None:
+    got = _team_report(
+        ctx, {"big": [5, 4, 3, 2, 1, 5, 4, 3, 2], "middle": [1, 2, 3, 4, 5, 5], "tiny": [2, 5]}
+    )
+    assert got["tiny"]["responses"] == 2 and got["tiny"]["overall"]["mean"] is None
+    assert got["middle"]["responses"] == 6 and got["middle"]["overall"]["mean"] is None
+    assert got["middle"]["weighted"]["overall"]["mean"] is None
+    assert got["big"]["overall"]["mean"] == pytest.approx(29 / 9)
+    assert got["total"]["responses"] == 17 and got["total"]["overall"]["mean"] is not None
+
+
+def test_nothing_is_hidden_in_vain_when_the_total_tells_every_answer(ctx: Context) -> None:
+    got = _team_report(ctx, {"big": [5] * 9, "middle": [5] * 6, "tiny": [5, 5]})
+    # A total of 5.0 says every answer was 5: hiding another group would protect nothing.
+    assert got["tiny"]["overall"]["mean"] is None
+    assert got["middle"]["overall"]["mean"] == 5.0 and got["big"]["overall"]["mean"] == 5.0
+    assert got["total"]["overall"]["mean"] == 5.0
 
 
 def test_the_period_uses_the_stockholm_closure_date_and_excludes_to(ctx: Context) -> None:
