@@ -382,8 +382,9 @@ def test_the_admin_page_shows_the_units_with_flags_and_a_funnel_plot_per_measure
     rows = re.findall(r"<tr[^>]*>\s*<th scope=\"row\">([^<]+)</th>", page)
     assert rows == [HONEST, f"{HONEST} / anna", DISHONEST, f"{DISHONEST} / bo"]
     # Only the dishonest actor's and agent's split shares are flagged: two cells, two squares.
-    assert page.count('<td class="flag">') == 2
-    assert page.count("<strong>Flagged:</strong> 40.0 % (80/200)") == 2
+    assert page.count('<td class="figures flag">') == 2
+    flagged = '<strong>Flagged:</strong> <span>40.0 %</span> <span class="muted">(80/200)</span>'
+    assert page.count(flagged) == 2
     assert page.count("<svg") == 7 and page.count("<desc>") == 7
     assert page.count('class="dot flagged"') == 2
     swedish = client.get(f"/admin/fairness?{QUERY}&lang=sv").get_data(as_text=True)

@@ -3,8 +3,10 @@ English; thousands apart with a narrow space in both."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
+import pyphen
 from flask import Flask, has_request_context
 from flask_babel import get_locale
 
@@ -39,5 +41,23 @@ def interval(value: Any, as_percent: bool = False) -> str:
     return _decimal(f"{low:.2f}\u2013{high:.2f}")
 
 
+@cache
+def _dictionary(language: str) -> pyphen.Pyphen:
+    return pyphen.Pyphen(lang=language, left=3, right=3)
+
+
+def hyphenate(text: str) -> str:
+    """Soft hyphens in the long words of a table header (Kon\u00adtakt\u00adupp...), so that a
+    wide table can break them where the page's language allows instead of overflowing."""
+    locale = get_locale() if has_request_context() else None
+    dictionary = _dictionary(locale.language if locale else "en")
+    return " ".join(
+        dictionary.inserted(word, hyphen="\u00ad") if len(word) >= 8 else word
+        for word in str(text).split(" ")
+    )
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(percent=percent, number=number, interval=interval)
+    app.jinja_env.filters.update(
+        percent=percent, number=number, interval=interval, hyphenate=hyphenate
+    )
