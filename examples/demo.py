@@ -8,6 +8,7 @@ Never run this against a production database: it changes the sampling policy.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import json
 import subprocess
@@ -18,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from survey.intake.csv_import import COLUMNS
+from survey.local_server import use_local_base_url
 
 SURVEY = str(Path(sys.executable).with_name("survey"))
 CUSTOMERS = [
@@ -36,6 +38,11 @@ def survey(*args: str, check: bool = True) -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    args = parser.parse_args()
+    use_local_base_url(args.host, args.port)  # the links open `make run` on the same port
     reason = "demonstration (make demo)"
     survey("actors", "create", "demo", check=False)
     for key, value in (("rate", "1"), ("send_delay_minutes", "0"), ("quiet_hours", "")):
