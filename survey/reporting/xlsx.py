@@ -122,10 +122,11 @@ def _report_sheet(sheet: Worksheet, report: dict[str, Any], info: WorkbookInfo) 
     ]
     sheet.append(header)
     groups = [*report["groups"], report["total"]]
-    for row_number, (group, values) in enumerate(zip(groups, report_rows(report), strict=True)):
+    rows = list(zip(groups, report_rows(report), strict=True))
+    if not keys:  # the one group is the total: one row, named by its period
+        rows = [(report["total"], [period_text(report["from"], report["to"]), *rows[-1][1]])]
+    for row_number, (group, values) in enumerate(rows):
         row = row_number + 2
-        if not keys:
-            values = [period_text(report["from"], report["to"]), *values]
         hidden = is_suppressed(group)
         for index, (column, value) in enumerate(zip(columns, values, strict=True)):
             cell = sheet.cell(row=row, column=index + 1)

@@ -11,7 +11,7 @@ from scipy import stats as sp
 from sqlmodel import select
 
 from survey.context import Context
-from survey.models import Actor, Response, Survey
+from survey.models import Actor, PolicyVersion, Response, Survey
 from survey.reporting.distribution import score_distribution
 from survey.reporting.report import (
     GROUP_KEYS,
@@ -20,6 +20,9 @@ from survey.reporting.report import (
     satisfaction_report,
 )
 from tests.factories import make_response, make_survey, seed_report_data, utc
+
+# What the report discloses of each policy version (SPEC section 7), independently listed.
+DISCLOSED = ("rate", "frequency_cap_days", "max_contact_age_hours", "quiet_hours")
 
 ITEMS_CE = ("response_time", "manner", "clarity", "knowledge", "engagement", "proactivity")
 ITEMS_CH = ("efficiency", "follow_up", "time_taken")
@@ -215,7 +218,12 @@ def _expected_design(
 
 
 def _expected(
-    records: list[dict[str, Any]], start: date, end: date, group_by: list[str], min_size: int
+    records: list[dict[str, Any]],
+    start: date,
+    end: date,
+    group_by: list[str],
+    min_size: int,
+    policies: list[dict[str, Any]],
 ) -> dict[str, Any]:
     inside = [r for r in records if start <= r["date"] < end]
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
@@ -239,7 +247,7 @@ def _expected(
             inside, sum(1 for r in inside if r["answer"] is not None) < min_size
         ),
         "disclosures": {
-            "policies": [],
+            "policies": policies,
             "too_old_by_actor": {
                 actor: {
                     "drawn": sum(1 for r in inside if r["keys"]["actor"] == actor),
@@ -291,12 +299,22 @@ def test_report_matches_an_independent_computation_for_every_grouping(ctx: Conte
     records = _records(ctx)
     start, end = date(2026, 3, 20), date(2026, 4, 12)
     assert any(r["date"] < start for r in records), "the data must reach outside the period"
+    # The one policy version, recorded when the test began (after the period): the period
+    # follows it, so the report discloses it.
+    with ctx.session() as session:
+        (initial,) = session.scalars(select(PolicyVersion)).all()
+    policies = [
+        {
+            "effective_from": initial.effective_from.isoformat(),
+            **{k: initial.values[k] for k in DISCLOSED},
+        }
+    ]
     for group_by in GROUPINGS:
         with ctx.session() as session:
             got = satisfaction_report(
                 session, ReportRequest(start, end, tuple(group_by)), min_group_size=5
             )
-        _assert_same(got, _expected(records, start, end, group_by, 5), str(group_by))
+        _assert_same(got, _expected(records, start, end, group_by, 5, policies), str(group_by))
     assert set(GROUP_KEYS) == {k for g in GROUPINGS for k in g}
 
 

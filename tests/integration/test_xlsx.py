@@ -74,8 +74,20 @@ def test_a_workbook_has_a_title_sheet_and_only_the_grouping_asked_for(
     assert title["Skapad"].endswith("(Europe/Stockholm)")
     assert title["Minsta gruppstorlek"] == "5 svar"
     assert "dold (< 5 svar)" in title
-    # The policy in force: a header row, then one row per version with its sampling rate.
-    assert "Urvalsandel" in {row[1] for row in book["Om rapporten"].iter_rows(values_only=True)}
+    # The policy in force: a header row, then the version in force (the initial one, recorded
+    # after March: the period follows it) with its sampling rate.
+    rows = [row for row in book["Om rapporten"].iter_rows(values_only=True) if row]
+    header = next(i for i, row in enumerate(rows) if row[1] == "Urvalsandel")
+    assert rows[header + 1][1] == ctx.settings.sampling_rate
+
+
+def test_a_workbook_of_the_total_has_one_row_named_by_its_period(
+    ctx: Context, runner: Any, tmp_path: Path
+) -> None:
+    _seed_teams(ctx)
+    sheet = _export(runner, tmp_path)["Totalt"]
+    assert sheet.max_row == 2 and sheet["A1"].value == "Period"
+    assert sheet["A2"].value == "2026-03-01 \N{EN DASH} 2026-03-31" and sheet["C2"].value == 15
 
 
 def test_columns_have_human_names_and_values_are_rounded_and_formatted(
