@@ -20,8 +20,15 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from demo_world import ACTORS, DO_NOT_SURVEY_REASONS, Actor, Team, answers_for, overall_score
-from demo_world import pick_channel as channel_of
+from demo_world import (
+    ACTORS,
+    DO_NOT_SURVEY_REASONS,
+    Actor,
+    Team,
+    answers_for,
+    overall_score,
+    pick_channel,
+)
 from sqlmodel import Session, col, select
 
 from survey.accounts.actors import create_actor
@@ -109,7 +116,7 @@ def load_history(ctx: Context, clock: Clock, *, days: int, seed: int = 2026) -> 
         day = today - timedelta(days=offset)
         plan = _plan_day(world, day)
         clock.at = _local(day, EVENING)
-        totals["contacts"] += _deliver(ctx, plan, keys, world)
+        totals["contacts"] += _deliver(ctx, plan, keys)
         for reason, n in run_sampling(ctx).items():
             totals[f"decided {reason}"] += n
         clock.at = _local(day, SENDING)
@@ -164,29 +171,30 @@ def _case(
     world.languages[case_ref] = customer["language"]
     contacts = []
     closed = start
+    case_type = rng.choice(team.case_types)
     for k in range(count):
         closed = min(closed + timedelta(minutes=rng.randrange(5, 150)), _local(day, time(19, 20)))
-        channel = channel_of(rng, team)
+        channel = pick_channel(rng, team)
         handling = timedelta(minutes=rng.randrange(3, 25))
         if channel == "email":
             handling = timedelta(hours=rng.randrange(2, 30))
-        contact: dict[str, Any] = {
-            "external_id": f"{case_ref}-{k + 1}",
-            "case_ref": case_ref,
-            "channel": channel,
-            "opened_at": (closed - handling).isoformat(),
-            "closed_at": closed.isoformat(),
-            "agent": agent if k == count - 1 else rng.choice(team.agents),
-            "team": team.name,
-            "case_type": rng.choice(team.case_types),
-            "complaint": rng.random() < team.complaint_share,
-            "customer": {**{k: v for k, v in customer.items() if k != "ref"}},
-        }
-        contact["customer"]["ref"] = customer["ref"]
-        reason = _do_not_survey(rng, actor, mood)
-        if reason and k == count - 1:
-            contact["do_not_survey"] = {"reason": reason}
-        contacts.append(contact)
+        contacts.append(
+            {
+                "external_id": f"{case_ref}-{k + 1}",
+                "case_ref": case_ref,
+                "channel": channel,
+                "opened_at": (closed - handling).isoformat(),
+                "closed_at": closed.isoformat(),
+                "agent": agent if k == count - 1 else rng.choice(team.agents),
+                "team": team.name,
+                "case_type": case_type,
+                "complaint": rng.random() < team.complaint_share,
+                "customer": dict(customer),
+            }
+        )
+    reason = _do_not_survey(rng, actor, mood)
+    if reason:  # on the last contact, as the agent closing the case would mark it
+        contacts[-1]["do_not_survey"] = {"reason": reason}
     # At the steering actor the agent "registers the customer's wish" through the API.
     steered = actor.steers and mood <= 2 and "do_not_survey" not in contacts[-1]
     if steered and rng.random() < 0.35:
@@ -204,7 +212,7 @@ def _do_not_survey(rng: random.Random, actor: Actor, mood: int) -> str | None:
     return None
 
 
-def _deliver(ctx: Context, plan: Day, keys: dict[str, str], world: World) -> int:
+def _deliver(ctx: Context, plan: Day, keys: dict[str, str]) -> int:
     """The day's contacts into the engine, each actor its own way; then the staff opt-outs."""
     count = 0
     settings = ctx.settings

@@ -4,9 +4,7 @@ customers tend to feel, and what they write. Every name, number and address is i
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
-
-STEERING = "do_not_survey"  # how the steering actor shows up: marks and staff opt-outs
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -31,7 +29,6 @@ class Actor:
     teams: tuple[Team, ...]
     via: str  # "api" or "csv": how its contacts reach the engine
     steers: bool = False  # marks unhappy customers do_not_survey and opts some out itself
-    agent_spread: dict[str, float] = field(default_factory=dict)
 
 
 ACTORS = (
