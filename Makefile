@@ -20,14 +20,15 @@ install: $(STAMP) translations
 translations: $(STAMP)
 	$(BIN)/pybabel compile -d survey/translations
 
+# `make run PORT=5001`: unless SURVEY_BASE_URL is set, the survey links point at HOST:PORT.
 run: install
 	$(BIN)/survey db upgrade
 	$(BIN)/survey run --host $(HOST) --port $(PORT)
 
-# Beside `make run` (same database): a demonstration policy, a few contacts, their surveys.
+# Beside `make run` (same database, same PORT): eight weeks of history and fresh survey links.
 demo: install
 	$(BIN)/survey db upgrade
-	$(BIN)/python examples/demo.py
+	$(BIN)/python examples/demo.py --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check survey jobs tests bench examples

@@ -281,6 +281,14 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
         raise ConfigError(_explain(exc)) from None
 
 
+def is_configured(field: str) -> bool:
+    """Whether a setting is given (TOML file, `.env` or the environment), not left default."""
+    toml_file = os.environ.get("SURVEY_CONFIG_FILE")
+    if toml_file and field in _toml_values(Path(toml_file)):
+        return True
+    return field in _from_files_and_environment()
+
+
 def env_name(field: str) -> str:
     """The environment variable that sets a field."""
     if field.startswith("twilio_") and field != "twilio_base_url":

@@ -17,6 +17,7 @@ from survey.reporting.report import (
     ReportRequest,
     satisfaction_report,
 )
+from survey.reporting.xlsx import WorkbookInfo, workbook
 
 
 @click.command()
@@ -30,6 +31,13 @@ from survey.reporting.report import (
 @click.option("--raw", is_flag=True, help="The raw answers, one row per survey (CSV).")
 @click.option("--with-comments", is_flag=True, help="With --raw: include the free-text comments.")
 @click.option("--kpi", is_flag=True, help="The Bilaga 2 contact-stream KPIs instead (JSON).")
+@click.option(
+    "--lang",
+    type=click.Choice(["sv", "en"]),
+    default="sv",
+    show_default=True,
+    help="Language of the XLSX column names and title sheet.",
+)
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None)
 @with_context
 def report(
@@ -42,6 +50,7 @@ def report(
     raw: bool,
     with_comments: bool,
     kpi: bool,
+    lang: str,
     output: str | None,
 ) -> None:
     """The satisfaction report for a period, grouped by any of the keys."""
@@ -74,7 +83,13 @@ def report(
                 semicolon=semicolon,
             )
         elif fmt == "xlsx":
-            content = export.workbook(session, request, min_group_size=min_size)
+            info = WorkbookInfo(
+                organisation=ctx.settings.organisation_name,
+                min_group_size=min_size,
+                language=lang,
+                generated_at=ctx.now(),
+            )
+            content = workbook(session, request, min_group_size=min_size, info=info)
         else:
             data = satisfaction_report(session, request, min_group_size=min_size)
             content = (

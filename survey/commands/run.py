@@ -18,14 +18,25 @@ from survey.commands import Context, with_context
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
 def run(host: str, port: int) -> None:
-    """Web server and scheduler together on one machine (embedded defaults)."""
+    """Web server and scheduler together on one machine (embedded defaults).
+
+    Unless SURVEY_BASE_URL is configured, the survey links point at this host and port."""
+    from survey.local_server import port_problem, use_local_base_url
+
+    problem = port_problem(host, port)
+    if problem is not None:  # before any banner: gunicorn would only say "Connection in use"
+        raise click.ClickException(problem)
+    links = use_local_base_url(host, port)
     scheduler = subprocess.Popen([sys.executable, "-m", "survey", "scheduler"])
     time.sleep(1.0)
     if scheduler.poll() is not None:
         raise click.ClickException("the scheduler did not start (see the message above)")
     click.echo(f"\n  Survey engine running at http://{host}:{port}/admin")
+    if links:
+        click.echo(f"  Survey links point at {links} (set SURVEY_BASE_URL to change it)")
     survey_command = Path(sys.executable).with_name("survey")
     click.echo(f"  Create an admin user: {survey_command} users create you@example.se --role admin")
+    click.echo("  (it asks for a password; without a terminal it prints a generated one)")
     click.echo("  Stop with Ctrl-C.\n")
     try:
         _serve(host, port, workers=1, threads=4)
@@ -56,6 +67,11 @@ def web(bind: str, workers: int, threads: int, access_log: str, error_log: str) 
     Both logs leave out survey tokens and the query strings of customer routes."""
     _refuse_unshared_rate_limits(workers)
     host, _, port = bind.rpartition(":")
+    from survey.local_server import port_problem
+
+    problem = port_problem(host.strip("[]"), int(port))
+    if problem is not None:
+        raise click.ClickException(problem)
     _serve(host, int(port), workers=workers, threads=threads, logs=(access_log, error_log))
 
 

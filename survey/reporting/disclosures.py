@@ -18,6 +18,7 @@ from survey.models import Contact, DecisionReason, PolicyVersion, SamplingDecisi
 from survey.models.accounts import Actor
 from survey.reporting.counting import local_midnight
 from survey.reporting.funnel import last_contact_id
+from survey.sampling.policy import is_complete
 
 TOO_OLD_WARNING = 0.10
 DISCLOSED_POLICY = ("rate", "frequency_cap_days", "max_contact_age_hours", "quiet_hours")
@@ -33,23 +34,30 @@ def disclosures(session: Session, request: Any) -> dict[str, Any]:
 
 
 def policies_in_force(session: Session, low: datetime, high: datetime) -> list[dict[str, Any]]:
-    """The version in force at the start and every version that began before the end."""
+    """The version in force at the start and every version that began before the end; a period
+    before the initial version follows the initial version (sampling.policy), so shows it."""
     versions = session.scalars(
-        select(PolicyVersion)
-        .where(col(PolicyVersion.effective_from) < high)
-        .order_by(col(PolicyVersion.effective_from), col(PolicyVersion.id))
+        select(PolicyVersion).order_by(col(PolicyVersion.effective_from), col(PolicyVersion.id))
     ).all()
+    initial = min((v for v in versions if is_complete(v.values)), key=_id, default=None)
     first = 0
     for i, version in enumerate(versions):
         if version.effective_from <= low:
             first = i
+    shown = [v for v in versions[first:] if v.effective_from < high]
+    if initial is not None and (not shown or shown[0].effective_from > low):
+        shown = [initial, *(v for v in shown if v is not initial)]
     return [
         {
             "effective_from": version.effective_from.isoformat(),
             **{name: version.values.get(name) for name in DISCLOSED_POLICY},
         }
-        for version in versions[first:]
+        for version in shown
     ]
+
+
+def _id(version: PolicyVersion) -> int:
+    return version.id or 0
 
 
 def too_old_by_actor(

@@ -21,11 +21,12 @@ from sqlmodel import Session, col, select
 
 from survey.config import Settings
 from survey.models import OutboxMessage, ReportSnapshot, Survey
-from survey.reporting.exports import report_xlsx
 from survey.reporting.fairness import fairness_report, published
 from survey.reporting.kpi import contact_kpis
 from survey.reporting.report import ReportRequest, satisfaction_report
 from survey.reporting.settling import settles_at
+from survey.reporting.xlsx import WorkbookInfo, report_xlsx
+from survey.reporting.xlsx_labels import N_, translate
 from survey.sampling.draw import STOCKHOLM
 
 log = logging.getLogger(__name__)
@@ -90,8 +91,23 @@ def late_actor_warnings(data: dict[str, Any]) -> list[str]:
     ]
 
 
-def snapshot_workbook(snapshot: ReportSnapshot) -> bytes:
-    return report_xlsx(list(snapshot.data["reports"].values()))
+SNAPSHOT_KINDS = {"provisional": N_("provisional"), "final": N_("final")}
+
+
+def snapshot_workbook(
+    snapshot: ReportSnapshot, settings: Settings, *, language: str | None = None
+) -> bytes:
+    """The snapshot as XLSX, in the language given (else SURVEY_DEFAULT_LANGUAGE)."""
+    language = language or settings.default_language
+    kind = SNAPSHOT_KINDS.get(snapshot.kind)
+    info = WorkbookInfo(
+        organisation=settings.organisation_name,
+        min_group_size=settings.min_group_size,
+        language=language,
+        generated_at=snapshot.created_at,
+        heading=f"{snapshot.month} ({translate(kind, language) if kind else snapshot.kind})",
+    )
+    return report_xlsx(list(snapshot.data["reports"].values()), info)
 
 
 def take_snapshots(
@@ -162,7 +178,7 @@ def _mail(
         f"Surveys sent: {total['sent']}\nResponses: {total['responses']}\n"
         + "".join(f"\n{line}" for line in late_actor_warnings(snapshot.data))
     )
-    attachment = snapshot_workbook(snapshot)
+    attachment = snapshot_workbook(snapshot, settings)
     filename = f"satisfaction-{snapshot.month}-{snapshot.kind}.xlsx"
     for recipient in settings.report_recipients:
         try:

@@ -11,7 +11,7 @@ from scipy import stats as sp
 from sqlmodel import select
 
 from survey.context import Context
-from survey.models import Actor, Response, Survey
+from survey.models import Actor, PolicyVersion, Response, Survey
 from survey.reporting.distribution import score_distribution
 from survey.reporting.report import (
     GROUP_KEYS,
@@ -21,6 +21,9 @@ from survey.reporting.report import (
 )
 from tests.factories import make_response, make_survey, seed_report_data, utc
 from tests.protection_lp import Slice, pinned_groups
+
+# What the report discloses of each policy version (SPEC section 7), independently listed.
+DISCLOSED = ("rate", "frequency_cap_days", "max_contact_age_hours", "quiet_hours")
 
 ITEMS_CE = ("response_time", "manner", "clarity", "knowledge", "engagement", "proactivity")
 ITEMS_CH = ("efficiency", "follow_up", "time_taken")
@@ -244,6 +247,7 @@ def _expected(
     group_by: list[str],
     min_size: int,
     complements: dict[tuple[Any, ...], set[str]],
+    policies: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """The report computed directly; which figures of visible groups are hidden to protect the
     small ones (`complements`) is checked on its own (test_suppression_protects_and_no_more)."""
@@ -266,7 +270,7 @@ def _expected(
             inside, sum(1 for r in inside if r["answer"] is not None) < min_size
         ),
         "disclosures": {
-            "policies": [],
+            "policies": policies,
             "too_old_by_actor": {
                 actor: {
                     "drawn": sum(1 for r in inside if r["keys"]["actor"] == actor),
@@ -318,13 +322,23 @@ def test_report_matches_an_independent_computation_for_every_grouping(ctx: Conte
     records = _records(ctx)
     start, end = date(2026, 3, 20), date(2026, 4, 12)
     assert any(r["date"] < start for r in records), "the data must reach outside the period"
+    # The one policy version, recorded when the test began (after the period): the period
+    # follows it, so the report discloses it.
+    with ctx.session() as session:
+        (initial,) = session.scalars(select(PolicyVersion)).all()
+    policies = [
+        {
+            "effective_from": initial.effective_from.isoformat(),
+            **{k: initial.values[k] for k in DISCLOSED},
+        }
+    ]
     for group_by in GROUPINGS:
         with ctx.session() as session:
             got = satisfaction_report(
                 session, ReportRequest(start, end, tuple(group_by)), min_group_size=5
             )
         complements = _complements(got, 5)
-        want = _expected(records, start, end, group_by, 5, complements)
+        want = _expected(records, start, end, group_by, 5, complements, policies)
         _assert_same(got, want, str(group_by))
         _assert_protected(_grouped(records, start, end, group_by), complements, 5)
     assert set(GROUP_KEYS) == {k for g in GROUPINGS for k in g}

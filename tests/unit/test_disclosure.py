@@ -16,7 +16,6 @@ from survey.reporting.disclosure_control import (
     disclosure_problem,
     needs_whole_periods,
 )
-from survey.reporting.exports import workbook_requests
 from survey.reporting.report import InvalidReportRequest, ReportRequest
 
 MONDAY = date(2026, 11, 23)
@@ -137,15 +136,3 @@ def test_parse_names_the_rule_and_its_parameters() -> None:
         ReportRequest.parse("2026-11-23", "2026-11-30", ["agent"], agent_reporting=False)
     assert off.value.rule == AGENT_REPORTING_OFF and off.value.params == ("group_by",)
     assert ReportRequest.parse("2026-11-23", "2026-11-30", ["agent"]).group_by == ("agent",)
-
-
-def test_a_workbook_leaves_out_sheets_that_would_break_the_rule() -> None:
-    two_weeks = ReportRequest(MONDAY, MONDAY + timedelta(days=14), ("agent", "week"))
-    assert [s.group_by for s in workbook_requests(two_weeks)] == [("agent", "week"), ("week",)]
-    month = ReportRequest(date(2026, 11, 1), date(2026, 12, 1), ("team", "channel"))
-    assert [s.group_by for s in workbook_requests(month)] == [
-        ("team", "channel"),
-        ("team",),
-        ("channel",),
-        ("month",),
-    ]

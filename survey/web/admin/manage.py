@@ -15,6 +15,7 @@ from survey.sampling import policy as policy_service
 from survey.web.admin import bp
 from survey.web.admin.auth import role_required, who
 from survey.web.app import context, db_session
+from survey.web.i18n import admin_language
 
 PAGE = 100
 
@@ -80,7 +81,7 @@ def snapshot_download(snapshot_id: int) -> ResponseReturnValue:
     if snapshot is None:
         abort(404)
     response = Response(
-        snapshot_workbook(snapshot),
+        snapshot_workbook(snapshot, context().settings, language=admin_language()),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     name = f"satisfaction-{snapshot.month}-{snapshot.kind}.xlsx"

@@ -20,10 +20,12 @@ from survey.reporting.report import (
     ReportRequest,
     satisfaction_report,
 )
+from survey.reporting.xlsx import WorkbookInfo, workbook
 from survey.web.admin import bp
 from survey.web.admin.auth import role_required, who
 from survey.web.admin.dashboard import period_from_args
 from survey.web.app import context, db_session
+from survey.web.i18n import admin_language
 from survey.web.report_slots import report_slot
 
 DOWNLOADS = {
@@ -74,6 +76,16 @@ def _request() -> ReportRequest:
         return parse_request()
     except InvalidReportRequest as exc:
         abort(400, refusal_text(exc))
+
+
+def workbook_info(language: str) -> WorkbookInfo:
+    """The title sheet's facts for a workbook downloaded now, in the admin's language."""
+    settings = context().settings
+    return WorkbookInfo(
+        organisation=settings.organisation_name,
+        min_group_size=settings.min_group_size,
+        language=language,
+    )
 
 
 def _query(report_request: ReportRequest, **extra: str) -> dict[str, Any]:
@@ -131,7 +143,9 @@ def download() -> ResponseReturnValue:
     min_size = context().settings.min_group_size
     content: str | bytes
     if fmt == "xlsx":
-        content = export.workbook(session, report_request, min_group_size=min_size)
+        content = workbook(
+            session, report_request, min_group_size=min_size, info=workbook_info(admin_language())
+        )
     else:
         report = satisfaction_report(session, report_request, min_group_size=min_size)
         content = (
