@@ -26,7 +26,6 @@ from survey.reporting.report import ReportRequest, satisfaction_report
 from survey.reporting.report_table import report_columns, report_rows
 from survey.reporting.xlsx_charts import add_trend_charts
 from survey.reporting.xlsx_labels import (
-    COUNTED,
     KEY_LABELS,
     N_,
     column_label,
@@ -107,9 +106,42 @@ def period_text(start: str, end: str) -> str:
     return f"{start} \N{EN DASH} {last.isoformat()}"
 
 
-def is_suppressed(group: dict[str, Any]) -> bool:
-    """Answers were given but the scores are withheld (too few, or complementary)."""
-    return bool(group["responses"]) and group["overall"]["mean"] is None
+OVERALL_COLUMNS = (
+    "overall_mean",
+    "overall_mean_ci95_low",
+    "overall_mean_ci95_high",
+    "csat",
+    "csat_ci95_low",
+    "csat_ci95_high",
+    "weighted_mean",
+    "weighted_mean_ci95_low",
+    "weighted_mean_ci95_high",
+    "weighted_csat",
+    "weighted_csat_ci95_low",
+    "weighted_csat_ci95_high",
+    "effective_n",
+)
+
+
+def hidden_columns(group: dict[str, Any]) -> set[str]:
+    """The columns whose figure had answers but is withheld: the whole group's scores when it
+    is too small, or single figures hidden so that another group's cannot be worked out."""
+    hidden: set[str] = set()
+    if group["responses"] and group["overall"]["mean"] is None:
+        hidden.update(OVERALL_COLUMNS)
+    for part in ("contact_experience", "case_handling"):
+        items = group[part]["items"]
+        for item, figures in items.items():
+            if figures["n"] and figures["mean"] is None:
+                hidden.add(f"{item}_mean")
+        if any(f["n"] for f in items.values()) and group[part]["mean"] is None:
+            hidden.add(f"{part}_mean")
+    resolution = group["resolution"]
+    if resolution["n"] and resolution.get("yes") is None:
+        hidden.update(f"resolution_{a}" for a in ("yes", "partly", "no"))
+    if group["fcr"]["n"] and group["fcr"]["share"] is None:
+        hidden.add("fcr_share")
+    return hidden
 
 
 def _report_sheet(sheet: Worksheet, report: dict[str, Any], info: WorkbookInfo) -> None:
@@ -127,7 +159,7 @@ def _report_sheet(sheet: Worksheet, report: dict[str, Any], info: WorkbookInfo) 
         rows = [(report["total"], [period_text(report["from"], report["to"]), *rows[-1][1]])]
     for row_number, (group, values) in enumerate(rows):
         row = row_number + 2
-        hidden = is_suppressed(group)
+        hidden = hidden_columns(group)
         for index, (column, value) in enumerate(zip(columns, values, strict=True)):
             cell = sheet.cell(row=row, column=index + 1)
             if index < max(len(keys), 1):
@@ -135,7 +167,7 @@ def _report_sheet(sheet: Worksheet, report: dict[str, Any], info: WorkbookInfo) 
                 if group is report["total"]:
                     cell.font = BOLD
             elif value is None:
-                if hidden and column not in COUNTED:
+                if column in hidden:
                     cell.value = info.hidden()
                     cell.font = HIDDEN_FONT
                     cell.alignment = Alignment(horizontal="right")

@@ -148,11 +148,6 @@ SHARES = {
     "weighted_csat_ci95_low",
     "weighted_csat_ci95_high",
 }
-# The scores a suppressed group does not show; its counts and funnel stay.
-COUNTED = {"sent", "responses", "declined", "opted_out", "overall_n", "resolution_n", "fcr_n"}
-COUNTED |= {"rr1", "coop1", "ref1"} | {f"funnel_{s}" for s in STAGE_LABELS}
-COUNTED |= {f"funnel_suppressed_{r}" for r in SUPPRESSION_LABELS}
-COUNTED |= {f"funnel_cancelled_{c}" for c in CANCEL_LABELS}
 
 
 def number_format(column: str) -> str:
