@@ -72,7 +72,7 @@ def _comment(ctx: Context, actor_name: str, day: date, texts: list[str]) -> None
 
 
 def _page(client: FlaskClient, path: str, **query: str) -> tuple[int, str]:
-    answer = client.get(path, query_string=query)
+    answer = client.get(path, query_string=query) if query else client.get(path)
     return answer.status_code, answer.get_data(as_text=True)
 
 
@@ -275,3 +275,33 @@ class TestAgentReportingOff:
         assert "Agent-level reporting is turned off" in _text(html)
         assert "/admin/units/north/billing/" not in html
         assert not re.search(r"\b(anna|bo|cy|dag)\b", _text(html))
+
+
+def _link(html: str, name: str) -> str:
+    found = re.search(rf'<a href="([^"]+)">{re.escape(name)}</a>', html)
+    assert found, (name, html)
+    return unescape(found[1])
+
+
+def test_names_with_a_slash_are_carried_in_the_query_string(
+    ctx: Context, admin: FlaskClient
+) -> None:
+    with ctx.session() as session:
+        west = make_actor(session, "west/2")
+    for score in (5, 4, 4, 5, 3, 4):
+        _answer(ctx, west, MONDAY, score, team="a/b", agent="x/y")
+    status, html = _page(admin, "/admin/units", **WEEK_3)
+    assert status == 200, html
+    status, html = _page(admin, _link(html, "west/2"))
+    assert status == 200 and "Actor west/2" in _text(html)
+    status, html = _page(admin, _link(html, "a/b"))
+    assert status == 200 and "Team a/b at west/2" in _text(html)
+    status, html = _page(admin, _link(html, "x/y"))
+    assert status == 200 and "Agent x/y, team a/b at west/2" in _text(html)
+    assert "Responses 6" in _text(html)
+
+
+def test_a_team_without_its_actor_is_refused(admin: FlaskClient) -> None:
+    status, html = _page(admin, "/admin/units", team="billing")
+    assert status == 400
+    assert 'data-param="actor"' in html

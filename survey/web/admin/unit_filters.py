@@ -9,9 +9,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
+from werkzeug.routing import BaseConverter, ValidationError
 
 from survey.models import Channel
 
+LEVELS = ("actor", "team", "agent")
 GRAINS = ("week", "month")
 DEFAULT_WEEKS = 12
 MAX_CASE_TYPE = 100
@@ -81,3 +83,25 @@ def parse_filters(args: Mapping[str, str], *, today: date, single: bool) -> Filt
     if case_type is not None and len(case_type) > MAX_CASE_TYPE:
         raise BadFilter("case_type", _("At most %(n)s characters.", n=MAX_CASE_TYPE))
     return Filters(start, end, grain, channel, case_type)
+
+
+class Segment(BaseConverter):
+    """A name as one path segment; a name with a slash cannot be one, so url_for falls back to
+    the next rule, which carries it in the query string (?actor=, ?team=, ?agent=)."""
+
+    def to_url(self, value: Any) -> str:
+        if "/" in str(value):
+            raise ValidationError()
+        return super().to_url(value)
+
+
+def unit_keys(path: Mapping[str, str | None], args: Mapping[str, str]) -> list[str | None]:
+    """Actor, team and agent from the path or, for names with a slash, the query string; each
+    level needs the ones above it."""
+    keys = [path.get(key) or args.get(key) or None for key in LEVELS]
+    for i in range(1, len(LEVELS)):
+        if keys[i] is not None and keys[i - 1] is None:
+            above, level = LEVELS[i - 1], LEVELS[i]
+            message = _("The parameter %(level)s needs %(above)s too.", level=level, above=above)
+            raise BadFilter(above, message)
+    return keys

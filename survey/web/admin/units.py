@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import abort, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -27,7 +28,14 @@ from survey.sampling.draw import STOCKHOLM
 from survey.web.admin import bp
 from survey.web.admin.auth import role_required
 from survey.web.admin.reports import refusal_text
-from survey.web.admin.unit_filters import GRAINS, BadFilter, Filters, parse_filters
+from survey.web.admin.unit_filters import (
+    GRAINS,
+    BadFilter,
+    Filters,
+    Segment,
+    parse_filters,
+    unit_keys,
+)
 from survey.web.app import context, db_session
 from survey.web.report_slots import report_slot
 
@@ -49,16 +57,25 @@ def item_names() -> dict[str, str]:
     }
 
 
+@bp.record_once
+def _add_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters.setdefault("segment", Segment)
+
+
 @bp.get("/units", endpoint="units")
-@bp.get("/units/<actor>", endpoint="units")
-@bp.get("/units/<actor>/<team>", endpoint="units")
-@bp.get("/units/<actor>/<team>/<agent>", endpoint="units")
+@bp.get("/units/<segment:actor>", endpoint="units")
+@bp.get("/units/<segment:actor>/<segment:team>", endpoint="units")
+@bp.get("/units/<segment:actor>/<segment:team>/<segment:agent>", endpoint="units")
 @role_required()
 @report_slot
 def units(
     actor: str | None = None, team: str | None = None, agent: str | None = None
 ) -> ResponseReturnValue:
     settings = context().settings
+    try:
+        actor, team, agent = unit_keys({"actor": actor, "team": team, "agent": agent}, request.args)
+    except BadFilter as exc:
+        return _refused(Unit(), None, exc.param, str(exc))
     if agent is not None and not settings.agent_reporting:
         abort(404, _("Agent-level reporting is turned off (SURVEY_AGENT_REPORTING)."))
     if actor is not None:
@@ -147,12 +164,14 @@ def _figures(page: UnitPage) -> dict[str, Markup]:
             _("Distribution of the overall score"),
             [(str(score), float(n)) for score, n in page.distribution.items()],
         )
-    if page.group is not None:
+    if page.distribution is not None and page.group is not None:
+        # Only items with a mean: the table beside lists every item, its count and its mean.
         names = item_names()
         items = [
-            (names[item], page.group[part]["items"][item]["mean"])
+            (names[item], mean)
             for part, part_items in PARTS
             for item in part_items
+            if (mean := page.group[part]["items"][item]["mean"]) is not None
         ]
         figures["items"] = charts.bar_chart(_("Item means (1\u20135)"), items, high=5.0)
     if page.chart is not None and page.chart.points:
