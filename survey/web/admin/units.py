@@ -45,7 +45,7 @@ PARTS = (("contact_experience", CONTACT_ITEMS), ("case_handling", CASE_ITEMS))
 def item_names() -> dict[str, str]:
     """The questionnaire items' short names on the admin pages."""
     return {
-        "response_time": _("Waiting and response time"),
+        "response_time": _("Waiting time"),
         "manner": _("Manner"),
         "clarity": _("Clarity"),
         "knowledge": _("Knowledge"),
