@@ -305,3 +305,19 @@ def test_a_team_without_its_actor_is_refused(admin: FlaskClient) -> None:
     status, html = _page(admin, "/admin/units", team="billing")
     assert status == 400
     assert 'data-param="actor"' in html
+
+
+@pytest.mark.usefixtures("data")
+def test_the_team_page_reads_in_swedish_by_default(ctx: Context, client: FlaskClient) -> None:
+    from tests.integration.test_admin_language import ENGLISH_PHRASES
+
+    log_in_as(ctx, client, "analyst", language="sv")
+    status, html = _page(client, TEAM, **WEEK_3)
+    assert status == 200, html
+    text = _text(html)
+    assert "Team billing hos north" in text
+    assert "Styrdiagram (p-diagram) över kundnöjdhet per vecka" in text
+    assert "Krympt medelvärde" in text
+    english = [p for p in ENGLISH_PHRASES if p in text]
+    english += [p for p in ("Agents", "Shrunk", "Control chart", "Hidden", "Item") if p in text]
+    assert english == []
