@@ -153,9 +153,12 @@ def contact_kpis(
         set(counts) | set(times) | set(fcr),
         key=lambda k: sort_key(dict(zip(request.group_by, k, strict=True))),
     )
-    total_request = request.ungrouped()
-    total_counts = contact_counts(session, total_request).get((), {})
-    total_times = _resolution_times(session, total_request).get((), {})
+    if request.group_by:
+        total_request = request.ungrouped()
+        total_counts = contact_counts(session, total_request).get((), {})
+        total_times = _resolution_times(session, total_request).get((), {})
+    else:  # ungrouped, the one group is the total: not counted twice
+        total_counts, total_times = counts.get((), {}), times.get((), {})
     return {
         "from": request.start.isoformat(),
         "to": request.end.isoformat(),
