@@ -95,10 +95,22 @@ def trend(report: dict[str, Any], unit: Unit, grain: str) -> list[tuple[str, Any
 
 
 def unit_kpis(
-    session: Session, request: ReportRequest, unit: Unit, *, min_group_size: int
+    session: Session,
+    request: ReportRequest,
+    unit: Unit,
+    *,
+    min_group_size: int,
+    report: dict[str, Any] | None = None,
 ) -> dict[str, Any] | None:
-    """The unit's contact-stream KPIs over the request's period."""
-    kpis = contact_kpis(session, request, min_group_size=min_group_size)
+    """The unit's contact-stream KPIs over the request's period (`report`: the satisfaction
+    report of the same request, if at hand)."""
+    kpis = contact_kpis(
+        session,
+        request,
+        min_group_size=min_group_size,
+        survey_report=report,
+        with_total=not unit.keys(),
+    )
     if not unit.keys():
         return kpis["total"]
     found = pick(kpis["groups"], unit)

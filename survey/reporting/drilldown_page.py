@@ -70,7 +70,8 @@ def unit_page(
         grain, trend_start = single, trailing_cells(end, single)
     period = unit_request(unit, start, end, **rules)
     trend_request = unit_request(unit, trend_start, end, grain, **rules)
-    group = summary(satisfaction_report(session, period, **sizes), unit)
+    report = satisfaction_report(session, period, **sizes)
+    group = summary(report, unit)
     cells = trend(satisfaction_report(session, trend_request, **sizes), unit, grain)
     shown = group is not None and group["overall"]["mean"] is not None
     page = UnitPage(
@@ -80,7 +81,7 @@ def unit_page(
         grain=grain,
         group=group,
         cells=cells,
-        kpis=unit_kpis(session, period, unit, **sizes),
+        kpis=unit_kpis(session, period, unit, report=report, **sizes),
         distribution=unit_distribution(session, period, unit) if shown else None,
     )
     if unit.level in CHILD:
