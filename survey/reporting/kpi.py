@@ -142,20 +142,32 @@ def _hours(seconds: Any) -> float | None:
 
 
 def contact_kpis(
-    session: Session, request: ReportRequest, *, min_group_size: int
+    session: Session,
+    request: ReportRequest,
+    *,
+    min_group_size: int,
+    survey_report: dict[str, Any] | None = None,
+    with_total: bool = True,
 ) -> dict[str, Any]:
-    """The Bilaga 2 KPIs for a period and grouping, in the report's shape (groups and total)."""
+    """The Bilaga 2 KPIs for a period and grouping, in the report's shape (groups and total).
+
+    `survey_report`: the satisfaction report of the same request, if the caller has it already;
+    `with_total=False`: no total (None), for a caller that wants some of the groups only."""
     counts = contact_counts(session, request)
     times = _resolution_times(session, request)
-    survey_report = satisfaction_report(session, request, min_group_size=min_group_size)
+    if survey_report is None:
+        survey_report = satisfaction_report(session, request, min_group_size=min_group_size)
     fcr = {tuple(g["key"].values()): g["fcr"] for g in survey_report["groups"]}
     keys = sorted(
         set(counts) | set(times) | set(fcr),
         key=lambda k: sort_key(dict(zip(request.group_by, k, strict=True))),
     )
-    total_request = request.ungrouped()
-    total_counts = contact_counts(session, total_request).get((), {})
-    total_times = _resolution_times(session, total_request).get((), {})
+    if request.group_by and with_total:
+        total_request = request.ungrouped()
+        total_counts = contact_counts(session, total_request).get((), {})
+        total_times = _resolution_times(session, total_request).get((), {})
+    else:  # ungrouped, the one group is the total: not counted twice
+        total_counts, total_times = counts.get((), {}), times.get((), {})
     return {
         "from": request.start.isoformat(),
         "to": request.end.isoformat(),
@@ -167,7 +179,9 @@ def contact_kpis(
             }
             for key in keys
         ],
-        "total": _figures(total_counts, total_times, survey_report["total"]["fcr"]),
+        "total": _figures(total_counts, total_times, survey_report["total"]["fcr"])
+        if with_total or not request.group_by
+        else None,
     }
 
 

@@ -57,3 +57,47 @@ def test_quality_manager_reads_the_dashboard(
     result = Axe().run(page, options=options)
     assert result.violations_count == 0, result.generate_report()
     assert not problems, problems
+
+
+@pytest.mark.slow
+def test_quality_manager_drills_down_from_the_organisation_to_a_team(
+    live_server: LiveServer, browser_page: Any, screenshot: Callable[[str], list[Path]]
+) -> None:
+    ctx = live_server.ctx
+    with ctx.session() as session:
+        seed_report_data(ctx, session, surveys=150)
+        accounts.create_user(
+            session, email="quality@example.se", password=PASSWORD, role="analyst", who="test"
+        )
+    page = browser_page
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.goto(f"{live_server.url}/admin/login?lang=en")
+    page.get_by_label("E-mail address").fill("quality@example.se")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/admin/")
+    page.get_by_role("link", name="Units").click()
+    page.get_by_label("From").fill("2026-03-16")
+    page.get_by_label("To (exclusive)").fill("2026-04-20")
+    page.get_by_role("button", name="Show").click()
+    assert page.get_by_role("heading", name="The organisation: all actors").is_visible()
+    options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}, "resultTypes": ["violations"]}
+    page.get_by_role("link", name="actor-in-7").click()
+    assert page.get_by_role("heading", name="Actor actor-in-7").is_visible()
+    page.get_by_role("link", name="team-a").click()
+    assert page.get_by_role("heading", name="Team team-a at actor-in-7").is_visible()
+    # The filters travel in the URL: the page can be bookmarked.
+    assert "from=2026-03-16" in page.url and "to=2026-04-20" in page.url
+    assert page.get_by_role("img", name="CSAT by week with 95 % interval").is_visible()
+    assert page.get_by_role("heading", name="Control chart (p-chart) of CSAT by week").is_visible()
+    screenshot("admin-units-team")
+    result = Axe().run(page, options=options)
+    assert result.violations_count == 0, result.generate_report()
+    page.get_by_role("link", name="Organisation").click()
+    result = Axe().run(page, options=options)
+    assert result.violations_count == 0, result.generate_report()
+    assert not problems, problems

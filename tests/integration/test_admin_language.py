@@ -15,6 +15,7 @@ from tests.integration.admin_users import log_in, make_user
 # Each admin page an admin may open, with its heading in Swedish and in English.
 PAGES = [
     ("/admin/", "Kundnöjdhet", "Customer satisfaction"),
+    ("/admin/units", "Organisationen: alla aktörer", "The organisation: all actors"),
     ("/admin/reports", "Rapport om kundnöjdhet", "Satisfaction report"),
     ("/admin/kpis", "Nyckeltal enligt bilaga 2", "Bilaga 2 KPIs"),
     ("/admin/snapshots", "Ögonblicksbilder per månad", "Monthly snapshots"),
