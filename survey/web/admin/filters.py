@@ -46,13 +46,20 @@ def _dictionary(language: str) -> pyphen.Pyphen:
     return pyphen.Pyphen(lang=language, left=3, right=3)
 
 
+# Swedish runs words together (Kontaktupplevelse); English table headers fit without breaks.
+HYPHENATED = {"sv"}
+LONG_WORD = 10
+
+
 def hyphenate(text: str) -> str:
-    """Soft hyphens in the long words of a table header (Kon\u00adtakt\u00adupp...), so that a
-    wide table can break them where the page's language allows instead of overflowing."""
+    """Soft hyphens in the long compound words of a Swedish table header (Kon\u00adtakt...), so
+    that a wide table can break them where Swedish allows instead of overflowing."""
     locale = get_locale() if has_request_context() else None
-    dictionary = _dictionary(locale.language if locale else "en")
+    if locale is None or locale.language not in HYPHENATED:
+        return str(text)
+    dictionary = _dictionary(locale.language)
     return " ".join(
-        dictionary.inserted(word, hyphen="\u00ad") if len(word) >= 8 else word
+        dictionary.inserted(word, hyphen="\u00ad") if len(word) >= LONG_WORD else word
         for word in str(text).split(" ")
     )
 
