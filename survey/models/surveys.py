@@ -154,4 +154,7 @@ class Response(SQLModel, table=True):
     resolution: str | None = Field(default=None, max_length=8)
     fcr: str | None = Field(default=None, max_length=8)
     comment: str | None = Field(default=None, sa_type=Text)
+    # "You may contact me about my answers": optional, not scored, in no statistic; only with
+    # it does anything about this one answer reach anyone (the follow-up list).
+    contact_consent: bool = False
     answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -39,5 +39,14 @@ def interval(value: Any, as_percent: bool = False) -> str:
     return _decimal(f"{low:.2f}\u2013{high:.2f}")
 
 
+def local_time(value: Any) -> str:
+    """A moment as the organisation's local (Europe/Stockholm) date and time."""
+    from survey.sampling.draw import STOCKHOLM
+
+    return EMPTY if value is None else value.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(percent=percent, number=number, interval=interval)
+    app.jinja_env.filters.update(
+        percent=percent, number=number, interval=interval, local_time=local_time
+    )
