@@ -9,14 +9,20 @@ import ssl
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlmodel import Session
 
 from survey.config import Settings
 from survey.models import OutboxMessage
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Mail to staff, in the organisation's language (SURVEY_DEFAULT_LANGUAGE); customers' messages
+# are beside it in templates/messages.
+STAFF_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "staff"
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,20 @@ class StaffMail:
     survey_id: int | None = None  # a follow-up's survey: erasure removes the outbox copy with it
     attachment: bytes | None = None
     attachment_name: str | None = None  # an XLSX workbook
+
+
+def render_staff_text(settings: Settings, name: str, **values: Any) -> str:
+    """templates/staff/<language>/<name>.txt with the values."""
+    return _environment().get_template(f"{settings.default_language}/{name}.txt").render(values)
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(STAFF_TEMPLATES)),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+    )
 
 
 def send_staff_mail(

@@ -12,19 +12,16 @@ from __future__ import annotations
 import logging
 import smtplib
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from survey.accounts.audit_log import audit
-from survey.channels.staff_mail import StaffMail, send_staff_mail
+from survey.channels.staff_mail import StaffMail, render_staff_text, send_staff_mail
 from survey.config import Settings
 from survey.context import Context
-from survey.delivery.messages import TEMPLATES
 from survey.followups.recipients import recipient_for
 from survey.followups.rules import due_at, follow_up_rules
 from survey.models import Actor, FollowUp, Response, ResponseStatus, Survey
@@ -35,9 +32,6 @@ log = logging.getLogger(__name__)
 # bounds what each pass reads.
 RAISE_WITHIN = timedelta(days=14)
 BATCH = 500
-# Mail to staff, in the organisation's language (SURVEY_DEFAULT_LANGUAGE); customers' messages
-# are beside it in templates/messages.
-STAFF_TEMPLATES = TEMPLATES.parent / "staff"
 
 
 def run_follow_ups(ctx: Context) -> dict[str, Any]:
@@ -154,23 +148,12 @@ def notice(
         "due": _aware(follow_up.due_at).astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M"),
         "link": f"{settings.base_url}/admin/followups/{follow_up.id}",
     }
-    language = settings.default_language
-    env = _environment()
     return StaffMail(
         to=to,
-        subject=env.get_template(f"{language}/followup_subject.txt").render(values).strip(),
-        body=env.get_template(f"{language}/followup.txt").render(values),
+        subject=render_staff_text(settings, "followup_subject", **values).strip(),
+        body=render_staff_text(settings, "followup", **values),
         kind="followup",
         survey_id=follow_up.survey_id,
-    )
-
-
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(str(STAFF_TEMPLATES)),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
     )
 
 
