@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 12:28:12.635197
+Create Date: 2026-11-30 12:44:22.249470
 """
 
 from collections.abc import Sequence
@@ -443,7 +443,9 @@ def upgrade() -> None:
         sa.Column("resolution", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
         sa.Column("fcr", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
         sa.Column("comment", sa.Text(), nullable=True),
-        sa.Column("contact_consent", sa.Boolean(), nullable=False),
+        sa.Column(
+            "contact_consent", sa.Boolean(), server_default=sa.text("(false)"), nullable=False
+        ),
         sa.Column("answers", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["survey_id"], ["survey.id"], name=op.f("fk_response_survey_id_survey")
@@ -451,6 +453,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_response")),
         sa.UniqueConstraint("survey_id", name=op.f("uq_response_survey_id")),
     )
+    with op.batch_alter_table("response", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_response_consented",
+            ["submitted_at"],
+            unique=False,
+            postgresql_where=sa.text("contact_consent"),
+            sqlite_where=sa.text("contact_consent"),
+        )
+
     op.create_table(
         "sms_reply",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -504,6 +515,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sms_reply_survey_id"))
 
     op.drop_table("sms_reply")
+    with op.batch_alter_table("response", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_response_consented",
+            postgresql_where=sa.text("contact_consent"),
+            sqlite_where=sa.text("contact_consent"),
+        )
+
     op.drop_table("response")
     op.drop_table("outbox_message")
     with op.batch_alter_table("opt_out", schema=None) as batch_op:

@@ -24,7 +24,7 @@ from survey.config import Settings
 from survey.context import Context
 from survey.followups.recipients import recipient_for
 from survey.followups.rules import due_at, follow_up_rules
-from survey.models import Actor, FollowUp, Response, ResponseStatus, Survey
+from survey.models import Actor, FollowUp, FollowUpRecipient, Response, ResponseStatus, Survey
 from survey.sampling.draw import STOCKHOLM
 
 log = logging.getLogger(__name__)
@@ -46,10 +46,22 @@ def run_follow_ups(ctx: Context) -> dict[str, Any]:
 
 
 def raise_follow_ups(session: Session, settings: Settings, *, now: datetime) -> int:
-    """A follow-up for each recent consented answer that meets a rule and has none; commits."""
+    """A follow-up for each recent consented answer that meets a rule and has none; commits
+    each, a batch at a time until none is left."""
+    raised = 0
+    while True:
+        rows = session.execute(_to_raise(now)).mappings().all()
+        raised += sum(_raise_one(session, settings, row, now=now) for row in rows)
+        if len(rows) < BATCH:
+            return raised
+
+
+def _to_raise(now: datetime) -> Any:
     rules = follow_up_rules()
-    answered = func.coalesce(col(Survey.responded_at), col(Response.submitted_at))
-    query = (
+    # The answer's own time (set with it): the consented answers of the last RAISE_WITHIN are a
+    # range of the partial index ix_response_consented, however many answers came before.
+    answered = col(Response.submitted_at)
+    return (
         select(  # type: ignore[call-overload]
             col(Response.survey_id),
             answered.label("answered_at"),
@@ -58,48 +70,71 @@ def raise_follow_ups(session: Session, settings: Settings, *, now: datetime) -> 
         .join(Survey, col(Survey.id) == col(Response.survey_id))
         .outerjoin(FollowUp, col(FollowUp.survey_id) == col(Response.survey_id))
         .where(
-            col(Response.contact_consent).is_(True),
+            # As the partial index says it (an IS TRUE would not match it on PostgreSQL).
+            col(Response.contact_consent),
+            answered >= now - RAISE_WITHIN,
             col(Survey.response_status) == ResponseStatus.answered,
             col(FollowUp.id).is_(None),
-            answered >= now - RAISE_WITHIN,
             or_(*rules.values()),
         )
         .order_by(col(Response.survey_id))
         .limit(BATCH)
     )
-    rows = session.execute(query).mappings().all()
-    raised = 0
-    for row in rows:
-        reasons = [name for name in rules if row[name]]
-        follow_up = FollowUp(
-            survey_id=row["survey_id"],
-            created_at=now,
-            due_at=due_at(_aware(row["answered_at"]), settings.followup_due_working_days),
-            reasons=" ".join(reasons),
-        )
-        session.add(follow_up)
-        try:
-            session.flush()
-        except IntegrityError:  # raised by another process meanwhile
-            session.rollback()
-            continue
-        audit(
-            session,
-            who="system",
-            action="followup.create",
-            subject=f"follow-up {follow_up.id}",
-            survey_id=row["survey_id"],
-            reasons=reasons,
-        )
-        session.commit()
-        raised += 1
-    return raised
+
+
+def _raise_one(session: Session, settings: Settings, row: Any, *, now: datetime) -> bool:
+    reasons = [name for name in follow_up_rules() if row[name]]
+    follow_up = FollowUp(
+        survey_id=row["survey_id"],
+        created_at=now,
+        due_at=due_at(_aware(row["answered_at"]), settings.followup_due_working_days),
+        reasons=" ".join(reasons),
+    )
+    session.add(follow_up)
+    try:
+        session.flush()
+    except IntegrityError:  # raised by another process meanwhile
+        session.rollback()
+        return False
+    audit(
+        session,
+        who="system",
+        action="followup.create",
+        subject=f"follow-up {follow_up.id}",
+        survey_id=row["survey_id"],
+        reasons=reasons,
+    )
+    session.commit()
+    return True
 
 
 def notify_follow_ups(session: Session, settings: Settings, *, now: datetime) -> int:
     """Send the notice of each recent follow-up not yet notified whose actor (or team) has an
-    address; one without waits until an admin sets one. Commits each."""
-    query = (
+    address; one without waits until an admin sets one. Commits each; a failed send ends the
+    pass (the next one tries again)."""
+    notified = 0
+    while True:
+        rows = session.exec(_to_notify(now)).all()
+        for follow_up, actor_id, team, actor_name in rows:
+            address = recipient_for(session, actor_id=actor_id, team=team)
+            assert address is not None  # _to_notify reads only follow-ups that have one
+            if not _notify_one(session, settings, follow_up, actor_name, team, address, now):
+                return notified
+            notified += 1
+        if len(rows) < BATCH:
+            return notified
+
+
+def _to_notify(now: datetime) -> Any:
+    has_address = (
+        select(col(FollowUpRecipient.id))
+        .where(
+            col(FollowUpRecipient.actor_id) == col(Survey.actor_id),
+            col(FollowUpRecipient.team).in_([func.coalesce(col(Survey.team), ""), ""]),
+        )
+        .exists()
+    )
+    return (
         select(FollowUp, Survey.actor_id, Survey.team, Actor.name)
         .join(Survey, col(Survey.id) == col(FollowUp.survey_id))
         .join(Actor, col(Actor.id) == col(Survey.actor_id))
@@ -107,34 +142,40 @@ def notify_follow_ups(session: Session, settings: Settings, *, now: datetime) ->
             col(FollowUp.notified_at).is_(None),
             col(FollowUp.purged_at).is_(None),
             col(FollowUp.created_at) >= now - RAISE_WITHIN,
+            has_address,
         )
         .order_by(col(FollowUp.id))
         .limit(BATCH)
     )
-    notified = 0
-    for follow_up, actor_id, team, actor_name in session.exec(query).all():
-        address = recipient_for(session, actor_id=actor_id, team=team)
-        if address is None:
-            continue
-        mail = notice(settings, follow_up, actor=actor_name, team=team, to=address)
-        try:
-            send_staff_mail(session, settings, mail, now=now)
-        except (OSError, smtplib.SMTPException):
-            session.rollback()
-            log.exception("could not send the notice of follow-up %s", follow_up.id)
-            continue
-        follow_up.notified_at, follow_up.notified_to = now, address
-        session.add(follow_up)
-        audit(
-            session,
-            who="system",
-            action="followup.notify",
-            subject=f"follow-up {follow_up.id}",
-            to=address,
-        )
-        session.commit()
-        notified += 1
-    return notified
+
+
+def _notify_one(
+    session: Session,
+    settings: Settings,
+    follow_up: FollowUp,
+    actor: str,
+    team: str | None,
+    address: str,
+    now: datetime,
+) -> bool:
+    mail = notice(settings, follow_up, actor=actor, team=team, to=address)
+    try:
+        send_staff_mail(session, settings, mail, now=now)
+    except (OSError, smtplib.SMTPException):
+        session.rollback()
+        log.exception("could not send the notice of follow-up %s", follow_up.id)
+        return False
+    follow_up.notified_at, follow_up.notified_to = now, address
+    session.add(follow_up)
+    audit(
+        session,
+        who="system",
+        action="followup.notify",
+        subject=f"follow-up {follow_up.id}",
+        to=address,
+    )
+    session.commit()
+    return True
 
 
 def notice(

@@ -4,6 +4,7 @@ anywhere; the list is for followup users and admins, audited, and forgets with t
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlmodel import col, select
 from survey.context import Context
 from survey.followups.raising import run_follow_ups
 from survey.followups.recipients import set_follow_up_recipient
-from survey.models import Actor, AuditLog, FollowUp, OutboxMessage, Response, Survey
+from survey.models import Actor, AuditLog, FollowUp, JobLock, OutboxMessage, Response
 from survey.privacy.erasure import erase_customer
 from survey.privacy.query import CustomerQuery
 from survey.privacy.retention import purge_expired
@@ -124,10 +125,9 @@ def test_without_consent_nothing_case_level_leaves_the_reports(
 def test_a_late_answer_raises_nothing_after_two_weeks(ctx: Context) -> None:
     survey_id = _answered(ctx, consent=True, overall=1)
     with ctx.session() as session:
-        survey = session.get(Survey, survey_id)
-        assert survey is not None
-        survey.responded_at = ctx.now() - timedelta(days=15)
-        session.add(survey)
+        response = session.exec(select(Response).where(Response.survey_id == survey_id)).one()
+        response.submitted_at = ctx.now() - timedelta(days=15)
+        session.add(response)
         session.commit()
     assert run_follow_ups(ctx)["raised"] == 0
 
@@ -257,3 +257,20 @@ def test_a_form_sent_back_for_correction_keeps_the_box_ticked(
     assert 'name="contact_consent" value="yes" aria-describedby="consent-hint" checked' in (
         page.get_data(as_text=True)
     )
+
+
+def test_a_second_scheduler_skips_the_pass_while_another_runs_it(ctx: Context) -> None:
+    _answered(ctx, consent=True, overall=1)
+    held = contextlib.ExitStack()
+    if ctx.store.name == "postgresql":  # an advisory lock, as another scheduler holds it
+        lease = ctx.store.singleton("followups", now=ctx.now(), lease=timedelta(minutes=10))
+        assert held.enter_context(lease)
+    else:  # the lease row of another process
+        with ctx.session() as session:
+            expires = ctx.now() + timedelta(minutes=10)
+            session.add(JobLock(name="followups", holder="elsewhere:1", expires_at=expires))
+            session.commit()
+    with held:
+        assert "skipped" in run_follow_ups(ctx)
+        with ctx.session() as session:
+            assert session.exec(select(FollowUp)).all() == []
