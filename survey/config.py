@@ -78,6 +78,8 @@ class Settings(PolicySettings):
     dispatch_concurrency: Annotated[int, at_least(1)]
     report_recipients: list[str]
     followup_due_working_days: Annotated[int, at_least(0)]
+    # The rules that raise a follow-up of a consented answer (survey.followups.rules).
+    followup_rules: list[Literal["low_overall", "not_resolved", "not_first_contact", "comment"]]
     retention_days: Annotated[int, at_least(0)]
     api_max_batch: Annotated[int, at_least(1)]
     # Report computations at once per process; beyond it 503 with Retry-After.
@@ -215,6 +217,7 @@ DEFAULTS: dict[str, Any] = {
     "dispatch_concurrency": 8,
     "report_recipients": [],
     "followup_due_working_days": 2,
+    "followup_rules": ["low_overall", "not_resolved", "not_first_contact", "comment"],
     "retention_days": 365,
     "api_max_batch": 5000,
     "report_concurrency": 2,

@@ -48,16 +48,18 @@ def run_follow_ups(ctx: Context) -> dict[str, Any]:
 def raise_follow_ups(session: Session, settings: Settings, *, now: datetime) -> int:
     """A follow-up for each recent consented answer that meets a rule and has none; commits
     each, a batch at a time until none is left."""
+    rules = follow_up_rules(settings.followup_rules)
+    if not rules:
+        return 0
     raised = 0
     while True:
-        rows = session.execute(_to_raise(now)).mappings().all()
-        raised += sum(_raise_one(session, settings, row, now=now) for row in rows)
+        rows = session.execute(_to_raise(rules, now)).mappings().all()
+        raised += sum(_raise_one(session, settings, rules, row, now=now) for row in rows)
         if len(rows) < BATCH:
             return raised
 
 
-def _to_raise(now: datetime) -> Any:
-    rules = follow_up_rules()
+def _to_raise(rules: dict[str, Any], now: datetime) -> Any:
     # The answer's own time (set with it): the consented answers of the last RAISE_WITHIN are a
     # range of the partial index ix_response_consented, however many answers came before.
     answered = col(Response.submitted_at)
@@ -82,8 +84,10 @@ def _to_raise(now: datetime) -> Any:
     )
 
 
-def _raise_one(session: Session, settings: Settings, row: Any, *, now: datetime) -> bool:
-    reasons = [name for name in follow_up_rules() if row[name]]
+def _raise_one(
+    session: Session, settings: Settings, rules: dict[str, Any], row: Any, *, now: datetime
+) -> bool:
+    reasons = [name for name in rules if row[name]]
     follow_up = FollowUp(
         survey_id=row["survey_id"],
         created_at=now,

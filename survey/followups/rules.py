@@ -3,6 +3,7 @@ customer ticked "you may contact me about my answers"."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func
@@ -12,14 +13,17 @@ from survey.models import Response
 from survey.sampling.draw import STOCKHOLM
 
 
-def follow_up_rules() -> dict[str, ColumnElement[bool]]:
-    """Each rule by name, as a condition on the response (issue 18, point 5)."""
-    return {
+def follow_up_rules(names: Iterable[str] | None = None) -> dict[str, ColumnElement[bool]]:
+    """The rules named (SURVEY_FOLLOWUP_RULES; all when None), each as a condition on the
+    response (issue 18, point 5)."""
+    rules = {
         "low_overall": col(Response.overall) <= 2,
         "not_resolved": col(Response.resolution) == "no",
         "not_first_contact": col(Response.fcr) == "no",
         "comment": func.length(func.trim(col(Response.comment))) > 0,
     }
+    wanted = set(rules if names is None else names)
+    return {name: rule for name, rule in rules.items() if name in wanted}
 
 
 def due_at(answered_at: datetime, working_days: int) -> datetime:

@@ -15,11 +15,12 @@ from survey.context import Context
 from survey.followups.raising import run_follow_ups
 from survey.followups.recipients import set_follow_up_recipient
 from survey.models import Actor, AuditLog, FollowUp, JobLock, OutboxMessage, Response
+from survey.privacy.access import export_customer
 from survey.privacy.erasure import erase_customer
 from survey.privacy.query import CustomerQuery
 from survey.privacy.retention import purge_expired
 from tests.factories import make_actor, make_response, make_survey
-from tests.integration.admin_users import log_in_as
+from tests.integration.admin_users import log_in, log_in_as, make_user
 from tests.integration.survey_pages import csrf_from, fetch_csrf, token_for
 
 PHONE = "+46701234567"
@@ -274,3 +275,42 @@ def test_a_second_scheduler_skips_the_pass_while_another_runs_it(ctx: Context) -
         assert "skipped" in run_follow_ups(ctx)
         with ctx.session() as session:
             assert session.exec(select(FollowUp)).all() == []
+
+
+def test_an_access_request_shows_the_follow_up_and_the_consent(ctx: Context) -> None:
+    _answered(ctx, consent=True, overall=2)
+    run_follow_ups(ctx)
+    with ctx.session() as session:
+        follow_up = session.exec(select(FollowUp)).one()
+        follow_up.note = "Ringde kunden"
+        session.add(follow_up)
+        session.commit()
+        data = export_customer(
+            session, CustomerQuery(phone=PHONE), identifier_key=ctx.settings.identifier_key, who="t"
+        )
+    [response] = data["responses"]
+    assert response["contact_consent"] is True
+    [exported] = data["follow_ups"]
+    assert (exported["status"], exported["note"]) == ("open", "Ringde kunden")
+    assert "owner_id" not in exported and "notified_to" not in exported
+
+
+def test_the_rules_in_force_are_the_ones_the_settings_name(make_ctx: Any) -> None:
+    ctx: Context = make_ctx(followup_rules=["comment"])
+    _answered(ctx, consent=True, overall=1, resolution="no", fcr="no")
+    _answered(ctx, consent=True, overall=5, comment="Ring mig om fakturan")
+    assert run_follow_ups(ctx)["raised"] == 1
+    with ctx.session() as session:
+        assert session.exec(select(FollowUp.reasons)).all() == ["comment"]
+
+
+def test_a_followup_user_lands_on_the_list_and_sees_no_other_page(
+    ctx: Context, client: FlaskClient
+) -> None:
+    email = make_user(ctx, "followup")
+    landed = log_in(client, email)
+    assert landed.status_code == 302 and landed.headers["Location"] == "/admin/followups"
+    nav = client.get("/admin/followups").get_data(as_text=True)
+    assert 'href="/admin/followups"' in nav and 'href="/admin/reports"' not in nav
+    for path in ("/admin/", "/admin/reports", "/admin/reports/comments", "/admin/recipients"):
+        assert client.get(path).status_code == 403, path
