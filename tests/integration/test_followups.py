@@ -146,7 +146,7 @@ def test_only_followup_users_and_admins_see_the_list(ctx: Context, app: Any) -> 
 def test_the_page_shows_contact_details_and_every_view_and_change_is_audited(
     ctx: Context, client: FlaskClient
 ) -> None:
-    _answered(ctx, consent=True, overall=2, comment="Ring mig gärna")
+    _answered(ctx, consent=True, overall=2, resolution="no", comment="Ring mig gärna")
     run_follow_ups(ctx)
     log_in_as(ctx, client, "followup")
     with ctx.session() as session:
@@ -154,6 +154,7 @@ def test_the_page_shows_contact_details_and_every_view_and_change_is_audited(
     path = f"/admin/followups/{follow_up_id}"
     page = client.get(path).get_data(as_text=True)
     assert PHONE in page and "Ring mig gärna" in page
+    assert 'Was your case resolved?</th><td class="pre">No</td>' in page
     csrf = csrf_from(page)
     assert client.post(path, data={"action": "take", "csrf_token": csrf}).status_code == 303
     saved = client.post(
