@@ -6,15 +6,15 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlmodel import select
 
+from survey.accounts.actors import actor_names
 from survey.errors import NotFound, ServiceError
 from survey.followups.recipients import (
     follow_up_recipients,
     remove_follow_up_recipient,
     set_follow_up_recipient,
 )
-from survey.models import Actor, Role
+from survey.models import Role
 from survey.reporting.recipients import (
     add_report_recipient,
     remove_report_recipient,
@@ -43,7 +43,7 @@ def recipients() -> ResponseReturnValue:
         "admin/recipients.html",
         followup=follow_up_recipients(session),
         reports=report_recipients(session),
-        actors=[a.name for a in session.exec(select(Actor).order_by(Actor.name))],
+        actors=actor_names(session),
         fallback=context().settings.report_recipients,
     ), status
 
