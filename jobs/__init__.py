@@ -6,7 +6,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jobs import dispatch, expire, purge, reconcile, remind, sample, snapshot
+from jobs import (
+    dispatch,
+    expire,
+    followups,
+    purge,
+    reconcile,
+    remind,
+    reports,
+    sample,
+    snapshot,
+)
 from survey.context import Context
 
 
@@ -25,7 +35,9 @@ JOBS: list[Job] = [
     Job("remind", remind.run, seconds=300),
     Job("reconcile", reconcile.run, seconds=300),
     Job("expire", expire.run, seconds=900),
+    Job("followups", followups.run, seconds=120),
     Job("snapshot", snapshot.run, cron={"hour": 6, "minute": 15}),
+    Job("reports", reports.run, cron={"hour": 6, "minute": 45}),
     Job("purge", purge.run, cron={"hour": 3, "minute": 30}),
 ]
 

@@ -77,6 +77,9 @@ class Settings(PolicySettings):
     email_rate_per_second: float
     dispatch_concurrency: Annotated[int, at_least(1)]
     report_recipients: list[str]
+    followup_due_working_days: Annotated[int, at_least(0)]
+    # The rules that raise a follow-up of a consented answer (survey.followups.rules).
+    followup_rules: list[Literal["low_overall", "not_resolved", "not_first_contact", "comment"]]
     retention_days: Annotated[int, at_least(0)]
     api_max_batch: Annotated[int, at_least(1)]
     # Report computations at once per process; beyond it 503 with Retry-After.
@@ -213,6 +216,8 @@ DEFAULTS: dict[str, Any] = {
     "email_rate_per_second": 10.0,
     "dispatch_concurrency": 8,
     "report_recipients": [],
+    "followup_due_working_days": 2,
+    "followup_rules": ["low_overall", "not_resolved", "not_first_contact", "comment"],
     "retention_days": 365,
     "api_max_batch": 5000,
     "report_concurrency": 2,

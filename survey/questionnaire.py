@@ -30,7 +30,7 @@ SCALE_COLUMNS = frozenset(SCALE_ITEMS)
 CHOICE_COLUMNS = {"resolution": frozenset(RESOLUTION_CHOICES), "fcr": frozenset(FCR_CHOICES)}
 TEXT_COLUMNS = frozenset({"comment"})
 # The survey form's own fields beside the questions: no question may take their names.
-FORM_FIELDS = frozenset({"csrf_token", "action", "questionnaire"})
+FORM_FIELDS = frozenset({"csrf_token", "action", "questionnaire", "contact_consent"})
 
 
 class QuestionnaireError(Exception):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 11:00:21.459718
+Create Date: 2026-11-30 13:34:54.914492
 """
 
 from collections.abc import Sequence
@@ -127,6 +127,28 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "report_delivery",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("scope", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("period", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
+        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column("claimed_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("error", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_delivery")),
+        sa.UniqueConstraint(
+            "scope", "period", "email", name=op.f("uq_report_delivery_scope_period_email")
+        ),
+    )
+    op.create_table(
+        "report_recipient",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("scope", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_recipient")),
+        sa.UniqueConstraint("scope", "email", name=op.f("uq_report_recipient_scope_email")),
+    )
+    op.create_table(
         "report_snapshot",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("month", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
@@ -210,6 +232,18 @@ def upgrade() -> None:
             "ix_contact_case_ref_closed_at", ["case_ref", "closed_at"], unique=False
         )
 
+    op.create_table(
+        "follow_up_recipient",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=False),
+        sa.Column("team", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("email", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["actor_id"], ["actor.id"], name=op.f("fk_follow_up_recipient_actor_id_actor")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_follow_up_recipient")),
+        sa.UniqueConstraint("actor_id", "team", name=op.f("uq_follow_up_recipient_actor_id_team")),
+    )
     op.create_table(
         "sampling_decision",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -313,6 +347,34 @@ def upgrade() -> None:
         batch_op.create_index("ix_survey_due", ["delivery_status", "send_at"], unique=False)
 
     op.create_table(
+        "follow_up",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "survey_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("created_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reasons", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("owner_id", sa.Integer(), nullable=True),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("notified_to", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=True),
+        sa.Column("notified_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("purged_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["owner_id"], ["app_user.id"], name=op.f("fk_follow_up_owner_id_app_user")
+        ),
+        sa.ForeignKeyConstraint(
+            ["survey_id"], ["survey.id"], name=op.f("fk_follow_up_survey_id_survey")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_follow_up")),
+        sa.UniqueConstraint("survey_id", name=op.f("uq_follow_up_survey_id")),
+    )
+    with op.batch_alter_table("follow_up", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_follow_up_due_at"), ["due_at"], unique=False)
+
+    op.create_table(
         "opt_out",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
@@ -351,6 +413,8 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("html_body", sa.Text(), nullable=True),
         sa.Column("link", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.Column("attachment_name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+        sa.Column("attachment", sa.LargeBinary(), nullable=True),
         sa.Column("created_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["survey_id"], ["survey.id"], name=op.f("fk_outbox_message_survey_id_survey")
@@ -379,6 +443,9 @@ def upgrade() -> None:
         sa.Column("resolution", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
         sa.Column("fcr", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
         sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column(
+            "contact_consent", sa.Boolean(), server_default=sa.text("(false)"), nullable=False
+        ),
         sa.Column("answers", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["survey_id"], ["survey.id"], name=op.f("fk_response_survey_id_survey")
@@ -386,6 +453,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_response")),
         sa.UniqueConstraint("survey_id", name=op.f("uq_response_survey_id")),
     )
+    with op.batch_alter_table("response", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_response_consented",
+            ["submitted_at"],
+            unique=False,
+            postgresql_where=sa.text("contact_consent"),
+            sqlite_where=sa.text("contact_consent"),
+        )
+
     op.create_table(
         "sms_reply",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -439,12 +515,23 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sms_reply_survey_id"))
 
     op.drop_table("sms_reply")
+    with op.batch_alter_table("response", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_response_consented",
+            postgresql_where=sa.text("contact_consent"),
+            sqlite_where=sa.text("contact_consent"),
+        )
+
     op.drop_table("response")
     op.drop_table("outbox_message")
     with op.batch_alter_table("opt_out", schema=None) as batch_op:
         batch_op.drop_index("ix_opt_out_identifier_hash_id")
 
     op.drop_table("opt_out")
+    with op.batch_alter_table("follow_up", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_follow_up_due_at"))
+
+    op.drop_table("follow_up")
     with op.batch_alter_table("survey", schema=None) as batch_op:
         batch_op.drop_index("ix_survey_due")
         batch_op.drop_index("ix_survey_closed_local_date")
@@ -454,6 +541,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sampling_decision_last_closed_at"))
 
     op.drop_table("sampling_decision")
+    op.drop_table("follow_up_recipient")
     with op.batch_alter_table("contact", schema=None) as batch_op:
         batch_op.drop_index("ix_contact_case_ref_closed_at")
 
@@ -467,6 +555,8 @@ def downgrade() -> None:
 
     op.drop_table("sampling_key")
     op.drop_table("report_snapshot")
+    op.drop_table("report_recipient")
+    op.drop_table("report_delivery")
     with op.batch_alter_table("policy_version", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_policy_version_effective_from"))
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from survey.channels.base import Message, SendResult
@@ -56,9 +57,18 @@ def list_messages(session: Session, *, limit: int | None = None) -> list[OutboxM
 
 
 def recent_messages(session: Session, *, limit: int) -> list[OutboxMessage]:
-    """The last `limit` messages, newest first."""
-    query = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
+    """The last `limit` messages, newest first (their attachments' bytes left unread)."""
+    query = (
+        select(OutboxMessage)
+        .options(defer(OutboxMessage.attachment))  # type: ignore[arg-type]
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(limit)
+    )
     return list(session.exec(query))
+
+
+def get_message(session: Session, message_id: int) -> OutboxMessage | None:
+    return session.get(OutboxMessage, message_id)
 
 
 def public_view(row: OutboxMessage) -> dict[str, Any]:

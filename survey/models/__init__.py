@@ -14,12 +14,14 @@ from survey.models.enums import (
     DeliveryStatus,
     ErrorCategory,
     ErrorPhase,
+    FollowUpStatus,
     IdentifierKind,
     OptOutSource,
     ResponseStatus,
     Role,
     SendChannel,
 )
+from survey.models.followups import FollowUp, FollowUpRecipient, ReportDelivery, ReportRecipient
 from survey.models.records import (
     AuditLog,
     ErasureRecord,
@@ -65,6 +67,9 @@ __all__ = [
     "ErasureRecord",
     "ErrorCategory",
     "ErrorPhase",
+    "FollowUp",
+    "FollowUpRecipient",
+    "FollowUpStatus",
     "IdentifierKind",
     "JobLock",
     "JobRun",
@@ -72,6 +77,8 @@ __all__ = [
     "OptOutSource",
     "OutboxMessage",
     "PolicyVersion",
+    "ReportDelivery",
+    "ReportRecipient",
     "ReportSnapshot",
     "Response",
     "ResponseStatus",

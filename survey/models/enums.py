@@ -25,7 +25,13 @@ class Role(StrEnum):
     admin = "admin"
     analyst = "analyst"
     dpo = "dpo"  # customer export and erasure, per-answer rows (SPEC section 6)
-    followup = "followup"  # the follow-up list (SPEC section 6; no pages yet)
+    followup = "followup"  # the follow-up list (SPEC section 6)
+
+
+class FollowUpStatus(StrEnum):
+    open = "open"
+    contacted = "contacted"
+    closed = "closed"
 
 
 class ApiScope(StrEnum):

@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     Column,
     Index,
+    LargeBinary,
     Text,
     UniqueConstraint,
 )
@@ -79,6 +80,9 @@ class OutboxMessage(SQLModel, table=True):
     body: str = Field(sa_type=Text)
     html_body: str | None = Field(default=None, sa_type=Text)
     link: str | None = Field(default=None, max_length=500)
+    # A mail's attachment (a scheduled report's workbook), kept as it would have been sent.
+    attachment_name: str | None = Field(default=None, max_length=200)
+    attachment: bytes | None = Field(default=None, sa_type=LargeBinary)
     created_at: datetime = created_field()
 
 

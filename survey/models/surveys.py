@@ -11,12 +11,13 @@ from sqlalchemy import (
     Index,
     SmallInteger,
     Text,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
 from survey.models.columns import created_field, timestamp_field
 from survey.models.enums import DeliveryStatus, ResponseStatus
-from survey.store.types import BigId, key_string
+from survey.store.types import BigId, key_string, partial_index
 
 
 class SamplingDecision(SQLModel, table=True):
@@ -136,6 +137,11 @@ FCR_CHOICES = ("yes", "no")
 class Response(SQLModel, table=True):
     """Answers to a versioned questionnaire; the default question ids have their own columns."""
 
+    # The follow-up job's read: the consented answers of the last days (survey.followups).
+    __table_args__ = (
+        partial_index("ix_response_consented", "submitted_at", where="contact_consent"),
+    )
+
     id: int | None = Field(default=None, sa_type=BigId, primary_key=True)
     survey_id: int = Field(sa_type=BigId, foreign_key="survey.id", unique=True)
     questionnaire: str = Field(max_length=40)
@@ -154,4 +160,8 @@ class Response(SQLModel, table=True):
     resolution: str | None = Field(default=None, max_length=8)
     fcr: str | None = Field(default=None, max_length=8)
     comment: str | None = Field(default=None, sa_type=Text)
+    # "You may contact me about my answers": optional, not scored, in no statistic; only with
+    # it does anything about this one answer reach anyone (the follow-up list).
+    # (A default in the schema too: rows inserted by SQL, as the benchmarks load them, get it.)
+    contact_consent: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -18,6 +18,7 @@ from sqlalchemy import delete, func, select, update
 from sqlmodel import Session, col
 
 from survey.accounts.audit_log import audit
+from survey.followups.forgetting import erase_follow_ups
 from survey.models import (
     CancelCause,
     Contact,
@@ -130,11 +131,12 @@ def erase_customer(
 
 def apply_erasure(session: Session, targets: ErasureTargets, *, now: datetime) -> int:
     """Forget the identifiers on the contacts, the surveys' addresses, texts and identifier
-    hashes, and the answers' comments; keep the person opted out and in the ledger. The
-    comments erased."""
+    hashes, the answers' comments, and the follow-ups' notes and consent; keep the person opted
+    out and in the ledger. The comments erased."""
     _forget_identifiers(session, targets, now=now)
     targets.cancelled = _forget_surveys(session, targets.survey_ids, list(targets.hashes))
     comments = _erase_comments(session, targets.survey_ids)
+    erase_follow_ups(session, targets.survey_ids, now=now)
     standing = standing_opt_outs(session, targets.hashes)
     still_open = {h: k for h, k in targets.hashes.items() if h not in standing}
     record_opt_out(session, hashes=still_open, source=OptOutSource.erasure, now=now)

@@ -1,6 +1,7 @@
 """The retention purge: what leads back to a person goes once no rule needs it.
 
-After SURVEY_RETENTION_DAYS: contact details, message copies, comments and provider texts go,
+After SURVEY_RETENTION_DAYS: contact details, message copies (with their attachments), comments,
+follow-up notes and provider texts go,
 and case references and external ids become keyed pseudonyms (privacy.pseudonyms). The keyed
 identifier hashes of surveys go once the frequency cap can no longer need them (its window plus
 the maximum contact age and a day). What stays: answers with period and attribution, each
@@ -19,6 +20,7 @@ from sqlmodel import Session, col
 
 from survey.accounts.audit_log import audit
 from survey.context import Context
+from survey.followups.forgetting import expire_follow_ups
 from survey.models import (
     Contact,
     OptOut,
@@ -41,6 +43,7 @@ class PurgeResult:
     comments: int
     cases: int = 0
     identifier_hashes: int = 0
+    follow_ups: int = 0
 
 
 def purge_expired(
@@ -87,6 +90,7 @@ def purge_expired(
         .where(col(Response.survey_id).in_(old_surveys), col(Response.comment).is_not(None))
         .values(comment=None)
     ).rowcount  # type: ignore[attr-defined]
+    follow_ups = expire_follow_ups(session, cutoff=cutoff, now=now)
     hashes = 0
     if cap_window is not None:
         hashes = session.execute(
@@ -95,7 +99,7 @@ def purge_expired(
     cases = 0
     if identifier_key:
         cases = pseudonymise_cases(session, key=identifier_key, cutoff=cutoff, now=now)
-    result = PurgeResult(contacts, surveys, messages, comments, cases, hashes)
+    result = PurgeResult(contacts, surveys, messages, comments, cases, hashes, follow_ups)
     if any(asdict(result).values()):
         audit(session, who="system", action="retention.purge", **asdict(result))
     session.commit()

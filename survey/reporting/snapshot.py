@@ -8,22 +8,22 @@ the month's last closure + send delay + the longest postponement + quiet hours +
 from __future__ import annotations
 
 import logging
-import smtplib
-import ssl
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from survey.channels.staff_mail import StaffMail, send_staff_mail
 from survey.config import Settings
-from survey.models import OutboxMessage, ReportSnapshot, Survey
+from survey.models import ReportSnapshot, Survey
 from survey.reporting.fairness import fairness_report, published
 from survey.reporting.kpi import contact_kpis
+from survey.reporting.recipients import ORGANISATION, recipients_of
 from survey.reporting.report import ReportRequest, satisfaction_report
+from survey.reporting.scheduled import send_once
 from survey.reporting.settling import settles_at
 from survey.reporting.xlsx import WorkbookInfo, report_xlsx
 from survey.reporting.xlsx_labels import N_, translate
@@ -168,9 +168,11 @@ def _store(session: Session, month: str, kind: str, settings: Settings) -> Repor
 def _mail(
     session: Session, settings: Settings, snapshot: ReportSnapshot, mailer: Mailer | None
 ) -> None:
-    if not settings.report_recipients:
+    """E-mail the snapshot to the organisation's recipients (set in the admin; else
+    SURVEY_REPORT_RECIPIENTS), once per snapshot and recipient."""
+    recipients = recipients_of(session, ORGANISATION, settings.report_recipients)
+    if not recipients:
         return
-    send = mailer or default_mailer(session, settings)
     subject = f"Customer satisfaction {snapshot.month} ({snapshot.kind})"
     total = snapshot.data["reports"]["total"]["total"]
     body = (
@@ -180,59 +182,20 @@ def _mail(
     )
     attachment = snapshot_workbook(snapshot, settings)
     filename = f"satisfaction-{snapshot.month}-{snapshot.kind}.xlsx"
-    for recipient in settings.report_recipients:
-        try:
-            send(recipient, subject, body, attachment, filename)
-        except (OSError, smtplib.SMTPException):
-            # The snapshot is stored and listed in the admin UI; the mail is a convenience.
-            log.exception("could not e-mail the %s snapshot of %s", snapshot.kind, snapshot.month)
 
+    def send_to(to: str) -> Callable[[], None]:
+        if mailer is not None:
+            return lambda: mailer(to, subject, body, attachment, filename)
+        mail = StaffMail(to, subject, body, "report", None, attachment, filename)
+        return lambda: send_staff_mail(session, settings, mail, now=snapshot.created_at)
 
-def default_mailer(session: Session, settings: Settings) -> Mailer:
-    """SMTP when configured; otherwise the outbox keeps the message (without the attachment)."""
-    if settings.email_backend == "smtp":
-        return lambda to, subject, body, data, name: _smtp_send(
-            settings, to, subject, body, data, name
+    for recipient in recipients:
+        # The snapshot is stored and listed in the admin UI; a failed mail is logged there.
+        send_once(
+            session,
+            scope=ORGANISATION,
+            period=f"{snapshot.month}:{snapshot.kind}",
+            to=recipient,
+            send=send_to(recipient),
+            now=snapshot.created_at,
         )
-
-    def to_outbox(to: str, subject: str, body: str, data: bytes, name: str) -> None:
-        session.add(
-            OutboxMessage(
-                kind="report",
-                channel="email",
-                to_address=to,
-                subject=subject,
-                body=f"{body}\n[attachment: {name}, {len(data)} bytes]",
-            )
-        )
-        session.commit()
-
-    return to_outbox
-
-
-def _smtp_send(
-    settings: Settings, to: str, subject: str, body: str, data: bytes, name: str
-) -> None:
-    from survey.channels.smtp import SmtpTarget
-
-    target = SmtpTarget.parse(settings.smtp_url)
-    email = EmailMessage()
-    email["From"] = settings.mail_from
-    email["To"] = to
-    email["Subject"] = subject
-    email.set_content(body)
-    email.add_attachment(
-        data,
-        maintype="application",
-        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        filename=name,
-    )
-    context = ssl.create_default_context()
-    smtp_class = smtplib.SMTP_SSL if target.implicit_tls else smtplib.SMTP
-    kwargs: dict[str, Any] = {"context": context} if target.implicit_tls else {}
-    with smtp_class(target.host, target.port, timeout=30, **kwargs) as smtp:
-        if target.starttls:
-            smtp.starttls(context=context)
-        if target.username:
-            smtp.login(target.username, target.password)
-        smtp.send_message(email)

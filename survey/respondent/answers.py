@@ -136,10 +136,11 @@ def submit_answers(
     answers: dict[str, Any],
     *,
     now: datetime,
+    contact_consent: bool = False,
 ) -> None:
     """Store the one answer of a survey; raise SurveyClosed when it is answered or closed."""
     assert survey.id is not None
-    params = _answer_params(survey.id, questionnaire, answers, now)
+    params = _answer_params(survey.id, questionnaire, answers, now, contact_consent)
     if not _store_answer(session, _ANSWERED, params):
         state = _current_state(session, survey)
         session.rollback()
@@ -164,6 +165,7 @@ def answer_unread(
     *,
     now: datetime,
     expiry_days: int,
+    contact_consent: bool = False,
 ) -> bool:
     """Answer the survey behind `token` without reading it first (on PostgreSQL one statement).
 
@@ -175,7 +177,7 @@ def answer_unread(
     if survey_id is None:
         return False
     params = {
-        **_answer_params(survey_id, questionnaire, answers, now),
+        **_answer_params(survey_id, questionnaire, answers, now, contact_consent),
         **still_open_params(now, expiry_days),
     }
     try:
@@ -206,12 +208,15 @@ def _answer_params(
     questionnaire: Questionnaire,
     answers: dict[str, Any],
     now: datetime,
+    contact_consent: bool = False,
 ) -> dict[str, Any]:
     answers = _without_personal_data(questionnaire, answers)
     typed = _typed(answers)
     params = {f"p_{name}": typed.get(name) for name in _RESPONSE_COLUMNS}
     params.update(
         {
+            # Beside the answers, never one of them: no statistic reads it.
+            "p_contact_consent": contact_consent,
             "survey_id": survey_id,
             "now": now,
             "p_questionnaire": questionnaire.id,
@@ -238,7 +243,7 @@ def _typed(answers: dict[str, Any]) -> dict[str, Any]:
     return {
         qid: (None if value == DONT_KNOW else value)
         for qid, value in answers.items()
-        if qid in _COLUMNS
+        if qid in _COLUMNS and qid != "contact_consent"
     }
 
 

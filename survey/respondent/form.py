@@ -14,6 +14,9 @@ from survey.questionnaire import Questionnaire, parse_answers
 from survey.respondent.answers import answer_unread, decline, read_survey, submit_answers
 from survey.respondent.states import PageState, SurveyClosed, SurveyView, page_state
 
+# The optional consent box beside the questions (not one of them: it is never scored).
+CONSENT_FIELD = "contact_consent"
+
 
 class Outcome(StrEnum):
     answered = "answered"
@@ -47,10 +50,18 @@ def submit_form(
     write), else read it and answer, decline, or say why not."""
     declining = form.get("action") == "decline"
     named = questionnaires.get(form.get("questionnaire", ""))
+    consent = form.get(CONSENT_FIELD) == "yes"
     if not declining and named is not None:
         parsed = parse_answers(named, form)
         if not parsed.errors and answer_unread(
-            session, secret_key, token, named, parsed.answers, now=now, expiry_days=expiry_days
+            session,
+            secret_key,
+            token,
+            named,
+            parsed.answers,
+            now=now,
+            expiry_days=expiry_days,
+            contact_consent=consent,
         ):
             return FormResult(Outcome.answered)
     survey = read_survey(session, secret_key, token)
@@ -76,13 +87,14 @@ def _answer(
     now: datetime,
 ) -> FormResult:
     parsed = parse_answers(questionnaire, form)
+    consent = form.get(CONSENT_FIELD) == "yes"
     if parsed.errors:
         return FormResult(
             Outcome.invalid,
             survey,
             questionnaire=questionnaire,
             errors=parsed.errors,
-            entered=parsed.entered,
+            entered={**parsed.entered, **({CONSENT_FIELD: "yes"} if consent else {})},
         )
-    submit_answers(session, survey, questionnaire, parsed.answers, now=now)
+    submit_answers(session, survey, questionnaire, parsed.answers, now=now, contact_consent=consent)
     return FormResult(Outcome.answered, survey)

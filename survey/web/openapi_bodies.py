@@ -49,6 +49,10 @@ CUSTOMER_EXPORT = {
             "contacts": {**_ROWS, "description": "the customer's contacts, as stored"},
             "surveys": _ROWS,
             "responses": _ROWS,
+            "follow_ups": {
+                **_ROWS,
+                "description": "follow-ups of answers whose customer asked to be contacted",
+            },
             "opt_outs": {
                 "type": "array",
                 "items": _object(

@@ -84,6 +84,9 @@ def test_answer_with_the_keyboard_only(
     page.keyboard.press("Space")
     _tab_to(page, "textarea[name=comment]")
     page.keyboard.type("Snabb och trevlig hjälp")
+    _tab_to(page, "input[name=contact_consent]")
+    assert _focus_is_visible(page)
+    page.keyboard.press("Space")
     _tab_to(page, "button[type=submit]:not([name])")
     assert _focus_is_visible(page)
     page.keyboard.press("Enter")
@@ -95,6 +98,7 @@ def test_answer_with_the_keyboard_only(
         response = session.scalars(select(Response)).one()
     assert (response.overall, response.manner, response.resolution) == (4, 5, "yes")
     assert response.comment == "Snabb och trevlig hjälp"
+    assert response.contact_consent is True
     assert _survey(live_server.ctx, survey_id).response_status == ResponseStatus.answered
 
 

@@ -59,7 +59,8 @@ def test_the_job_keeps_the_mail_in_the_outbox_without_smtp(make_ctx: Any, runner
         take_snapshots(session, ctx.settings, now=utc(2026, 4, 2, 8))
         message = session.exec(select(OutboxMessage)).one()
     assert message.kind == "report" and message.to_address == "quality@example.se"
-    assert "satisfaction-2026-03-provisional.xlsx" in message.body
+    assert message.attachment_name == "satisfaction-2026-03-provisional.xlsx"
+    assert message.attachment is not None and message.attachment[:2] == b"PK"
 
 
 def test_snapshot_job_is_in_the_job_table(ctx: Context, runner: Any) -> None:

@@ -29,6 +29,8 @@ from survey.web.admin import comments as _comments  # noqa: E402, F401
 from survey.web.admin import customers as _customers  # noqa: E402, F401
 from survey.web.admin import dashboard as _dashboard  # noqa: E402, F401
 from survey.web.admin import fairness as _fairness  # noqa: E402, F401
+from survey.web.admin import followups as _followups  # noqa: E402, F401
 from survey.web.admin import manage as _manage  # noqa: E402, F401
+from survey.web.admin import recipients as _recipients  # noqa: E402, F401
 from survey.web.admin import reports as _reports  # noqa: E402, F401
 from survey.web.admin import units as _units  # noqa: E402, F401

@@ -61,6 +61,10 @@ class AdminUser(UserMixin):
         return self.role in COMMENT_ROLES
 
     @property
+    def may_follow_up(self) -> bool:
+        return self.role in FOLLOWUP_ROLES
+
+    @property
     def may_download_answers(self) -> bool:
         """Per-answer rows: admin and dpo, never analysts (SPEC section 6)."""
         return self.role in ANSWER_ROLES
@@ -86,10 +90,11 @@ def _load_user(session_id: str) -> AdminUser | None:
 
 
 # Aggregate reports: admin and analyst. Per-answer rows: admin and dpo. The comments list (no
-# agent, no date) all three. followup users can log in but see no page yet.
+# agent, no date) all three. The follow-up list (consented customers): admin and followup.
 REPORT_ROLES = (Role.admin, Role.analyst)
 ANSWER_ROLES = (Role.admin, Role.dpo)
 COMMENT_ROLES = (Role.admin, Role.analyst, Role.dpo)
+FOLLOWUP_ROLES = (Role.admin, Role.followup)
 
 
 def role_required(*roles: str) -> Callable[[F], F]:
@@ -139,6 +144,8 @@ def _safe_next(target: str | None, role: str) -> str:
     if target and target.startswith("/admin/") and not target.startswith("//"):
         return target
     # A dpo has no dashboard: the comments page links to the per-answer rows.
+    if role == Role.followup:
+        return url_for("admin.followups")
     return url_for("admin.dashboard" if role in REPORT_ROLES else "admin.comments")
 
 

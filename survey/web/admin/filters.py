@@ -64,7 +64,18 @@ def hyphenate(text: str) -> str:
     )
 
 
+def local_time(value: Any) -> str:
+    """A moment as the organisation's local (Europe/Stockholm) date and time."""
+    from survey.sampling.draw import STOCKHOLM
+
+    return EMPTY if value is None else value.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
-        percent=percent, number=number, interval=interval, hyphenate=hyphenate
+        percent=percent,
+        number=number,
+        interval=interval,
+        hyphenate=hyphenate,
+        local_time=local_time,
     )

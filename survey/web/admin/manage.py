@@ -7,7 +7,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from survey.accounts.audit_log import audit_entries
-from survey.channels.outbox import recent_messages
+from survey.channels.outbox import get_message, recent_messages
+from survey.channels.staff_mail import XLSX
 from survey.errors import ServiceError
 from survey.models import Role
 from survey.reporting.snapshot import get_snapshot, list_snapshots, snapshot_workbook
@@ -66,6 +67,19 @@ def outbox() -> ResponseReturnValue:
     return render_template(
         "admin/outbox.html", messages=messages, backend=context().settings.email_backend
     )
+
+
+@bp.get("/outbox/<int:message_id>/attachment")
+@role_required(Role.admin)
+def outbox_attachment(message_id: int) -> ResponseReturnValue:
+    """A kept mail's attachment (a scheduled report's workbook), as it would have been sent."""
+    message = get_message(db_session(), message_id)
+    if message is None or message.attachment is None:
+        abort(404)
+    response = Response(message.attachment, mimetype=XLSX)
+    name = message.attachment_name or f"attachment-{message_id}.xlsx"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @bp.get("/snapshots")
