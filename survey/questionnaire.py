@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,9 @@ SCALE_COLUMNS = frozenset(SCALE_ITEMS)
 CHOICE_COLUMNS = {"resolution": frozenset(RESOLUTION_CHOICES), "fcr": frozenset(FCR_CHOICES)}
 TEXT_COLUMNS = frozenset({"comment"})
 # The survey form's own fields beside the questions: no question may take their names.
-FORM_FIELDS = frozenset({"csrf_token", "action", "questionnaire"})
+FORM_FIELDS = frozenset({"csrf_token", "action", "questionnaire", "asked"})
+# The parts whose items matrix sampling rotates (survey/matrix.py): the rest are always asked.
+ROTATING_PARTS = ("b", "c")
 
 
 class QuestionnaireError(Exception):
@@ -80,6 +82,22 @@ class Questionnaire:
             ordered.append((None, groups[None]))
         return ordered
 
+    @property
+    def asked_items(self) -> str:
+        """Its A1.2 b and c items, comma-separated: what a survey asking them stores."""
+        return ",".join(q.id for q in self.questions if q.part in ROTATING_PARTS)
+
+    def asking(self, items: Iterable[str] | None) -> Questionnaire:
+        """The questionnaire as a survey asking only these A1.2 b and c items sees it (None:
+        all); answers to the others are not read."""
+        if items is None:
+            return self
+        chosen = set(items)
+        questions = tuple(
+            q for q in self.questions if q.part not in ROTATING_PARTS or q.id in chosen
+        )
+        return replace(self, questions=questions)
+
 
 @dataclass
 class ParsedAnswers:
@@ -88,6 +106,13 @@ class ParsedAnswers:
     answers: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     entered: dict[str, str] = field(default_factory=dict)
+
+
+def parse_asked(stored: str | None) -> frozenset[str] | None:
+    """The rotating items a survey asks, from its column; None: every item (no design)."""
+    if stored is None:
+        return None
+    return frozenset(s for s in stored.split(",") if s)
 
 
 def _pick(texts: Mapping[str, str], language: str) -> str:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 11:00:21.459718
+Create Date: 2026-11-30 12:29:05.204813
 """
 
 from collections.abc import Sequence
@@ -265,6 +265,7 @@ def upgrade() -> None:
         sa.Column("closed_week", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("closed_month", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
         sa.Column("questionnaire", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("asked_items", sa.Text(), nullable=True),
         sa.Column("created_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("send_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("first_send_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),

@@ -71,6 +71,9 @@ class Survey(SQLModel, table=True):
     closed_week: str = Field(max_length=8)
     closed_month: str = Field(max_length=7)
     questionnaire: str = Field(default="default", max_length=40)
+    # The A1.2 b and c items the survey asks, comma-separated (matrix sampling, survey/matrix.py);
+    # None: every question of its questionnaire.
+    asked_items: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = created_field()
     send_at: datetime = timestamp_field()
     first_send_at: datetime = timestamp_field()

@@ -30,6 +30,7 @@ from survey.questionnaire import (
     Questionnaire,
     load_questionnaires,
     parse_answers,
+    parse_asked,
 )
 from survey.respondent import answers, form, one_tap, optout_link
 from survey.respondent.form import Outcome
@@ -89,7 +90,7 @@ def _form_token(token: str) -> str:
 
 def _questionnaire(survey: SurveyView) -> Questionnaire:
     questionnaires: dict[str, Questionnaire] = current_app.extensions["questionnaires"]
-    return questionnaires[survey.questionnaire]
+    return questionnaires[survey.questionnaire].asking(parse_asked(survey.asked_items))
 
 
 def _lang_args() -> dict[str, Any]:
@@ -203,10 +204,17 @@ def _form(
 
 def _blank_form(questionnaire: Questionnaire, token: str) -> str:
     """A blank form is one page for every survey but for its link, CSRF token and contact: it is
-    rendered once per questionnaire version, language and ?lang=, and the link and token are
-    filled in here, the contact by the caller (rendering was the largest part of a view's time)."""
-    key = (questionnaire.id, questionnaire.version, str(get_locale()), requested_language())
-    cache: dict[tuple[str, int, str, str | None], str] = current_app.extensions[
+    rendered once per questionnaire version, asked items, language and ?lang=, and the link and
+    token are filled in here, the contact by the caller (rendering was the largest part of a
+    view's time)."""
+    key = (
+        questionnaire.id,
+        questionnaire.version,
+        questionnaire.asked_items,
+        str(get_locale()),
+        requested_language(),
+    )
+    cache: dict[tuple[str, int, str, str, str | None], str] = current_app.extensions[
         "survey_blank_forms"
     ]
     page = cache.get(key)

@@ -1,0 +1,107 @@
+"""Matrix sampling on SQLite and PostgreSQL: the sampler stores each survey's asked items,
+balanced over many surveys; the page asks them and takes answers to them alone."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlmodel import col
+
+from survey.context import Context
+from survey.matrix import chooser, design_for
+from survey.models import Response, Survey
+from survey.sampling.job import run_sampling
+from tests.factories import bulk_contacts, make_survey
+from tests.integration.survey_pages import csrf_from, token_for
+
+DEFAULT_SUBSET = "manner,clarity,efficiency,fcr"
+B_ITEMS = {"response_time", "manner", "clarity", "knowledge", "engagement", "proactivity"}
+C_ITEMS = {"efficiency", "follow_up", "time_taken", "resolution", "fcr"}
+
+
+def test_over_ten_thousand_surveys_each_item_is_asked_within_two_points_of_its_share(
+    make_ctx: Callable[..., Context],
+) -> None:
+    ctx = make_ctx(sampling_rate="1", frequency_cap_days="0")
+    bulk_contacts(ctx, contacts=11_000, cases=11_000, seed=19)
+    run_sampling(ctx, batch_size=5_000, workers=1)
+    with ctx.session() as session:
+        rows = session.execute(select(col(Survey.case_ref), col(Survey.asked_items))).all()
+    assert len(rows) >= 10_000
+    design = design_for(ctx.settings.instance_path, 4)
+    choose = chooser(ctx.settings.sampling_secret, design)
+    asked: Counter[str] = Counter()
+    for case_ref, stored in rows:
+        items = set(stored.split(","))
+        assert len(items) == 4 and items & B_ITEMS and items & C_ITEMS
+        assert stored == choose(case_ref)  # recomputable from the key and the case
+        asked.update(items)
+    assert set(asked) == B_ITEMS | C_ITEMS
+    for item, count in asked.items():
+        assert abs(count / len(rows) - 4 / 11) < 0.02, (item, count, len(rows))
+
+
+def _rotated(ctx: Context) -> tuple[Survey, str]:
+    with ctx.session() as session:
+        survey = make_survey(ctx, session, asked_items=DEFAULT_SUBSET)
+    return survey, token_for(ctx, survey)
+
+
+def _response(ctx: Context) -> Response:
+    with ctx.session() as session:
+        found = session.scalars(select(Response)).one()
+        session.expunge(found)
+        return found
+
+
+def test_the_page_asks_overall_the_stored_items_and_the_comment(
+    ctx: Context, client: FlaskClient
+) -> None:
+    _, token = _rotated(ctx)
+    html = client.get(f"/s/{token}").get_data(as_text=True)
+    shown = {qid for qid in B_ITEMS | C_ITEMS | {"overall", "comment"} if f'name="{qid}"' in html}
+    assert shown == {"overall", "comment", *DEFAULT_SUBSET.split(",")}
+
+
+def test_answers_to_items_the_survey_did_not_ask_are_not_stored(
+    ctx: Context, client: FlaskClient
+) -> None:
+    _, token = _rotated(ctx)
+    html = client.get(f"/s/{token}").get_data(as_text=True)
+    form = {
+        "csrf_token": csrf_from(html),
+        "questionnaire": "default",
+        # A page that claims to have asked every item: the survey's own items decide.
+        "asked": ",".join(sorted(B_ITEMS | C_ITEMS)),
+        "overall": "4",
+        "manner": "5",
+        "knowledge": "2",
+        "fcr": "yes",
+        "resolution": "no",
+    }
+    assert client.post(f"/s/{token}", data=form).status_code == 303
+    response = _response(ctx)
+    assert (response.overall, response.manner, response.fcr) == (4, 5, "yes")
+    assert response.knowledge is None and response.resolution is None
+    assert set(response.answers) == {"overall", "manner", "fcr"}
+
+
+def test_the_posted_page_answers_in_one_go_as_before(ctx: Context, client: FlaskClient) -> None:
+    _, token = _rotated(ctx)
+    html = client.get(f"/s/{token}").get_data(as_text=True)
+    assert f'name="asked" value="{DEFAULT_SUBSET}"' in html
+    form = {
+        "csrf_token": csrf_from(html),
+        "questionnaire": "default",
+        "asked": DEFAULT_SUBSET,
+        "overall": "2",
+        "clarity": "",
+        "efficiency": "3",
+    }
+    assert client.post(f"/s/{token}", data=form).status_code == 303
+    response = _response(ctx)
+    assert (response.overall, response.clarity, response.efficiency) == (2, None, 3)
+    assert response.answers["clarity"] == "dont_know"
