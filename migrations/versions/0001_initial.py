@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 12:29:05.204813
+Create Date: 2026-11-30 12:50:44.531784
 """
 
 from collections.abc import Sequence
@@ -381,6 +381,7 @@ def upgrade() -> None:
         sa.Column("fcr", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
         sa.Column("comment", sa.Text(), nullable=True),
         sa.Column("answers", sa.JSON(), nullable=False),
+        sa.Column("volunteered", sa.JSON(none_as_null=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["survey_id"], ["survey.id"], name=op.f("fk_response_survey_id_survey")
         ),

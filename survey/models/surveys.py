@@ -158,3 +158,9 @@ class Response(SQLModel, table=True):
     fcr: str | None = Field(default=None, max_length=8)
     comment: str | None = Field(default=None, sa_type=Text)
     answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Answers to the items the survey did not ask, given on the thank-you page: kept apart from
+    # the typed columns, so that the per-item statistics hold to the matrix design (they come
+    # from respondents who chose to go on). Given once; None: none given.
+    volunteered: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )

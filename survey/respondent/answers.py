@@ -37,7 +37,13 @@ from survey.store import store_of
 from survey.tokens import read_token
 
 RESPONSE: Table = Response.__table__  # type: ignore[attr-defined]
-_COLUMNS = frozenset(Response.model_fields) - {"id", "survey_id", "answers", "submitted_at"}
+_COLUMNS = frozenset(Response.model_fields) - {
+    "id",
+    "survey_id",
+    "answers",
+    "submitted_at",
+    "volunteered",
+}
 _RESPONSE_COLUMNS = sorted(_COLUMNS)
 
 

@@ -261,14 +261,6 @@ def submit(token: str) -> ResponseReturnValue:
     return _closed(result.state, token, 409)
 
 
-@bp.get("/s/<token>/thanks")
-def thanks(token: str) -> ResponseReturnValue:
-    survey = _load(token)
-    if _state(survey) is not PageState.answered:
-        return redirect(url_for("survey.survey_page", token=token, **_lang_args()), 303)
-    return _render("survey/thanks.html", token)
-
-
 @bp.get("/o/<token>")
 def opt_out_page(token: str) -> ResponseReturnValue:
     survey = _load(token)

@@ -105,3 +105,66 @@ def test_the_posted_page_answers_in_one_go_as_before(ctx: Context, client: Flask
     response = _response(ctx)
     assert (response.overall, response.clarity, response.efficiency) == (2, None, 3)
     assert response.answers["clarity"] == "dont_know"
+
+
+def _answer(ctx: Context, client: FlaskClient, token: str) -> None:
+    html = client.get(f"/s/{token}").get_data(as_text=True)
+    form = {"csrf_token": csrf_from(html), "questionnaire": "default", "asked": DEFAULT_SUBSET}
+    assert (
+        client.post(f"/s/{token}", data={**form, "overall": "4", "manner": "3"}).status_code == 303
+    )
+
+
+def test_the_thank_you_page_offers_the_remaining_questions_and_keeps_them_apart(
+    ctx: Context, client: FlaskClient
+) -> None:
+    _, token = _rotated(ctx)
+    _answer(ctx, client, token)
+    thanks = client.get(f"/s/{token}/thanks").get_data(as_text=True)
+    offered = {qid for qid in B_ITEMS | C_ITEMS if f'name="{qid}"' in thanks}
+    assert offered == (B_ITEMS | C_ITEMS) - set(DEFAULT_SUBSET.split(","))
+    extra = {
+        "csrf_token": csrf_from(thanks),
+        "knowledge": "2",
+        "proactivity": "",
+        "resolution": "yes",
+        "manner": "1",  # asked, and answered already: not taken again
+    }
+    assert client.post(f"/s/{token}/more", data=extra).status_code == 303
+    response = _response(ctx)
+    assert response.volunteered == {"knowledge": 2, "proactivity": "dont_know", "resolution": "yes"}
+    # The matrix statistics read the typed columns: the asked items' answers alone.
+    assert (response.manner, response.knowledge, response.resolution) == (3, None, None)
+    after = client.get(f"/s/{token}/thanks").get_data(as_text=True)
+    assert 'name="knowledge"' not in after and "andra frågorna också" in after
+    # Once only: a second post changes nothing.
+    client.post(f"/s/{token}/more", data={**extra, "knowledge": "5"})
+    assert _response(ctx).volunteered == response.volunteered
+
+
+def test_an_invalid_volunteered_answer_is_shown_again_and_nothing_is_stored(
+    ctx: Context, client: FlaskClient
+) -> None:
+    _, token = _rotated(ctx)
+    _answer(ctx, client, token)
+    thanks = client.get(f"/s/{token}/thanks").get_data(as_text=True)
+    bad = {"csrf_token": csrf_from(thanks), "knowledge": "9", "engagement": "4"}
+    page = client.post(f"/s/{token}/more", data=bad)
+    assert page.status_code == 422
+    assert 'id="knowledge-error"' in page.get_data(as_text=True)
+    assert _response(ctx).volunteered is None
+
+
+def test_a_survey_that_asked_every_item_offers_nothing_more(
+    ctx: Context, client: FlaskClient
+) -> None:
+    with ctx.session() as session:
+        survey = make_survey(ctx, session)
+    token = token_for(ctx, survey)
+    html = client.get(f"/s/{token}").get_data(as_text=True)
+    client.post(
+        f"/s/{token}",
+        data={"csrf_token": csrf_from(html), "questionnaire": "default", "overall": "5"},
+    )
+    thanks = client.get(f"/s/{token}/thanks").get_data(as_text=True)
+    assert "/more" not in thanks and 'name="manner"' not in thanks
