@@ -6,7 +6,7 @@ computed from those in Python, so that every figure is the same on SQLite and Po
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -32,6 +32,7 @@ from survey.reporting.disclosures import disclosures
 from survey.reporting.funnel import STAGE, funnel_counts, survey_stage_columns
 from survey.reporting.grouping import GROUP_KEYS, key_label, survey_key_column
 from survey.reporting.items import asked_columns, item_rate, part_figures
+from survey.reporting.measures import measure_figures, measure_sums, total_sums
 from survey.reporting.weighted import RateSums, merge
 
 CONTACT_ITEMS = CONTACT_EXPERIENCE_ITEMS
@@ -226,9 +227,14 @@ def sort_key(key: dict[str, Any]) -> tuple[tuple[bool, str], ...]:
 
 
 def satisfaction_report(
-    session: Session, request: ReportRequest, *, min_group_size: int
+    session: Session,
+    request: ReportRequest,
+    *,
+    min_group_size: int,
+    measures: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The report of SPEC sections 4 and 7 for a period and grouping."""
+    """The report of SPEC sections 4 and 7 for a period and grouping; with `measures` (question
+    id -> nps or ces, see reporting/measures.py) each group and the total gain `measures`."""
     scan = scan_surveys(session, request)
     args = (session, request.start, request.end, request.group_by, request.actor_id)
     stages = funnel_counts(*args, scan.stages)
@@ -251,6 +257,15 @@ def satisfaction_report(
             }
         )
     total_hidden = total.get("responses", 0) < min_group_size
+    total_measures: dict[str, Any] = {}
+    if measures:
+        measured = measure_sums(session, survey_filter(request), request.group_by, measures)
+        for i, group in enumerate(groups):
+            found = measured.get(tuple(group["key"].values()), {})
+            group["measures"] = measure_figures(found, measures, suppressed=i in hidden)
+        total_measures = measure_figures(
+            total_sums(measured.values()), measures, suppressed=total_hidden
+        )
     return {
         "from": request.start.isoformat(),
         "to": request.end.isoformat(),
@@ -258,6 +273,7 @@ def satisfaction_report(
         "groups": groups,
         "total": {
             **figures(total, suppressed=total_hidden),
+            **({"measures": total_measures} if measures else {}),
             **design_figures(
                 sum_counts(stages.values()), merge(list(sums.values())), suppressed=total_hidden
             ),
