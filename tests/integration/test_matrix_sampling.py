@@ -3,6 +3,7 @@ balanced over many surveys; the page asks them and takes answers to them alone."
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable
 
@@ -14,7 +15,8 @@ from survey.context import Context
 from survey.matrix import chooser, design_for
 from survey.models import Response, Survey
 from survey.sampling.job import run_sampling
-from tests.factories import bulk_contacts, make_survey
+from tests.factories import bulk_contacts, make_response, make_survey
+from tests.integration.admin_users import log_in_as
 from tests.integration.survey_pages import csrf_from, token_for
 
 DEFAULT_SUBSET = "manner,clarity,efficiency,fcr"
@@ -168,3 +170,28 @@ def test_a_survey_that_asked_every_item_offers_nothing_more(
     )
     thanks = client.get(f"/s/{token}/thanks").get_data(as_text=True)
     assert "/more" not in thanks and 'name="manner"' not in thanks
+
+
+def test_the_admin_report_shows_each_items_answers_asked_and_response_rate(
+    ctx: Context, client: FlaskClient
+) -> None:
+    with ctx.session() as session:
+        for subset, manner in (("manner,efficiency,fcr,clarity", 4), (None, 2), (None, None)):
+            survey = make_survey(ctx, session, asked_items=subset)
+            make_response(session, survey, overall=4, manner=manner)
+        make_response(session, make_survey(ctx, session, asked_items=DEFAULT_SUBSET), overall=3)
+        make_response(
+            session,
+            make_survey(ctx, session, asked_items="knowledge,efficiency,fcr,time_taken"),
+            overall=5,
+        )
+    log_in_as(ctx, client, "analyst")
+    html = client.get("/admin/reports", query_string={"from": "2026-01-01", "to": "2027-01-01"})
+    rows = dict(
+        re.findall(r'<tr><th scope="row">(\w+)</th>(.*?)</tr>', html.get_data(as_text=True), re.S)
+    )
+    cells = re.findall(r"<td>(.*?)</td>", rows["manner"])
+    # manner: asked by the two subsets naming it and the two surveys without one; two scores.
+    assert cells == ["2", "3.00", "4", "50.0 %"]  # answers, mean, asked, response rate
+    knowledge = re.findall(r"<td>(.*?)</td>", rows["knowledge"])
+    assert (knowledge[0], knowledge[2]) == ("0", "3")
