@@ -137,6 +137,20 @@ def check_design(design: MatrixDesign) -> None:
         raise QuestionnaireError(f"{where}: the design asks its items unequally: {counts}")
 
 
+def asked_problem(design: MatrixDesign, asked_items: str) -> str | None:
+    """What is wrong with a survey's stored items, if anything: an item the questionnaire does
+    not rotate, or a part of A1.2 b and c left out."""
+    parts = {q.id: q.part for q in design.questionnaire.questions}
+    items = [item for item in asked_items.split(",") if item]
+    unknown = [item for item in items if item not in design.rotating]
+    if unknown:
+        return f"asks {', '.join(unknown)}, not among the A1.2 b and c items"
+    missing = [p for p in ("b", "c") if p not in {parts[item] for item in items}]
+    if missing:
+        return f"asks no A1.2 {' or '.join(missing)} item ({asked_items})"
+    return None
+
+
 def chooser(key: str, design: MatrixDesign) -> Callable[[str], str]:
     """case_ref -> the asked rotating items, comma-separated (what the survey stores)."""
     mac = prefixed_hmac_sha256(key.encode(), b"items:")

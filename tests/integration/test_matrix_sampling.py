@@ -6,15 +6,18 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import col
 
 from survey.context import Context
 from survey.matrix import chooser, design_for
 from survey.models import Response, Survey
 from survey.sampling.job import run_sampling
+from survey.sampling.verify import verify_decisions
 from tests.factories import bulk_contacts, make_response, make_survey
 from tests.integration.admin_users import log_in_as
 from tests.integration.survey_pages import csrf_from, token_for
@@ -195,3 +198,36 @@ def test_the_admin_report_shows_each_items_answers_asked_and_response_rate(
     assert cells == ["2", "3.00", "4", "50.0 %"]  # answers, mean, asked, response rate
     knowledge = re.findall(r"<td>(.*?)</td>", rows["knowledge"])
     assert (knowledge[0], knowledge[2]) == ("0", "3")
+
+
+def test_audit_verify_recomputes_each_surveys_items_and_refuses_one_without_a_part(
+    make_ctx: Callable[..., Context],
+) -> None:
+    ctx = make_ctx(sampling_rate="1", frequency_cap_days="0")
+    bulk_contacts(ctx, contacts=60, cases=60, seed=23)
+    run_sampling(ctx, batch_size=100, workers=1)
+    with ctx.session() as session:
+        refs = list(session.scalars(select(col(Survey.case_ref)).order_by(col(Survey.case_ref))))
+        assert len(refs) > 10
+        bounds = {
+            "start": datetime(2026, 1, 1, tzinfo=UTC),
+            "end": datetime(2027, 1, 1, tzinfo=UTC),
+        }
+        clean = verify_decisions(session, ctx.settings, **bounds)
+        assert clean.ok and clean.warnings == []
+        design = design_for(ctx.settings.instance_path, 4)
+        other = next(",".join(s) for s in design.subsets if ",".join(s) != _asked(session, refs[0]))
+        for ref, asked in ((refs[0], other), (refs[1], "manner,clarity,knowledge,engagement")):
+            session.execute(
+                update(Survey).where(col(Survey.case_ref) == ref).values(asked_items=asked)
+            )
+        session.commit()
+        found = verify_decisions(session, ctx.settings, **bounds)
+    assert [(m.case_ref, m.problem) for m in found.mismatches] == [
+        (refs[1], "asks no A1.2 c item (manner,clarity,knowledge,engagement)")
+    ]
+    assert [m.case_ref for m in found.warnings] == [refs[0]]
+
+
+def _asked(session: Any, ref: str) -> str:
+    return str(session.scalar(select(col(Survey.asked_items)).where(col(Survey.case_ref) == ref)))
