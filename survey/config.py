@@ -48,6 +48,8 @@ class Settings(PolicySettings):
     previous_sampling_secrets: list[str]
     identifier_key: str
     min_group_size: Annotated[int, at_least(1)]
+    # Matrix sampling: the A1.2 b and c items each survey asks (survey/matrix.py), or all.
+    items_per_survey: int | Literal["all"]
     # off: no agent-level figure anywhere (an employee-monitoring agreement may exclude them).
     agent_reporting: bool
     base_url: str
@@ -100,6 +102,13 @@ class Settings(PolicySettings):
         except ValueError as exc:
             raise ValueError("expected limits such as 30/minute;300/hour") from exc
         return value.strip()
+
+    @field_validator("items_per_survey")
+    @classmethod
+    def _items_per_survey(cls, value: int | str) -> int | str:
+        if value != "all" and int(value) < 2:
+            raise ValueError("must be a whole number, 2 or more, or all")
+        return value
 
     @field_validator("sms_rate_per_second", "email_rate_per_second")
     @classmethod
@@ -189,6 +198,7 @@ class Settings(PolicySettings):
 DEFAULTS: dict[str, Any] = {
     "env": "development",
     "min_group_size": 5,
+    "items_per_survey": 4,
     "agent_reporting": True,
     "base_url": "http://127.0.0.1:5000",
     "privacy_url": "",

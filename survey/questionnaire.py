@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +22,22 @@ PARTS = {
     "b": "A1.2 b (the customer's experience of the contact with customer service)",
     "c": "A1.2 c (the handling of the case)",
 }
-KINDS = ("scale", "choice", "text")
+KINDS = ("scale", "choice", "text", "nps", "ces")
 SCALE_POINTS = 5
+# The numbered kinds and their points: the 1-5 satisfaction scale, Net Promoter (0-10) and
+# Customer Effort (1-7; higher is easier), the last two named at their ends only.
+POINTS = {"scale": range(1, SCALE_POINTS + 1), "nps": range(0, 11), "ces": range(1, 8)}
+MEASURES = ("nps", "ces")
+MEASURE_GROUP = "measures"
 DONT_KNOW = "dont_know"
 # Question ids that have their own column on Response, and what the column accepts.
 SCALE_COLUMNS = frozenset(SCALE_ITEMS)
 CHOICE_COLUMNS = {"resolution": frozenset(RESOLUTION_CHOICES), "fcr": frozenset(FCR_CHOICES)}
 TEXT_COLUMNS = frozenset({"comment"})
 # The survey form's own fields beside the questions: no question may take their names.
-FORM_FIELDS = frozenset({"csrf_token", "action", "questionnaire", "contact_consent"})
+FORM_FIELDS = frozenset({"csrf_token", "action", "questionnaire", "asked", "contact_consent"})
+# The parts whose items matrix sampling rotates (survey/matrix.py): the rest are always asked.
+ROTATING_PARTS = ("b", "c")
 
 
 class QuestionnaireError(Exception):
@@ -60,6 +67,11 @@ class Question:
     def label(self, language: str) -> str:
         return _pick(self.text, language)
 
+    @property
+    def numbered(self) -> bool:
+        """Answered by a number on a row of points (scale, nps, ces)."""
+        return self.kind in POINTS
+
 
 @dataclass(frozen=True)
 class Questionnaire:
@@ -69,16 +81,34 @@ class Questionnaire:
     source: str = ""
 
     def by_part(self) -> list[tuple[str | None, list[Question]]]:
-        """The questions grouped by A1.2 part in questionnaire order; unassigned ones last."""
+        """The questions grouped by A1.2 part in questionnaire order, then the NPS and CES
+        questions of no part ("measures"), then the other unassigned ones."""
         groups: dict[str | None, list[Question]] = {}
         for question in self.questions:
-            groups.setdefault(question.part, []).append(question)
+            measure = question.part is None and question.kind in MEASURES
+            groups.setdefault(MEASURE_GROUP if measure else question.part, []).append(question)
         ordered: list[tuple[str | None, list[Question]]] = [
-            (p, groups[p]) for p in PARTS if p in groups
+            (p, groups[p]) for p in (*PARTS, MEASURE_GROUP) if p in groups
         ]
         if None in groups:
             ordered.append((None, groups[None]))
         return ordered
+
+    @property
+    def asked_items(self) -> str:
+        """Its A1.2 b and c items, comma-separated: what a survey asking them stores."""
+        return ",".join(q.id for q in self.questions if q.part in ROTATING_PARTS)
+
+    def asking(self, items: Iterable[str] | None) -> Questionnaire:
+        """The questionnaire as a survey asking only these A1.2 b and c items sees it (None:
+        all); answers to the others are not read."""
+        if items is None:
+            return self
+        chosen = set(items)
+        questions = tuple(
+            q for q in self.questions if q.part not in ROTATING_PARTS or q.id in chosen
+        )
+        return replace(self, questions=questions)
 
 
 @dataclass
@@ -88,6 +118,13 @@ class ParsedAnswers:
     answers: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     entered: dict[str, str] = field(default_factory=dict)
+
+
+def parse_asked(stored: str | None) -> frozenset[str] | None:
+    """The rotating items a survey asks, from its column; None: every item (no design)."""
+    if stored is None:
+        return None
+    return frozenset(s for s in stored.split(",") if s)
 
 
 def _pick(texts: Mapping[str, str], language: str) -> str:
@@ -122,8 +159,8 @@ def read_answer(question: Question, raw: str | None) -> Reading:
     value = raw.strip()
     if value == "":
         return _read_blank(question)
-    if question.kind == "scale":
-        valid = value in {str(n) for n in range(1, SCALE_POINTS + 1)}
+    if question.kind in POINTS:
+        valid = value in {str(n) for n in POINTS[question.kind]}
         return (int(value), None) if valid else (None, "invalid")
     valid = value in {o.value for o in question.options}
     return (value, None) if valid else (None, "invalid")
@@ -233,6 +270,8 @@ def _question(item: dict[str, Any], scales: dict[str, Any]) -> Question:
             Option(str(n + 1), {lang: labels[lang][n] for lang in labels})
             for n in range(SCALE_POINTS)
         )
+    elif kind in POINTS:
+        options = _numbered(kind, item, where)
     elif kind == "choice":
         options = tuple(
             Option(str(o["value"]), _texts(o, f"{where} option {o.get('value')!r}"))
@@ -250,6 +289,31 @@ def _question(item: dict[str, Any], scales: dict[str, Any]) -> Question:
         dont_know=bool(item.get("dont_know", False)),
         options=options,
         max_length=int(item.get("max_length", 1000)),
+    )
+
+
+def _numbered(kind: str, item: dict[str, Any], where: str) -> tuple[Option, ...]:
+    """The points of an nps or ces question, its two ends named (`ends`, per language)."""
+    if item.get("dont_know"):
+        raise ValueError(f'{where}: an {kind} question has no "don\'t know"')
+    ends = item.get("ends", {})
+    for lang in SUPPORTED_LANGUAGES:
+        if len(ends.get(lang, [])) != 2:
+            raise ValueError(f"{where}: an {kind} question needs ends = [low, high] in {lang}")
+    points = list(POINTS[kind])
+    return tuple(
+        Option(
+            str(n),
+            {
+                lang: ends[lang][0]
+                if n == points[0]
+                else ends[lang][1]
+                if n == points[-1]
+                else str(n)
+                for lang in ends
+            },
+        )
+        for n in points
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import inspect
 from survey.config import ConfigError
 from survey.context import Context, build_context
 from survey.delivery.messages import check_sms_fits
+from survey.matrix import design_for
 from survey.sampling.keys import SecretNotInForce, check_secret
 from survey.sampling.policy import current_policy, effective_policy
 from survey.sampling.recorded import policy_drift, record_initial_policy
@@ -38,6 +39,7 @@ def start_context(
     ctx = build_context(overrides)
     try:
         check_sms_fits(ctx.settings)
+        design_for(ctx.settings.instance_path, ctx.settings.items_per_survey)
         drift = open_policy(ctx, who=who)
         check_sms_reply_mode(ctx)
     except Exception:

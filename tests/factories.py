@@ -235,13 +235,19 @@ def make_response(session: Session, survey: Survey, **answers: Any) -> Any:
 
 def seed_report_data(ctx: Context, session: Session, *, surveys: int = 90, seed: int = 7) -> None:
     """Surveys and answers spread over March-April 2026 (across the DST change), several actors,
-    teams, agents and channels, every delivery and response status, and partial answers."""
+    teams, agents and channels, every delivery and response status, and partial answers. Two
+    surveys in three ask 4 of the A1.2 b and c items (matrix sampling), the rest all of them;
+    a survey never has a score for an item it did not ask."""
     import random
 
     rng = random.Random(seed)
+    # A second generator for the asked items, so that the rest of the data stays as it was.
+    matrix = random.Random(seed + 1)
+    rotating = (*CONTACT_EXPERIENCE_ITEMS, *CASE_HANDLING_ITEMS, "resolution", "fcr")
     actors = [make_actor(session, f"actor-{name}-{seed}") for name in ("in", "out")]
     items = (*CONTACT_EXPERIENCE_ITEMS, *CASE_HANDLING_ITEMS)
     for _ in range(surveys):
+        subset = None if matrix.random() < 1 / 3 else set(matrix.sample(rotating, 4))
         closed = utc(2026, 3, 18) + timedelta(minutes=rng.randrange(0, 60 * 24 * 30))
         delivery = rng.choice(["sent", "delivered", "delivered", "failed", "unknown", "scheduled"])
         status = "pending"
@@ -254,6 +260,7 @@ def seed_report_data(ctx: Context, session: Session, *, surveys: int = 90, seed:
             actor=rng.choice(actors),
             delivery_status=delivery,
             response_status=status,
+            asked_items=None if subset is None else ",".join(i for i in rotating if i in subset),
             contact={
                 "closed_at": closed,
                 "team": rng.choice(["team-a", "team-b", "team-c", None]),
@@ -271,6 +278,8 @@ def seed_report_data(ctx: Context, session: Session, *, surveys: int = 90, seed:
             answers["resolution"] = rng.choice(["yes", "partly", "no", None])
             answers["fcr"] = rng.choice(["yes", "no", None])
             answers["comment"] = rng.choice([None, "=HYPERLINK(1)", "Bra service, tack!"])
+            if subset is not None:
+                answers.update({item: None for item in rotating if item not in subset})
             make_response(session, survey, **answers)
             survey.delivery_status = delivery
             survey.response_status = status

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 13:34:54.914492
+Create Date: 2026-11-30 13:38:01.592761
 """
 
 from collections.abc import Sequence
@@ -299,6 +299,7 @@ def upgrade() -> None:
         sa.Column("closed_week", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=False),
         sa.Column("closed_month", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
         sa.Column("questionnaire", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("asked_items", sa.Text(), nullable=True),
         sa.Column("created_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("send_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("first_send_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
@@ -447,6 +448,7 @@ def upgrade() -> None:
             "contact_consent", sa.Boolean(), server_default=sa.text("(false)"), nullable=False
         ),
         sa.Column("answers", sa.JSON(), nullable=False),
+        sa.Column("volunteered", sa.JSON(none_as_null=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["survey_id"], ["survey.id"], name=op.f("fk_response_survey_id_survey")
         ),

@@ -9,8 +9,10 @@ import click
 
 from survey.commands import Context, with_context
 from survey.commands.admin import cli_who
+from survey.questionnaire import PACKAGE_DIR, load_questionnaires
 from survey.reporting import exports as export
 from survey.reporting.kpi import contact_kpis
+from survey.reporting.measures import measures_of
 from survey.reporting.report import (
     GROUP_KEYS,
     InvalidReportRequest,
@@ -91,7 +93,11 @@ def report(
             )
             content = workbook(session, request, min_group_size=min_size, info=info)
         else:
-            data = satisfaction_report(session, request, min_group_size=min_size)
+            questionnaires = load_questionnaires(
+                [PACKAGE_DIR, ctx.settings.instance_path / "questionnaires"]
+            )
+            measures = measures_of(questionnaires.values())
+            data = satisfaction_report(session, request, min_group_size=min_size, measures=measures)
             content = (
                 json.dumps(data, ensure_ascii=False, indent=2) + "\n"
                 if fmt == "json"

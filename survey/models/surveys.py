@@ -72,6 +72,9 @@ class Survey(SQLModel, table=True):
     closed_week: str = Field(max_length=8)
     closed_month: str = Field(max_length=7)
     questionnaire: str = Field(default="default", max_length=40)
+    # The A1.2 b and c items the survey asks, comma-separated (matrix sampling, survey/matrix.py);
+    # None: every question of its questionnaire.
+    asked_items: str | None = Field(default=None, sa_type=Text)
     created_at: datetime = created_field()
     send_at: datetime = timestamp_field()
     first_send_at: datetime = timestamp_field()
@@ -165,3 +168,9 @@ class Response(SQLModel, table=True):
     # (A default in the schema too: rows inserted by SQL, as the benchmarks load them, get it.)
     contact_consent: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
     answers: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Answers to the items the survey did not ask, given on the thank-you page: kept apart from
+    # the typed columns, so that the per-item statistics hold to the matrix design (they come
+    # from respondents who chose to go on). Given once; None: none given.
+    volunteered: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )

@@ -60,7 +60,7 @@ def unit_page(
     """The unit's figures; InvalidReportRequest when the period may not be published for it
     (an agent: one ISO week or calendar month only)."""
     rules = {"agent_reporting": agent_reporting}
-    sizes = {"min_group_size": min_group_size}
+    sizes: dict[str, Any] = {"min_group_size": min_group_size}
     trend_start = start
     if unit.level == "agent":
         single = single_period_grain(start, end)

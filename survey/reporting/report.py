@@ -6,7 +6,7 @@ computed from those in Python, so that every figure is the same on SQLite and Po
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -31,12 +31,16 @@ from survey.reporting.disclosure_control import RULES, disclosure_problem
 from survey.reporting.disclosures import disclosures
 from survey.reporting.funnel import STAGE, funnel_counts, survey_stage_columns
 from survey.reporting.grouping import GROUP_KEYS, key_label, survey_key_column
+from survey.reporting.items import asked_columns, item_rate, part_figures
+from survey.reporting.measures import measure_figures, measure_sums, total_sums
 from survey.reporting.protection import hide_figures, protect
 from survey.reporting.weighted import RateSums, merge
 
 CONTACT_ITEMS = CONTACT_EXPERIENCE_ITEMS
 CASE_ITEMS = CASE_HANDLING_ITEMS
 RESOLUTIONS = RESOLUTION_CHOICES
+# The items matrix sampling rotates (survey/matrix.py): per-item asked counts and rates.
+ROTATING_ITEMS = (*CONTACT_ITEMS, *CASE_ITEMS, "resolution", "fcr")
 
 
 class InvalidReportRequest(ServiceError):
@@ -146,7 +150,7 @@ def _aggregates() -> list[ColumnElement[Any]]:
         column = getattr(Response, item)
         columns.append(func.count(column).label(f"{item}_n"))
         columns.append(func.coalesce(func.sum(column), 0).label(f"{item}_sum"))
-    return columns
+    return columns + asked_columns(ROTATING_ITEMS)
 
 
 def survey_filter(request: ReportRequest) -> list[ColumnElement[bool]]:
@@ -224,9 +228,14 @@ def sort_key(key: dict[str, Any]) -> tuple[tuple[bool, str], ...]:
 
 
 def satisfaction_report(
-    session: Session, request: ReportRequest, *, min_group_size: int
+    session: Session,
+    request: ReportRequest,
+    *,
+    min_group_size: int,
+    measures: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The report of SPEC sections 4 and 7 for a period and grouping."""
+    """The report of SPEC sections 4 and 7 for a period and grouping; with `measures` (question
+    id -> nps or ces, see reporting/measures.py) each group and the total gain `measures`."""
     scan = scan_surveys(session, request)
     args = (session, request.start, request.end, request.group_by, request.actor_id)
     stages = funnel_counts(*args, scan.stages)
@@ -248,6 +257,15 @@ def satisfaction_report(
         hide_figures(group, protection.figures.get(i, set()))
         groups.append(group)
     total_hidden = total.get("responses", 0) < min_group_size
+    total_measures: dict[str, Any] = {}
+    if measures:
+        measured = measure_sums(session, survey_filter(request), request.group_by, measures)
+        for i, group in enumerate(groups):
+            found = measured.get(tuple(group["key"].values()), {})
+            group["measures"] = measure_figures(found, measures, suppressed=i in hidden)
+        total_measures = measure_figures(
+            total_sums(measured.values()), measures, suppressed=total_hidden
+        )
     return {
         "from": request.start.isoformat(),
         "to": request.end.isoformat(),
@@ -255,6 +273,7 @@ def satisfaction_report(
         "groups": groups,
         "total": {
             **figures(total, suppressed=total_hidden),
+            **({"measures": total_measures} if measures else {}),
             **design_figures(
                 sum_counts(stages.values()), merge(list(sums.values())), suppressed=total_hidden
             ),
@@ -297,8 +316,8 @@ def figures(row: dict[str, Any], *, suppressed: bool) -> dict[str, Any]:
         "csat": score(stats.share(row.get("csat_yes", 0), n)),
         "csat_ci95": score(list(csat_ci) if csat_ci else None),
     }
-    result["contact_experience"] = _part(row, CONTACT_ITEMS, suppressed)
-    result["case_handling"] = _part(row, CASE_ITEMS, suppressed)
+    result["contact_experience"] = part_figures(row, CONTACT_ITEMS, suppressed)
+    result["case_handling"] = part_figures(row, CASE_ITEMS, suppressed)
     resolution_n = row.get("resolution_n", 0)
     result["resolution"] = {
         "n": resolution_n,
@@ -306,25 +325,12 @@ def figures(row: dict[str, Any], *, suppressed: bool) -> dict[str, Any]:
             answer: score(stats.share(row.get(f"resolution_{answer}", 0), resolution_n))
             for answer in RESOLUTIONS
         },
+        **item_rate(row, "resolution", resolution_n),
     }
     fcr_n = row.get("fcr_n", 0)
-    result["fcr"] = {"n": fcr_n, "share": score(stats.share(row.get("fcr_yes", 0), fcr_n))}
-    return result
-
-
-def _part(row: dict[str, Any], items: Sequence[str], suppressed: bool) -> dict[str, Any]:
-    """Per-item means and the part's mean over all its answered items (each answer once)."""
-    answers = sum(row.get(f"{item}_n", 0) for item in items)
-    total = sum(row.get(f"{item}_sum", 0) for item in items)
-    return {
-        "mean": None if suppressed else stats.mean_from_sums(answers, total),
-        "items": {
-            item: {
-                "n": row.get(f"{item}_n", 0),
-                "mean": None
-                if suppressed
-                else stats.mean_from_sums(row.get(f"{item}_n", 0), row.get(f"{item}_sum", 0)),
-            }
-            for item in items
-        },
+    result["fcr"] = {
+        "n": fcr_n,
+        "share": score(stats.share(row.get("fcr_yes", 0), fcr_n)),
+        **item_rate(row, "fcr", fcr_n),
     }
+    return result

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from survey.reporting.funnel import CANCEL_CAUSES, SUPPRESSION_REASONS, SURVEY_STAGES
-from survey.reporting.report import CASE_ITEMS, CONTACT_ITEMS, RESOLUTIONS
+from survey.reporting.report import CASE_ITEMS, CONTACT_ITEMS, RESOLUTIONS, ROTATING_ITEMS
 
 
 def report_columns(report: dict[str, Any]) -> list[str]:
@@ -21,7 +21,12 @@ def report_columns(report: dict[str, Any]) -> list[str]:
     columns += ["weighted_mean", "weighted_mean_ci95_low", "weighted_mean_ci95_high"]
     columns += ["weighted_csat", "weighted_csat_ci95_low", "weighted_csat_ci95_high"]
     columns += ["effective_n"]
+    # Matrix sampling: per item, the answered surveys that asked it and the share that scored it.
+    columns += [f"{item}_{figure}" for item in ROTATING_ITEMS for figure in ITEM_FIGURES]
     return columns
+
+
+ITEM_FIGURES = ("asked", "response_rate")
 
 
 # The funnel's stages, flat: suppressions and cancellations by their reason.
@@ -83,7 +88,19 @@ def _flat(group: dict[str, Any]) -> list[Any]:
         group["fcr"]["n"],
         group["fcr"]["share"],
         *_design(group),
+        *_item_rates(group),
     ]
+
+
+def _item_rates(group: dict[str, Any]) -> list[Any]:
+    """Each rotating item's asked count and response rate (None in a snapshot from before)."""
+    found = {
+        **group["contact_experience"]["items"],
+        **group["case_handling"]["items"],
+        "resolution": group["resolution"],
+        "fcr": group["fcr"],
+    }
+    return [found[item].get(figure) for item in ROTATING_ITEMS for figure in ITEM_FIGURES]
 
 
 def report_rows(report: dict[str, Any]) -> Iterator[list[Any]]:

@@ -40,6 +40,7 @@ ANSWERED_FIGURES = (
     "resolution",
     "fcr",
     "weighted",
+    "measures",
 )
 REPORT_FIELDS = ("from", "to", "group_by")
 

@@ -37,7 +37,13 @@ from survey.store import store_of
 from survey.tokens import read_token
 
 RESPONSE: Table = Response.__table__  # type: ignore[attr-defined]
-_COLUMNS = frozenset(Response.model_fields) - {"id", "survey_id", "answers", "submitted_at"}
+_COLUMNS = frozenset(Response.model_fields) - {
+    "id",
+    "survey_id",
+    "answers",
+    "submitted_at",
+    "volunteered",
+}
 _RESPONSE_COLUMNS = sorted(_COLUMNS)
 
 
@@ -53,14 +59,18 @@ def _transition_statement(count: int) -> Update:
 
 def _answered_statement(*, unread: bool) -> Update:
     """The conditional update to answered. `unread`: for a survey the request has not read, it
-    also checks what the page would have: that it is still open (:now, :sent_after) and asks
-    :p_questionnaire."""
+    also checks what the page would have: that it is still open (:now, :sent_after), asks
+    :p_questionnaire, and the A1.2 b and c items :p_asked (or, stored as NULL, every item)."""
     conditions = [
         SURVEY.c.id == bindparam("survey_id"),
         or_(*(SURVEY.c.response_status == state for state in OPEN)),
     ]
     if unread:
-        conditions += [still_open(), SURVEY.c.questionnaire == bindparam("p_questionnaire")]
+        conditions += [
+            still_open(),
+            SURVEY.c.questionnaire == bindparam("p_questionnaire"),
+            or_(SURVEY.c.asked_items.is_(None), SURVEY.c.asked_items == bindparam("p_asked")),
+        ]
     return (
         update(SURVEY)
         .where(*conditions)
@@ -221,6 +231,7 @@ def _answer_params(
             "now": now,
             "p_questionnaire": questionnaire.id,
             "p_questionnaire_version": questionnaire.version,
+            "p_asked": questionnaire.asked_items,
             # Free text lives in its own column only, so that an erasure has one place to clear.
             "p_answers": {k: v for k, v in answers.items() if k not in TEXT_COLUMNS},
         }

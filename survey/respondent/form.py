@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from sqlmodel import Session
 
-from survey.questionnaire import Questionnaire, parse_answers
+from survey.questionnaire import Questionnaire, parse_answers, parse_asked
 from survey.respondent.answers import answer_unread, decline, read_survey, submit_answers
 from survey.respondent.states import PageState, SurveyClosed, SurveyView, page_state
 
@@ -52,6 +52,8 @@ def submit_form(
     named = questionnaires.get(form.get("questionnaire", ""))
     consent = form.get(CONSENT_FIELD) == "yes"
     if not declining and named is not None:
+        # The items the page says it asked: the update below holds them to the survey's own.
+        named = named.asking(parse_asked(form.get("asked")))
         parsed = parse_answers(named, form)
         if not parsed.errors and answer_unread(
             session,
@@ -74,7 +76,8 @@ def submit_form(
         if declining:
             decline(session, survey, now=now)
             return FormResult(Outcome.declined, survey)
-        return _answer(session, survey, questionnaires[survey.questionnaire], form, now)
+        asked = questionnaires[survey.questionnaire].asking(parse_asked(survey.asked_items))
+        return _answer(session, survey, asked, form, now)
     except SurveyClosed as exc:
         return FormResult(Outcome.closed, survey, exc.state)
 

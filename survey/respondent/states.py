@@ -38,6 +38,7 @@ class SurveyView:
     expires_at: datetime | None
     channel: str  # of the contact it is about, named on the page with closed_local_date
     closed_local_date: date
+    asked_items: str | None  # the rotating items it asks (survey/matrix.py); None: all
 
 
 AnySurvey = Survey | SurveyView

@@ -98,8 +98,11 @@ def address(view: CaseView) -> tuple[str, str] | None:
     return (str(found[0]), found[1]) if found else None
 
 
-def survey_row(view: CaseView, timeline: PolicyTimeline, now: datetime) -> dict[str, Any]:
-    """The survey, attributed to the case's last closed contact (SPEC section 2)."""
+def survey_row(
+    view: CaseView, timeline: PolicyTimeline, now: datetime, asked_items: str
+) -> dict[str, Any]:
+    """The survey, attributed to the case's last closed contact (SPEC section 2), asking
+    `asked_items` of A1.2 b and c (survey/matrix.py)."""
     last = view.last
     policy = timeline.at(view.last_closed_at)
     channel, to_address = address(view) or ("", "")
@@ -121,6 +124,7 @@ def survey_row(view: CaseView, timeline: PolicyTimeline, now: datetime) -> dict[
         "closed_week": week,
         "closed_month": month,
         "questionnaire": "default",
+        "asked_items": asked_items,
         "created_at": now,
         "send_at": send_at,
         "first_send_at": send_at,

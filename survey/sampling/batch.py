@@ -11,6 +11,7 @@ sampling_decision.case_ref and survey.case_ref are the last guards.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from survey.context import Context
+from survey.matrix import chooser, design_for
 from survey.models import Case, DecisionReason
 from survey.optouts import opted_out_hashes
 from survey.sampling.attribution import (
@@ -171,16 +173,20 @@ def decide_contenders(ctx: Context, session: Session, batch: Batch, reasons: Cou
         reasons[str(reason)] += 1
         decisions.append(batch.decision(view, policy, str(reason)))
     if decisions:  # none when every contender waits for another process
-        surveys, identifiers = _surveys_of(selected, batch)
+        design = design_for(ctx.settings.instance_path, ctx.settings.items_per_survey)
+        choose = chooser(ctx.settings.sampling_secret, design)
+        surveys, identifiers = _surveys_of(selected, batch, choose)
         ctx.store.write_decisions(session, decisions, surveys, identifiers)
     release(session, deferred)
     return len(deferred)
 
 
 def _surveys_of(
-    selected: list[CaseView], batch: Batch
+    selected: list[CaseView], batch: Batch, choose: Callable[[str], str]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    surveys = [survey_row(view, batch.timeline, batch.now) for view in selected]
+    surveys = [
+        survey_row(view, batch.timeline, batch.now, choose(view.case_ref)) for view in selected
+    ]
     identifiers = [
         {"case_ref": v.case_ref, "identifier_hash": h, "kind": kind, "closed_at": v.last_closed_at}
         for v in selected

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 
 from survey.config import Settings
 from survey.identifiers import case_ref_version, normalise_case_ref
+from survey.matrix import MatrixDesign, asked_problem, chooser, design_for
 from survey.models import Case, DecisionReason, SamplingDecision, Survey
 from survey.privacy.pseudonyms import is_pseudonym
 from survey.sampling.draw import STOCKHOLM, is_drawn, key_fingerprint
@@ -60,7 +61,8 @@ def verify_decisions(
     secrets = known_secrets(settings)
     recorded = recorded_fingerprints(session)
     timeline = policy_timeline(session)
-    for decision, survey_id in _decisions(session, start, end):
+    design = design_for(settings.instance_path, settings.items_per_survey)
+    for decision, survey_id, asked_items in _decisions(session, start, end):
         result.checked += 1
         ref = decision.case_ref
         if decision.key_fingerprint not in recorded:
@@ -94,6 +96,8 @@ def verify_decisions(
         if selected != (survey_id is not None):
             problem = "selected without a survey" if selected else "a survey without selection"
             result.mismatches.append(Mismatch(ref, problem))
+        if asked_items is not None and not is_pseudonym(ref):
+            _check_asked(result, design, chooser(secret, design), ref, asked_items)
         policy_rate = timeline.at(decision.last_closed_at).rate
         if policy_rate != decision.rate:
             result.warnings.append(
@@ -102,6 +106,28 @@ def verify_decisions(
     for case_ref in _decided_without_decision(session, start, end):
         result.mismatches.append(Mismatch(case_ref, "decided but no decision is recorded"))
     return result
+
+
+def _check_asked(
+    result: Verification,
+    design: MatrixDesign,
+    choose: Callable[[str], str],
+    ref: str,
+    asked_items: str,
+) -> None:
+    """A survey's stored items cover A1.2 b and c (else a mismatch) and are the keyed choice
+    under the current SURVEY_ITEMS_PER_SURVEY (else a warning: the setting may have changed)."""
+    problem = asked_problem(design, asked_items)
+    if problem is not None:
+        result.mismatches.append(Mismatch(ref, problem))
+    elif choose(ref) != asked_items:
+        result.warnings.append(
+            Mismatch(
+                ref,
+                f"asks {asked_items}, the design in force now would ask {choose(ref)} "
+                "(SURVEY_ITEMS_PER_SURVEY or the questionnaire changed since?)",
+            )
+        )
 
 
 def _decided_without_decision(session: Session, start: datetime, end: datetime) -> list[str]:
@@ -118,9 +144,9 @@ def _decided_without_decision(session: Session, start: datetime, end: datetime) 
 
 def _decisions(
     session: Session, start: datetime, end: datetime
-) -> Iterator[tuple[SamplingDecision, int | None]]:
+) -> Iterator[tuple[SamplingDecision, int | None, str | None]]:
     query = (
-        select(SamplingDecision, col(Survey.id))
+        select(SamplingDecision, col(Survey.id), col(Survey.asked_items))
         .outerjoin(Survey, col(Survey.decision_id) == col(SamplingDecision.id))
         .where(col(SamplingDecision.last_closed_at) >= start)
         .where(col(SamplingDecision.last_closed_at) < end)
@@ -128,4 +154,4 @@ def _decisions(
         .execution_options(yield_per=5000)
     )
     for row in session.execute(query):
-        yield row[0], row[1]
+        yield row[0], row[1], row[2]

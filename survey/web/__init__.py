@@ -16,6 +16,7 @@ from survey.web import (
     privacy_notice,
     ratelimit,
     security,
+    survey_thanks,  # noqa: F401  (its routes join survey_pages.bp)
     webhooks,
 )
 from survey.web import survey as survey_pages

@@ -7,9 +7,10 @@ never the fairness report (the measured do not see the signals that watch them).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlmodel import Session
 
@@ -22,6 +23,7 @@ from survey.reporting.change_report import (
 from survey.reporting.fairness import fairness_report, published
 from survey.reporting.grouping import GROUP_KEYS, TIME_KEYS
 from survey.reporting.kpi import contact_kpis
+from survey.reporting.measures import measures_of
 from survey.reporting.report import InvalidReportRequest, ReportRequest, satisfaction_report
 from survey.reporting.settling import as_seen_by_an_actor, kpis_as_seen_by_an_actor, settles_at
 from survey.web.api_keys import current_key, require_scope
@@ -95,7 +97,9 @@ def _refused(exc: InvalidReportRequest) -> ResponseReturnValue:
 @require_scope(ApiScope.reports)
 @report_slot
 def satisfaction() -> ResponseReturnValue:
-    return _answer(satisfaction_report, as_seen_by_an_actor)
+    # The NPS and CES questions of the configured questionnaires, if any (reporting/measures.py).
+    measures = measures_of(current_app.extensions["questionnaires"].values())
+    return _answer(partial(satisfaction_report, measures=measures), as_seen_by_an_actor)
 
 
 @bp.get("/reports/kpi")

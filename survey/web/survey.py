@@ -30,6 +30,7 @@ from survey.questionnaire import (
     Questionnaire,
     load_questionnaires,
     parse_answers,
+    parse_asked,
 )
 from survey.respondent import answers, form, one_tap, optout_link
 from survey.respondent.form import Outcome
@@ -89,7 +90,7 @@ def _form_token(token: str) -> str:
 
 def _questionnaire(survey: SurveyView) -> Questionnaire:
     questionnaires: dict[str, Questionnaire] = current_app.extensions["questionnaires"]
-    return questionnaires[survey.questionnaire]
+    return questionnaires[survey.questionnaire].asking(parse_asked(survey.asked_items))
 
 
 def _lang_args() -> dict[str, Any]:
@@ -203,10 +204,17 @@ def _form(
 
 def _blank_form(questionnaire: Questionnaire, token: str) -> str:
     """A blank form is one page for every survey but for its link, CSRF token and contact: it is
-    rendered once per questionnaire version, language and ?lang=, and the link and token are
-    filled in here, the contact by the caller (rendering was the largest part of a view's time)."""
-    key = (questionnaire.id, questionnaire.version, str(get_locale()), requested_language())
-    cache: dict[tuple[str, int, str, str | None], str] = current_app.extensions[
+    rendered once per questionnaire version, asked items, language and ?lang=, and the link and
+    token are filled in here, the contact by the caller (rendering was the largest part of a
+    view's time)."""
+    key = (
+        questionnaire.id,
+        questionnaire.version,
+        questionnaire.asked_items,
+        str(get_locale()),
+        requested_language(),
+    )
+    cache: dict[tuple[str, int, str, str, str | None], str] = current_app.extensions[
         "survey_blank_forms"
     ]
     page = cache.get(key)
@@ -251,14 +259,6 @@ def submit(token: str) -> ResponseReturnValue:
         return _form(result.survey, token, errors=result.errors, entered=result.entered, status=422)
     assert result.state is not None
     return _closed(result.state, token, 409)
-
-
-@bp.get("/s/<token>/thanks")
-def thanks(token: str) -> ResponseReturnValue:
-    survey = _load(token)
-    if _state(survey) is not PageState.answered:
-        return redirect(url_for("survey.survey_page", token=token, **_lang_args()), 303)
-    return _render("survey/thanks.html", token)
 
 
 @bp.get("/o/<token>")

@@ -56,6 +56,7 @@ def _records(ctx: Context) -> list[dict[str, Any]]:
                     "opened_at": s.opened_at,
                     "cancel_cause": s.cancel_cause,
                     "answer": r if r is not None and r.overall is not None else None,
+                    "asked": None if s.asked_items is None else s.asked_items.split(","),
                 }
             )
     return out
@@ -98,16 +99,28 @@ def _expected_group(records: list[dict[str, Any]], hidden: bool | set[str]) -> d
         ci = sp.binomtest(csat_yes, n).proportion_ci(method="wilson")
         csat_ci = [ci.low, ci.high]
 
+    answered = [r for r in records if r["answer"] is not None]
+
+    def asked(item: str) -> int:
+        """Answered surveys that asked the item (no stored subset: every item)."""
+        return sum(1 for r in answered if r["asked"] is None or item in r["asked"])
+
+    def rate(item: str, n: int) -> dict[str, Any]:
+        return {"asked": asked(item), "response_rate": n / asked(item) if asked(item) else None}
+
     def part(items: tuple[str, ...]) -> dict[str, Any]:
-        pooled = [getattr(a, i) for a in answers for i in items if getattr(a, i) is not None]
+        scores = {i: [getattr(a, i) for a in answers if getattr(a, i) is not None] for i in items}
+        # SPEC section 7: the part's mean is the mean of its item means.
+        item_means = [fmean(v) for v in scores.values() if v]
         return {
-            "mean": None if hidden_figures & set(items) else _mean(pooled),
+            "mean": None
+            if hidden_figures & set(items)
+            else (fmean(item_means) if item_means else None),
             "items": {
                 i: {
-                    "n": sum(1 for a in answers if getattr(a, i) is not None),
-                    "mean": hide(
-                        _mean([getattr(a, i) for a in answers if getattr(a, i) is not None]), i
-                    ),
+                    "n": len(scores[i]),
+                    "mean": hide(_mean(scores[i]), i),
+                    **rate(i, len(scores[i])),
                 }
                 for i in items
             },
@@ -142,10 +155,12 @@ def _expected_group(records: list[dict[str, Any]], hidden: bool | set[str]) -> d
                 )
                 for k in ("yes", "partly", "no")
             },
+            **rate("resolution", len(resolutions)),
         },
         "fcr": {
             "n": len(fcr),
             "share": hide(fcr.count("yes") / len(fcr) if fcr else None, "fcr"),
+            **rate("fcr", len(fcr)),
         },
         **_expected_design(records, n, mean_ci, csat_yes, csat_ci, hide),
     }

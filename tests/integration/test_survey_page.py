@@ -59,7 +59,7 @@ def test_the_page_shows_every_question_as_a_labelled_group_in_the_survey_languag
     assert html.count("<legend") == 12
     assert 'for="overall-5"' in html and 'id="overall-5"' in html
     assert 'id="manner-dont-know"' in html and 'id="overall-dont-know"' not in html
-    assert '<textarea id="comment" name="comment" rows="5" maxlength="1000"' in html
+    assert '<textarea id="comment" name="comment" rows="2" maxlength="1000"' in html
     assert "personnummer" in html
     assert '<span class="visually-hidden">Hur nöjd var du med… </span>Hur du blev bemött' in html
     assert f"/o/{token}" in html
