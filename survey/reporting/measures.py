@@ -10,7 +10,7 @@ interval. Only answered surveys (overall given) count; small groups show n alone
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, select
@@ -101,9 +101,10 @@ def _key(value: Any) -> Any:
 
 
 def measure_figures(
-    sums: Mapping[str, int], measures: Mapping[str, str], *, suppressed: bool
+    sums: Mapping[str, int], measures: Mapping[str, str], *, suppressed: bool | Collection[str]
 ) -> dict[str, Any]:
-    """The `measures` object of one group: each question's figures, n alone when suppressed."""
+    """The `measures` object of one group: each question's figures, n alone when suppressed
+    (every question, or those named)."""
     figures: dict[str, Any] = {}
     for qid, kind in measures.items():
         n = sums.get(f"{qid}__n", 0)
@@ -111,7 +112,7 @@ def measure_figures(
             result = nps(sums.get(f"{qid}__promoters", 0), sums.get(f"{qid}__detractors", 0), n)
         else:
             result = ces(n, sums.get(f"{qid}__sum", 0), sums.get(f"{qid}__sq", 0))
-        if suppressed:
+        if suppressed is True or (not isinstance(suppressed, bool) and qid in suppressed):
             result = {name: (value if name == "n" else None) for name, value in result.items()}
         figures[qid] = {"kind": kind, **result}
     return figures

@@ -150,6 +150,18 @@ def complements(family: Sequence[Mapping[str, Cell]], primary: set[int]) -> set[
                 break
         else:
             left.add(name)
+    return _pruned(family, primary, chosen, left)
+
+
+def _pruned(
+    family: Sequence[Mapping[str, Cell]], primary: set[int], chosen: set[int], left: set[str]
+) -> set[int]:
+    """The complements without those a later one made needless (largest first): a group stays
+    visible wherever hiding it protects nothing."""
+    for i in sorted(chosen, key=lambda i: (-_answers(family[i]), -i)):
+        rest = _combine([family[j] for j in sorted(primary | chosen) if j != i])
+        if not any(part.pinned() and name not in left for name, part in rest.items()):
+            chosen = chosen - {i}
     return chosen
 
 
@@ -203,3 +215,27 @@ def overall_hidden(rows: Sequence[Mapping[str, Any]], min_size: int) -> set[int]
     publishes only those (unweighted)."""
     protection = protect(rows, [{} for _ in rows], min_size)
     return protection.primary | {i for i, hidden in protection.figures.items() if OVERALL in hidden}
+
+
+def measure_hidden(
+    sums: Sequence[Mapping[str, int]], measures: Mapping[str, str], primary: set[int]
+) -> list[set[str]]:
+    """Per group, the NPS and CES questions (SPEC: beside A1.2) whose figures are hidden: all of
+    a primary group's, and the complements that keep them from being worked out."""
+    hidden = [set(measures) if i in primary else set() for i in range(len(sums))]
+    for qid, kind in measures.items():
+        family: list[dict[str, Cell]] = []
+        for found in sums:
+            n = found.get(f"{qid}__n", 0)
+            if kind == "nps":
+                family.append(
+                    {
+                        "promoters": Cell(n, found.get(f"{qid}__promoters", 0), 0, 1),
+                        "detractors": Cell(n, found.get(f"{qid}__detractors", 0), 0, 1),
+                    }
+                )
+            else:
+                family.append({"sum": Cell(n, found.get(f"{qid}__sum", 0), 1, 7)})
+        for i in complements(family, primary):
+            hidden[i].add(qid)
+    return hidden

@@ -33,7 +33,7 @@ from survey.reporting.funnel import STAGE, funnel_counts, survey_stage_columns
 from survey.reporting.grouping import GROUP_KEYS, key_label, survey_key_column
 from survey.reporting.items import asked_columns, item_rate, part_figures
 from survey.reporting.measures import measure_figures, measure_sums, total_sums
-from survey.reporting.protection import hide_figures, protect
+from survey.reporting.protection import hide_figures, measure_hidden, protect
 from survey.reporting.weighted import RateSums, merge
 
 CONTACT_ITEMS = CONTACT_EXPERIENCE_ITEMS
@@ -260,9 +260,11 @@ def satisfaction_report(
     total_measures: dict[str, Any] = {}
     if measures:
         measured = measure_sums(session, survey_filter(request), request.group_by, measures)
-        for i, group in enumerate(groups):
-            found = measured.get(tuple(group["key"].values()), {})
-            group["measures"] = measure_figures(found, measures, suppressed=i in hidden)
+        found = [measured.get(key, {}) for key in keys]
+        for group, sums_of, hidden_of in zip(
+            groups, found, measure_hidden(found, measures, hidden), strict=True
+        ):
+            group["measures"] = measure_figures(sums_of, measures, suppressed=hidden_of)
         total_measures = measure_figures(
             total_sums(measured.values()), measures, suppressed=total_hidden
         )

@@ -90,6 +90,33 @@ CANCEL_LABELS = {
     "other": N_("Cancelled before sending: other"),
 }
 
+# Matrix sampling: per rotating item, the answered surveys that asked it and the share that
+# scored it (report_table.ITEM_FIGURES).
+ITEM_FIGURE_LABELS = {
+    "response_time_asked": N_("Waiting time: asked"),
+    "response_time_response_rate": N_("Waiting time: item response rate"),
+    "manner_asked": N_("Manner: asked"),
+    "manner_response_rate": N_("Manner: item response rate"),
+    "clarity_asked": N_("Clarity: asked"),
+    "clarity_response_rate": N_("Clarity: item response rate"),
+    "knowledge_asked": N_("Knowledge: asked"),
+    "knowledge_response_rate": N_("Knowledge: item response rate"),
+    "engagement_asked": N_("Engagement: asked"),
+    "engagement_response_rate": N_("Engagement: item response rate"),
+    "proactivity_asked": N_("Proactivity: asked"),
+    "proactivity_response_rate": N_("Proactivity: item response rate"),
+    "efficiency_asked": N_("Efficiency: asked"),
+    "efficiency_response_rate": N_("Efficiency: item response rate"),
+    "follow_up_asked": N_("Follow-up: asked"),
+    "follow_up_response_rate": N_("Follow-up: item response rate"),
+    "time_taken_asked": N_("Time taken: asked"),
+    "time_taken_response_rate": N_("Time taken: item response rate"),
+    "resolution_asked": N_("Resolution: asked"),
+    "resolution_response_rate": N_("Resolution: item response rate"),
+    "fcr_asked": N_("First-contact resolution: asked"),
+    "fcr_response_rate": N_("First-contact resolution: item response rate"),
+}
+
 COLUMN_LABELS = {
     "sent": N_("Sent"),
     "responses": N_("Responses"),
@@ -125,6 +152,7 @@ COLUMN_LABELS = {
     "weighted_csat_ci95_low": N_("Weighted CSAT, 95 %% CI low"),
     "weighted_csat_ci95_high": N_("Weighted CSAT, 95 %% CI high"),
     "effective_n": N_("Effective number of answers (weighted)"),
+    **ITEM_FIGURE_LABELS,
 }
 assert set(SUPPRESSION_LABELS) == set(SUPPRESSION_REASONS)
 assert set(CANCEL_LABELS) == set(CANCEL_CAUSES)
@@ -147,6 +175,7 @@ SHARES = {
     "weighted_csat",
     "weighted_csat_ci95_low",
     "weighted_csat_ci95_high",
+    *(column for column in ITEM_FIGURE_LABELS if column.endswith("_response_rate")),
 }
 
 
