@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from survey.accounts.audit_log import audit
 from survey.errors import Conflict, NotFound
@@ -32,3 +32,8 @@ def get_actor(session: Session, *, name: str) -> Actor:
     if actor is None:
         raise NotFound(f"no actor named {name!r}; create it with `survey actors create`")
     return actor
+
+
+def actor_names(session: Session) -> list[str]:
+    """Every actor's name, in order (the choices of the admin's forms)."""
+    return list(session.scalars(select(col(Actor.name)).order_by(col(Actor.name))))

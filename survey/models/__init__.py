@@ -20,6 +20,7 @@ from survey.models.enums import (
     Role,
     SendChannel,
 )
+from survey.models.quality import CommentHandling, Target
 from survey.models.records import (
     AuditLog,
     ErasureRecord,
@@ -59,6 +60,7 @@ __all__ = [
     "CancelCause",
     "Case",
     "Channel",
+    "CommentHandling",
     "Contact",
     "DecisionReason",
     "DeliveryStatus",
@@ -82,5 +84,6 @@ __all__ = [
     "SmsReply",
     "Survey",
     "SurveyIdentifier",
+    "Target",
     "User",
 ]

@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 from survey.accounts.audit_log import audit
 from survey.context import Context
 from survey.models import (
+    CommentHandling,
     Contact,
     OptOut,
     OutboxMessage,
@@ -87,6 +88,13 @@ def purge_expired(
         .where(col(Response.survey_id).in_(old_surveys), col(Response.comment).is_not(None))
         .values(comment=None)
     ).rowcount  # type: ignore[attr-defined]
+    session.execute(
+        update(CommentHandling)
+        .where(
+            col(CommentHandling.survey_id).in_(old_surveys), col(CommentHandling.note).is_not(None)
+        )
+        .values(note=None)
+    )
     hashes = 0
     if cap_window is not None:
         hashes = session.execute(

@@ -2,12 +2,14 @@
 only, in groups of at least the minimum size.
 
 Nothing in it can link a comment to a row of another export: no agent, no date, no score, and
-the comments of a group are sorted by their text, not by time or survey.
+the comments of a group are sorted by their text, not by time or survey. The page's filters
+narrow the comments before they are grouped, so that every group shown still has the minimum
+size; a group whose comments all come from one agent is left out as well.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from sqlalchemy import func, select
@@ -15,8 +17,9 @@ from sqlmodel import Session, col
 
 from survey.accounts.audit_log import audit
 from survey.models import Actor, Response, Survey
+from survey.reporting.comment_filters import CommentFilter, conditions
 from survey.reporting.disclosure_control import RULES, WHOLE_WEEKS, is_monday
-from survey.reporting.exports import csv_text
+from survey.reporting.exports import csv_text, rows_xlsx
 from survey.reporting.report import InvalidReportRequest
 
 COLUMNS = ("actor", "team", "week", "comment")
@@ -40,27 +43,39 @@ def check_weeks(start: date, end: date) -> None:
         raise InvalidReportRequest(message, params=params, rule=WHOLE_WEEKS)
 
 
-def comment_list(session: Session, *, start: date, end: date, min_group_size: int) -> CommentList:
-    """The period's comments in (actor, team, week) groups of at least min_group_size, each
-    group's comments sorted by text; smaller groups left out and counted."""
+def comment_list(
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    min_group_size: int,
+    found: CommentFilter | None = None,
+) -> CommentList:
+    """The period's comments (narrowed by the filter, if any) in (actor, team, week) groups of
+    at least min_group_size from more than one agent, each group's comments sorted by text;
+    the other groups left out and counted."""
     check_weeks(start, end)
+    found = found or CommentFilter(start, end)
+    if found.agent is not None:
+        raise InvalidReportRequest("agent: not a filter of the comments list", params=("agent",))
     text = func.trim(col(Response.comment))
     query = (
-        select(col(Actor.name), col(Survey.team), col(Survey.closed_week), text)
+        select(col(Actor.name), col(Survey.team), col(Survey.closed_week), text, col(Survey.agent))
         .select_from(Survey)
         .join(Response, col(Response.survey_id) == col(Survey.id))
         .join(Actor, col(Actor.id) == col(Survey.actor_id))
-        .where(
-            col(Survey.closed_local_date) >= start,
-            col(Survey.closed_local_date) < end,
-            col(Response.comment).is_not(None),
-            text != "",
-        )
+        .where(*conditions(replace(found, start=start, end=end)))
     )
     groups: dict[GroupKey, list[str]] = {}
-    for actor, team, week, comment in session.execute(query):
+    agents: dict[GroupKey, set[str | None]] = {}
+    for actor, team, week, comment, agent in session.execute(query):
         groups.setdefault((actor, team, week), []).append(comment)
-    kept = {key: texts for key, texts in groups.items() if len(texts) >= min_group_size}
+        agents.setdefault((actor, team, week), set()).add(agent)
+    kept = {
+        key: texts
+        for key, texts in groups.items()
+        if len(texts) >= min_group_size and not _one_known_agent(agents[key])
+    }
     rows = [
         (actor, team, week, comment)
         for (actor, team, week), texts in sorted(kept.items(), key=lambda kv: _order(kv[0]))
@@ -76,6 +91,11 @@ def comment_list(session: Session, *, start: date, end: date, min_group_size: in
     )
 
 
+def _one_known_agent(agents: set[str | None]) -> bool:
+    """All comments of a group from one named agent: the list would be that agent's."""
+    return len(agents) == 1 and None not in agents
+
+
 def _order(key: GroupKey) -> tuple[str, tuple[bool, str], str]:
     actor, team, week = key
     return actor, (team is None, team or ""), week
@@ -89,19 +109,29 @@ def export_comments(
     end: date,
     min_group_size: int,
     semicolon: bool = False,
-) -> str:
-    """The comments list as CSV, the download recorded in the audit log; commits."""
-    found = comment_list(session, start=start, end=end, min_group_size=min_group_size)
-    content = csv_text(COLUMNS, found.rows, semicolon)
+    found: CommentFilter | None = None,
+    fmt: str | None = None,
+) -> str | bytes:
+    """The comments list as CSV (or XLSX with fmt="xlsx"), the download recorded in the audit
+    log with the filter that narrowed it; commits."""
+    listed = comment_list(session, start=start, end=end, min_group_size=min_group_size, found=found)
+    fmt = fmt or ("csv-sv" if semicolon else "csv")
+    content: str | bytes
+    if fmt == "xlsx":
+        content = rows_xlsx("comments", COLUMNS, listed.rows)
+    else:
+        content = csv_text(COLUMNS, listed.rows, fmt == "csv-sv")
+    narrowed = found is not None and found.narrows()
     audit(
         session,
         who=who,
         action="export.comments",
         subject=f"{start}..{end}",
-        format="csv-sv" if semicolon else "csv",
-        rows=len(found.rows),
-        left_out_groups=found.left_out_groups,
-        left_out_comments=found.left_out_comments,
+        format=fmt,
+        rows=len(listed.rows),
+        left_out_groups=listed.left_out_groups,
+        left_out_comments=listed.left_out_comments,
+        **({"filter": found.query_args()} if found is not None and narrowed else {}),
     )
     session.commit()
     return content

@@ -81,6 +81,20 @@ def report_csv(report: dict[str, Any], *, semicolon: bool = False) -> str:
     return csv_text(report_columns(report), report_rows(report), semicolon)
 
 
+def rows_xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """A workbook of one sheet: the header and the rows, text cells escaped."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title[:31]
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append([escape_cell(value) for value in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def report_xlsx(reports: Sequence[dict[str, Any]]) -> bytes:
     """A workbook with one sheet per report (grouping); time groupings get a trend chart."""
     book = Workbook()

@@ -8,6 +8,8 @@ from typing import Any
 from flask import Flask, has_request_context
 from flask_babel import get_locale
 
+from survey.sampling.draw import STOCKHOLM
+
 EMPTY = "\u2013"  # an en dash for "no figure"
 DECIMAL_COMMA = {"sv"}
 
@@ -39,5 +41,14 @@ def interval(value: Any, as_percent: bool = False) -> str:
     return _decimal(f"{low:.2f}\u2013{high:.2f}")
 
 
+def local_time(value: Any) -> str:
+    """A moment as Stockholm's date and time to the minute."""
+    if value is None:
+        return EMPTY
+    return str(value.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M"))
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(percent=percent, number=number, interval=interval)
+    app.jinja_env.filters.update(
+        percent=percent, number=number, interval=interval, local_time=local_time
+    )
