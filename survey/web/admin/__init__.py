@@ -31,3 +31,4 @@ from survey.web.admin import dashboard as _dashboard  # noqa: E402, F401
 from survey.web.admin import fairness as _fairness  # noqa: E402, F401
 from survey.web.admin import manage as _manage  # noqa: E402, F401
 from survey.web.admin import reports as _reports  # noqa: E402, F401
+from survey.web.admin import targets as _targets  # noqa: E402, F401

@@ -20,6 +20,7 @@ from survey.reporting.report import (
     ReportRequest,
     satisfaction_report,
 )
+from survey.reporting.targets import judge_kpis, judge_report, load_targets
 from survey.web.admin import bp
 from survey.web.admin.auth import role_required, who
 from survey.web.admin.dashboard import period_from_args
@@ -105,8 +106,12 @@ def reports() -> ResponseReturnValue:
             ),
             400,
         )
-    report = satisfaction_report(
-        db_session(), report_request, min_group_size=context().settings.min_group_size
+    session = db_session()
+    report = judge_report(
+        satisfaction_report(
+            session, report_request, min_group_size=context().settings.min_group_size
+        ),
+        load_targets(session),
     )
     return render_template(
         "admin/reports.html",
@@ -168,8 +173,12 @@ def raw_answers() -> ResponseReturnValue:
 @report_slot
 def kpis() -> ResponseReturnValue:
     report_request = _request()
-    data = contact_kpis(
-        db_session(), report_request, min_group_size=context().settings.min_group_size
+    session = db_session()
+    data = judge_kpis(
+        session,
+        contact_kpis(session, report_request, min_group_size=context().settings.min_group_size),
+        report_request,
+        load_targets(session),
     )
     return render_template(
         "admin/kpis.html", kpis=data, request_=report_request, keys=offered_keys()
