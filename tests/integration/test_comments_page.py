@@ -161,6 +161,14 @@ def test_a_narrow_filter_shows_the_analyst_only_a_message(
     assert narrow.status_code == 200 and "data-below-minimum" in html
     assert "alpha 1" not in html.replace('value="alpha 1"', "")
     assert '<th scope="col" class="text">Agent</th>' not in wide and 'name="agent"' not in wide
+    book = analyst.get(
+        "/admin/reports/comments/export", query_string={**PERIOD, "format": "xlsx", "q": "a"}
+    )
+    sheet = load_workbook(io.BytesIO(book.get_data())).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert values[0] == ["actor", "team", "week", "comment"] and len(values) == 1 + 13
+    [entry] = _audited(ctx, "export.comments")
+    assert entry.details["format"] == "xlsx" and entry.details["filter"]["q"] == "a"
 
 
 @pytest.mark.usefixtures("comments")

@@ -203,7 +203,7 @@ def test_the_comments_list_shows_actor_team_and_week_in_groups_of_the_minimum_si
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     if role == "analyst":
-        assert "2 smaller group(s) with 3 comment(s) left out" in html
+        assert "2 other group(s) with 3 comment(s) left out" in html
         assert "rude" not in html and "next week" not in html and "agent-" not in html
     else:  # per-answer rows (tests/integration/test_comments_page.py)
         assert "rude" in html and "next week" in html and "agent-9" in html

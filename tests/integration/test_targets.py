@@ -164,6 +164,9 @@ def test_the_reports_page_judges_each_group_with_its_interval(
     assert "not significant (10.0 %)" in partner and "target not met (3.0)" in partner
     # tiny (two answers) and other (its complement) hidden: nothing judged.
     assert all("target" not in row and "significant" not in row for row in hidden)
+    query = {**WEEK_41, "group_by": "actor", "format": "json"}
+    download = admin.get("/admin/reports/download", query_string=query).get_json()
+    assert download["total"]["targets"]["overall_mean"]["target"] == 3.0
 
 
 @pytest.mark.usefixtures("answers")

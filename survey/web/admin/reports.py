@@ -140,7 +140,7 @@ def download() -> ResponseReturnValue:
     else:
         report = satisfaction_report(session, report_request, min_group_size=min_size)
         content = (
-            json.dumps(report, ensure_ascii=False, indent=2)
+            json.dumps(judge_report(report, load_targets(session)), ensure_ascii=False, indent=2)
             if fmt == "json"
             else export.report_csv(report, semicolon=fmt == "csv-sv")
         )
