@@ -4,7 +4,9 @@ only, in groups of at least the minimum size.
 Nothing in it can link a comment to a row of another export: no agent, no date, no score, and
 the comments of a group are sorted by their text, not by time or survey. The page's filters
 narrow the comments before they are grouped, so that every group shown still has the minimum
-size; a group whose comments all come from one agent is left out as well.
+size; a group whose comments all come from one agent is left out as well, and so is a group
+whose comments left out by the filter would break either rule (comparing a filtered list with
+the unfiltered one would single them out).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select, true
 from sqlmodel import Session, col
 
 from survey.accounts.audit_log import audit
@@ -51,37 +53,48 @@ def comment_list(
     min_group_size: int,
     found: CommentFilter | None = None,
 ) -> CommentList:
-    """The period's comments (narrowed by the filter, if any) in (actor, team, week) groups of
-    at least min_group_size from more than one agent, each group's comments sorted by text;
-    the other groups left out and counted."""
+    """The period's comments (narrowed by the filter, if any) in (actor, team, week) groups,
+    each group's comments sorted by text. A group is listed when its comments matching the
+    filter are at least min_group_size from more than one agent, and so are the group's
+    comments the filter leaves out, if any: a filtered list compared with the unfiltered one
+    then singles out no fewer comments than either shows. The other groups are counted."""
     check_weeks(start, end)
-    found = found or CommentFilter(start, end)
-    if found.agent is not None:
-        raise InvalidReportRequest("agent: not a filter of the comments list", params=("agent",))
-    text = func.trim(col(Response.comment))
+    found = replace(found or CommentFilter(start, end), start=start, end=end)
+    if found.agent is not None or found.handled is not None:
+        name = "agent" if found.agent is not None else "handled"
+        raise InvalidReportRequest(f"{name}: not a filter of the comments list", params=(name,))
+    matches = and_(*conditions(found)) if found.narrows() else true()
     query = (
-        select(col(Actor.name), col(Survey.team), col(Survey.closed_week), text, col(Survey.agent))
+        select(
+            col(Actor.name),
+            col(Survey.team),
+            col(Survey.closed_week),
+            func.trim(col(Response.comment)),
+            col(Survey.agent),
+            case((matches, 1), else_=0),
+        )
         .select_from(Survey)
         .join(Response, col(Response.survey_id) == col(Survey.id))
         .join(Actor, col(Actor.id) == col(Survey.actor_id))
-        .where(*conditions(replace(found, start=start, end=end)))
+        .where(*conditions(CommentFilter(start, end)))
     )
-    groups: dict[GroupKey, list[str]] = {}
-    agents: dict[GroupKey, set[str | None]] = {}
-    for actor, team, week, comment, agent in session.execute(query):
-        groups.setdefault((actor, team, week), []).append(comment)
-        agents.setdefault((actor, team, week), set()).add(agent)
+    groups: dict[GroupKey, tuple[_Part, _Part]] = {}
+    for actor, team, week, comment, agent, matched in session.execute(query):
+        parts = groups.setdefault((actor, team, week), (_Part(), _Part()))
+        parts[0 if matched else 1].add(comment, agent)
     kept = {
-        key: texts
-        for key, texts in groups.items()
-        if len(texts) >= min_group_size and not _one_known_agent(agents[key])
+        key: shown.texts
+        for key, (shown, other) in groups.items()
+        if shown.listable(min_group_size) and (not other.texts or other.listable(min_group_size))
     }
     rows = [
         (actor, team, week, comment)
         for (actor, team, week), texts in sorted(kept.items(), key=lambda kv: _order(kv[0]))
         for comment in sorted(texts)
     ]
-    left_out = [texts for key, texts in groups.items() if key not in kept]
+    left_out = [
+        shown.texts for key, (shown, _) in groups.items() if shown.texts and key not in kept
+    ]
     return CommentList(
         start=start,
         end=end,
@@ -91,9 +104,22 @@ def comment_list(
     )
 
 
-def _one_known_agent(agents: set[str | None]) -> bool:
-    """All comments of a group from one named agent: the list would be that agent's."""
-    return len(agents) == 1 and None not in agents
+@dataclass
+class _Part:
+    """The comments of a group that match the filter, or those that do not."""
+
+    texts: list[str] = field(default_factory=list)
+    agents: set[str | None] = field(default_factory=set)
+
+    def add(self, text: str, agent: str | None) -> None:
+        self.texts.append(text)
+        self.agents.add(agent)
+
+    def listable(self, min_group_size: int) -> bool:
+        """At least the minimum size, and not all from one named agent (the list would be
+        that agent's)."""
+        one_agent = len(self.agents) == 1 and None not in self.agents
+        return len(self.texts) >= min_group_size and not one_agent
 
 
 def _order(key: GroupKey) -> tuple[str, tuple[bool, str], str]:

@@ -133,6 +133,17 @@ def test_no_combination_of_filters_lists_an_analyst_fewer_comments_than_the_mini
 ) -> None:
     analyst = log_in_as(ctx, client, "analyst")
     shown_any = False
+    unfiltered = {
+        (weeks["from"], weeks["to"]): Counter(
+            (actor, team, week)
+            for actor, team, week, _ in _csv(
+                analyst.get(
+                    "/admin/reports/comments/export", query_string={**weeks, "format": "csv"}
+                )
+            )[1:]
+        )
+        for weeks in FILTERS["weeks"]
+    }
     for query in _combinations(60):
         rows = _csv(
             analyst.get("/admin/reports/comments/export", query_string={**query, "format": "csv"})
@@ -140,6 +151,9 @@ def test_no_combination_of_filters_lists_an_analyst_fewer_comments_than_the_mini
         assert rows[0] == ["actor", "team", "week", "comment"]
         groups = Counter((actor, team, week) for actor, team, week, _ in rows[1:])
         assert all(n >= MIN_SIZE for n in groups.values()), (query, groups)
+        # What the filter left out of a group shown is none or at least the minimum too.
+        left = [unfiltered[query["from"], query["to"]][key] - n for key, n in groups.items()]
+        assert all(n == 0 or n >= MIN_SIZE for n in left), (query, groups)
         assert not any(text.startswith(("solo", "beta")) for *_, text in rows[1:])
         page = analyst.get("/admin/reports/comments", query_string=query).get_data(as_text=True)
         assert page.count('<td class="pre">') == len(rows) - 1, query
@@ -147,6 +161,21 @@ def test_no_combination_of_filters_lists_an_analyst_fewer_comments_than_the_mini
             assert "data-below-minimum" in page and "nothing is shown" in page
         shown_any = shown_any or len(rows) > 1
     assert shown_any
+
+
+@pytest.mark.usefixtures("comments")
+def test_a_filter_leaving_out_fewer_than_the_minimum_of_a_group_shows_nothing(
+    ctx: Context, client: FlaskClient
+) -> None:
+    analyst = log_in_as(ctx, client, "analyst")
+    week_48 = {"from": "2026-11-23", "to": "2026-11-30"}
+    # Seven of team-a's eight comments score at most 4: the eighth would stand out.
+    page = analyst.get("/admin/reports/comments", query_string={**week_48, "score_max": "4"})
+    html = page.get_data(as_text=True)
+    assert "data-below-minimum" in html and '<td class="pre">' not in html
+    # All eight score at least 1: nothing left out, all listed.
+    page = analyst.get("/admin/reports/comments", query_string={**week_48, "score_min": "1"})
+    assert page.get_data(as_text=True).count('<td class="pre">') == 8
 
 
 @pytest.mark.usefixtures("comments")
