@@ -58,6 +58,7 @@ def _columns(with_agent: bool) -> tuple[str, ...]:
 def _query(found: CommentFilter) -> Select[Any]:
     return (
         select(
+            col(Response.id).label("response_id"),
             col(Survey.id).label("survey_id"),
             col(Survey.closed_local_date).label("closed_date"),
             col(Response.overall).label("overall"),
@@ -80,6 +81,7 @@ def _query(found: CommentFilter) -> Select[Any]:
 
 
 def _row(values: Any, with_agent: bool) -> dict[str, Any]:
+    """A row of the page: the exported columns, and the answer's id for its handling form."""
     row = dict(values._mapping)
     if not with_agent:
         row.pop("agent")
@@ -112,7 +114,7 @@ def _export_rows(session: Session, found: CommentFilter, with_agent: bool) -> It
             row["handled_at"] = (
                 row["handled_at"].astimezone(STOCKHOLM).isoformat(timespec="minutes")
             )
-        yield list(row.values())
+        yield [row[name] for name in _columns(with_agent)]
 
 
 def export_comment_rows(
@@ -141,18 +143,21 @@ def export_comment_rows(
 
 
 def mark_handled(
-    session: Session, *, survey_id: int, note: str, who: str, now: datetime
+    session: Session, *, response_id: int, note: str, who: str, now: datetime
 ) -> CommentHandling:
     """Mark an answer's comment handled with a note (marking it again replaces the note);
     audited with the note's hash; commits."""
     note = note.strip()
     if len(note) > MAX_NOTE:
         raise ServiceError(f"note: at most {MAX_NOTE} characters, not {len(note)}")
-    comment = session.scalar(
-        select(col(Response.comment)).where(col(Response.survey_id) == survey_id)
-    )
-    if comment is None or not comment.strip():
-        raise NotFound(f"survey {survey_id}: no answer with a comment")
+    found = session.execute(
+        select(col(Response.survey_id), col(Response.comment)).where(
+            col(Response.id) == response_id
+        )
+    ).first()
+    if found is None or found.comment is None or not found.comment.strip():
+        raise NotFound(f"answer {response_id}: no such answer with a comment")
+    survey_id = found.survey_id
     handling = session.scalar(
         select(CommentHandling).where(col(CommentHandling.survey_id) == survey_id)
     )

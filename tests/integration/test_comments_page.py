@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from sqlmodel import col, select
 
 from survey.context import Context
-from survey.models import AuditLog, CommentHandling, Survey
+from survey.models import AuditLog, CommentHandling, Response, Survey
 from survey.reporting import comment_rows
 from survey.sampling.draw import STOCKHOLM
 from tests.factories import make_actor, make_response, make_survey
@@ -271,6 +271,13 @@ def test_the_admin_export_comes_as_xlsx_and_pages_the_list(
     assert len(shown[0]) == 4 and len(shown[1]) == 1 and not shown[0] & shown[1]
 
 
+def _handling_url(ctx: Context, survey_id: int) -> str:
+    """The handling form's address of a survey's answer (it names the answer)."""
+    with ctx.session() as session:
+        answer = session.exec(select(Response).where(Response.survey_id == survey_id)).one()
+    return f"/admin/reports/comments/{answer.id}/handled"
+
+
 def _token(client: FlaskClient) -> str:
     page = client.get("/admin/reports/comments", query_string=PERIOD).get_data(as_text=True)
     match = re.search(r'name="csrf_token" value="([^"]+)"', page)
@@ -283,7 +290,7 @@ def test_an_admin_marks_a_comment_handled_with_a_note_and_the_audit_log_records_
 ) -> None:
     admin = log_in_as(ctx, client, "admin")
     survey_id = comments["alpha 3"]
-    url = f"/admin/reports/comments/{survey_id}/handled"
+    url = _handling_url(ctx, survey_id)
     back = "/admin/reports/comments?from=2026-11-23&to=2026-12-07&team=team-a"
     answer = admin.post(
         url, data={"csrf_token": _token(admin), "note": "Called back", "back": back}
@@ -319,21 +326,16 @@ def test_only_admins_mark_comments_handled_and_only_answers_with_comments(
         == 404
     )
     too_long = admin.post(
-        f"/admin/reports/comments/{comments['beta 0']}/handled",
+        _handling_url(ctx, comments["beta 0"]),
         data={"csrf_token": token, "note": "x" * 2001},
     )
     assert too_long.status_code == 400 and "note" in too_long.get_data(as_text=True)
-    assert (
-        admin.post(
-            f"/admin/reports/comments/{comments['beta 0']}/handled", data={"note": "x"}
-        ).status_code
-        == 400
-    )
+    assert admin.post(_handling_url(ctx, comments["beta 0"]), data={"note": "x"}).status_code == 400
     admin.post("/admin/logout", data={"csrf_token": token})
     for role in ("dpo", "analyst"):
         user = log_in_as(ctx, client, role)
         answer = user.post(
-            f"/admin/reports/comments/{comments['beta 0']}/handled",
+            _handling_url(ctx, comments["beta 0"]),
             data={"csrf_token": _token(user), "note": "x"},
         )
         assert answer.status_code == 403

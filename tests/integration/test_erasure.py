@@ -246,8 +246,13 @@ def test_erasure_takes_the_notes_on_the_handling_of_the_persons_comments(ctx: Co
     ids = _people(ctx)
     with ctx.session() as session:
         for name in ("mail_only", "stranger"):
+            answer = session.scalars(select(Response.id).where(Response.survey_id == ids[name]))
             mark_handled(
-                session, survey_id=ids[name], note="Called Anna back", who="admin:a", now=ctx.now()
+                session,
+                response_id=answer.one(),
+                note="Called Anna back",
+                who="admin:a",
+                now=ctx.now(),
             )
         erase_customer(
             session,

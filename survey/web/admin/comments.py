@@ -170,16 +170,16 @@ def comments_export() -> ResponseReturnValue:
     )
 
 
-@bp.post("/reports/comments/<int:survey_id>/handled")
+@bp.post("/reports/comments/<int:response_id>/handled")
 @role_required(Role.admin)
-def comment_handled(survey_id: int) -> ResponseReturnValue:
+def comment_handled(response_id: int) -> ResponseReturnValue:
     back = request.form.get("back", "")
     if not back.startswith("/admin/reports/comments") or back.startswith("//"):
         back = url_for("admin.comments")
     try:
         mark_handled(
             db_session(),
-            survey_id=survey_id,
+            response_id=response_id,
             note=request.form.get("note", ""),
             who=who(),
             now=context().now(),
