@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 13:38:01.592761
+Create Date: 2026-11-30 13:48:05.645430
 """
 
 from collections.abc import Sequence
@@ -273,6 +273,20 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "target",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kpi", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("scope", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("team", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("value", sa.Float(), nullable=False),
+        sa.Column("changed_by", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column("changed_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["actor_id"], ["actor.id"], name=op.f("fk_target_actor_id_actor")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_target")),
+        sa.UniqueConstraint("kpi", "scope", name=op.f("uq_target_kpi_scope")),
+    )
+    op.create_table(
         "survey",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column(
@@ -347,6 +361,21 @@ def upgrade() -> None:
         batch_op.create_index("ix_survey_closed_local_date", ["closed_local_date"], unique=False)
         batch_op.create_index("ix_survey_due", ["delivery_status", "send_at"], unique=False)
 
+    op.create_table(
+        "comment_handling",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "survey_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("handled_by", sqlmodel.sql.sqltypes.AutoString(length=254), nullable=False),
+        sa.Column("handled_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["survey_id"], ["survey.id"], name=op.f("fk_comment_handling_survey_id_survey")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_comment_handling")),
+        sa.UniqueConstraint("survey_id", name=op.f("uq_comment_handling_survey_id")),
+    )
     op.create_table(
         "follow_up",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -534,11 +563,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_follow_up_due_at"))
 
     op.drop_table("follow_up")
+    op.drop_table("comment_handling")
     with op.batch_alter_table("survey", schema=None) as batch_op:
         batch_op.drop_index("ix_survey_due")
         batch_op.drop_index("ix_survey_closed_local_date")
 
     op.drop_table("survey")
+    op.drop_table("target")
     with op.batch_alter_table("sampling_decision", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sampling_decision_last_closed_at"))
 

@@ -22,6 +22,7 @@ from survey.models.enums import (
     SendChannel,
 )
 from survey.models.followups import FollowUp, FollowUpRecipient, ReportDelivery, ReportRecipient
+from survey.models.quality import CommentHandling, Target
 from survey.models.records import (
     AuditLog,
     ErasureRecord,
@@ -61,6 +62,7 @@ __all__ = [
     "CancelCause",
     "Case",
     "Channel",
+    "CommentHandling",
     "Contact",
     "DecisionReason",
     "DeliveryStatus",
@@ -89,5 +91,6 @@ __all__ = [
     "SmsReply",
     "Survey",
     "SurveyIdentifier",
+    "Target",
     "User",
 ]

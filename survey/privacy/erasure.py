@@ -21,6 +21,7 @@ from survey.accounts.audit_log import audit
 from survey.followups.forgetting import erase_follow_ups
 from survey.models import (
     CancelCause,
+    CommentHandling,
     Contact,
     ErasureRecord,
     ErrorCategory,
@@ -230,6 +231,10 @@ def _erase_comments(session: Session, ids: list[int]) -> int:
         update(Response)
         .where(col(Response.survey_id).in_(ids), col(Response.comment).is_not(None))
         .values(comment=None)
+    )
+    # A note on the handling of the comment can quote it or name the person.
+    session.execute(
+        update(CommentHandling).where(col(CommentHandling.survey_id).in_(ids)).values(note=None)
     )
     return int(result.rowcount)  # type: ignore[attr-defined]
 

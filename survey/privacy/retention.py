@@ -22,6 +22,7 @@ from survey.accounts.audit_log import audit
 from survey.context import Context
 from survey.followups.forgetting import expire_follow_ups
 from survey.models import (
+    CommentHandling,
     Contact,
     OptOut,
     OutboxMessage,
@@ -91,6 +92,13 @@ def purge_expired(
         .values(comment=None)
     ).rowcount  # type: ignore[attr-defined]
     follow_ups = expire_follow_ups(session, cutoff=cutoff, now=now)
+    session.execute(
+        update(CommentHandling)
+        .where(
+            col(CommentHandling.survey_id).in_(old_surveys), col(CommentHandling.note).is_not(None)
+        )
+        .values(note=None)
+    )
     hashes = 0
     if cap_window is not None:
         hashes = session.execute(

@@ -67,8 +67,11 @@ def trend_chart(
     low: float = 0.0,
     high: float = 1.0,
     percent: bool = True,
+    target: float | None = None,
+    target_label: str = "",
 ) -> Markup:
-    """A line over time with its interval as a shaded band; missing values break the line."""
+    """A line over time with its interval as a shaded band; missing values break the line; a
+    target, if given, as a dashed level line."""
     plot_width = WIDTH - LEFT - RIGHT
     plot_height = HEIGHT - TOP - BOTTOM
     count = max(len(points), 1)
@@ -95,6 +98,12 @@ def trend_chart(
                 f"<title>{escape(p.label)}: {escape(_value_text(p.value, percent))}</title>"
                 "</circle>"
             )
+    if target is not None:
+        level = _fmt(y(target))
+        body.append(
+            f'<line class="target" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{level}" y2="{level}">'
+            f"<title>{escape(target_label)} {escape(_value_text(target, percent))}</title></line>"
+        )
     body += _x_labels([p.label for p in points], xs)
     return _svg(title, body)
 
@@ -124,8 +133,11 @@ def bar_chart(
     *,
     high: float | None = None,
     percent: bool = False,
+    target: float | None = None,
+    target_label: str = "",
 ) -> Markup:
-    """Horizontal bars, one per label; a missing value (suppressed group) shows no bar."""
+    """Horizontal bars, one per label; a missing value (suppressed group) shows no bar; a
+    target, if given, as a dashed line across the bars."""
     row = 26
     height = TOP + row * max(len(bars), 1) + 8
     label_width = 140
@@ -146,5 +158,11 @@ def bar_chart(
             f'<rect class="bar" x="{label_width}" y="{y + 4}" width="{_fmt(width)}" height="16"/>'
             f'<text class="value" x="{_fmt(label_width + width + 6)}" y="{y + 16}">'
             f"{escape(_value_text(value, percent))}</text>"
+        )
+    if target is not None:
+        x = _fmt(label_width + plot_width * min(target, top) / top)
+        body.append(
+            f'<line class="target" x1="{x}" x2="{x}" y1="{TOP - 4}" y2="{height - 4}">'
+            f"<title>{escape(target_label)} {escape(_value_text(target, percent))}</title></line>"
         )
     return _svg(title, body, height=height)

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import Any
 
+from openpyxl import Workbook
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -67,6 +68,20 @@ def _csv_cell(value: Any, semicolon: bool) -> Any:
 
 def report_csv(report: dict[str, Any], *, semicolon: bool = False) -> str:
     return csv_text(report_columns(report), report_rows(report), semicolon)
+
+
+def rows_xlsx(title: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """A workbook of one sheet: the header and the rows, text cells escaped."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title[:31]
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append([escape_cell(value) for value in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def _raw_answer_fields(with_comments: bool, with_agent: bool) -> list[tuple[str, Any]]:

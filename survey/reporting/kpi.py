@@ -204,3 +204,19 @@ def _figures(
         },
         "fcr": fcr or {"n": 0, "share": None},
     }
+
+
+def resolution_within(
+    session: Session, request: ReportRequest, seconds: float
+) -> dict[Key, tuple[int, int]]:
+    """Per group: the resolved cases that took at most `seconds`, and all resolved cases (a
+    median's target is judged by them: targets.py)."""
+    cases = _resolved_cases(session, request).subquery()
+    keys = [cases.c[key_label(k)] for k in request.group_by]
+    within = func.coalesce(func.sum(case((cases.c.seconds <= seconds, 1), else_=0)), 0)
+    query = select(*keys, within.label("within"), func.count().label("n")).select_from(cases)
+    if keys:
+        query = query.group_by(*keys)
+    return {
+        tuple(row[: len(keys)]): (int(row.within), int(row.n)) for row in session.execute(query)
+    }

@@ -26,6 +26,7 @@ from survey.reporting.kpi import contact_kpis
 from survey.reporting.measures import measures_of
 from survey.reporting.report import InvalidReportRequest, ReportRequest, satisfaction_report
 from survey.reporting.settling import as_seen_by_an_actor, kpis_as_seen_by_an_actor, settles_at
+from survey.reporting.targets import judge_kpis, judge_report, load_targets
 from survey.web.api_keys import current_key, require_scope
 from survey.web.app import context, db_session
 from survey.web.errors import problem
@@ -40,6 +41,7 @@ def _answer(
     build: Callable[..., dict[str, Any]],
     actor_view: Callable[[dict[str, Any]], dict[str, Any]],
     check: Callable[[ReportRequest], None] | None = None,
+    organisation_view: OrganisationView | None = None,
 ) -> ResponseReturnValue:
     actor_id = current_key().actor_id  # None for an organisation key: everything
     ctx = context()
@@ -67,7 +69,25 @@ def _answer(
                 f"an actor's key sees this period once it has settled, from {opens.isoformat()}",
             )
     report = build(session, report_request, min_group_size=ctx.settings.min_group_size)
-    return jsonify(report if actor_id is None else actor_view(report))
+    if actor_id is not None:
+        return jsonify(actor_view(report))
+    if organisation_view is not None:
+        report = organisation_view(session, report_request, report)
+    return jsonify(report)
+
+
+# Targets are judged for the organisation's keys only (survey/reporting/targets.py).
+OrganisationView = Callable[[Session, ReportRequest, dict[str, Any]], dict[str, Any]]
+
+
+def _with_targets(session: Session, _: ReportRequest, report: dict[str, Any]) -> dict[str, Any]:
+    return judge_report(report, load_targets(session))
+
+
+def _kpis_with_targets(
+    session: Session, report_request: ReportRequest, kpis: dict[str, Any]
+) -> dict[str, Any]:
+    return judge_kpis(session, kpis, report_request, load_targets(session))
 
 
 def _group_by() -> list[str]:
@@ -99,7 +119,11 @@ def _refused(exc: InvalidReportRequest) -> ResponseReturnValue:
 def satisfaction() -> ResponseReturnValue:
     # The NPS and CES questions of the configured questionnaires, if any (reporting/measures.py).
     measures = measures_of(current_app.extensions["questionnaires"].values())
-    return _answer(partial(satisfaction_report, measures=measures), as_seen_by_an_actor)
+    return _answer(
+        partial(satisfaction_report, measures=measures),
+        as_seen_by_an_actor,
+        organisation_view=_with_targets,
+    )
 
 
 @bp.get("/reports/kpi")
@@ -108,7 +132,7 @@ def satisfaction() -> ResponseReturnValue:
 def kpi() -> ResponseReturnValue:
     """Contact-stream KPIs of Bilaga 2: repeat contacts, resolution time, complaints, FCR."""
     # The actor's own contact stream and its answered FCR: nothing of the draw.
-    return _answer(contact_kpis, kpis_as_seen_by_an_actor)
+    return _answer(contact_kpis, kpis_as_seen_by_an_actor, organisation_view=_kpis_with_targets)
 
 
 @bp.get("/reports/change")

@@ -105,7 +105,9 @@ REPORT = {
     "description": (
         "per group and in total: counts, scores with intervals (null below the minimum group "
         "size), funnel, AAPOR rates, weighted figures (SPEC sections 4 and 7); the KPIs: "
-        "contacts, cases, repeat-contact ratio, complaints, resolution times, FCR"
+        "contacts, cases, repeat-contact ratio, complaints, resolution times, FCR. For "
+        "organisation keys each group and the total also carry `targets`: {<kpi>: {target, "
+        "judgement: met | not_met | not_significant | null}} for the KPIs with a target"
     ),
 }
 

@@ -25,6 +25,7 @@ PAGES = [
     ("/admin/policy", "Urvalspolicy", "Sampling policy"),
     ("/admin/audit", "Granskningslogg", "Audit log"),
     ("/admin/outbox", "Utkorg", "Outbox"),
+    ("/admin/targets", "Mål", "Targets"),
 ]
 # English headings, menu entries and labels that must not show on a Swedish page (not "Total",
 # which Swedish also writes: "Total lösningstid").
@@ -52,6 +53,10 @@ ENGLISH_PHRASES = [
     "Policies in force",
     "Overall score",
     "Downloads",
+    "Targets",
+    "Whole organisation",
+    "Lowest score",
+    "Text contains",
 ]
 
 

@@ -107,3 +107,33 @@ def test_the_thank_you_page_makes_no_promise_about_agent_figures(
     page = client.get(f"/s/{answered}/thanks").get_data(as_text=True)
     assert "grupper om minst 5 kunder" in page
     assert "hel vecka eller månad" not in page
+
+
+@pytest.mark.parametrize("role", ["admin", "dpo"])
+def test_the_comments_page_has_no_agent_column_or_filter(
+    ctx: Context, client: FlaskClient, role: str
+) -> None:
+    with ctx.session() as session:
+        survey = make_survey(
+            ctx,
+            session,
+            contact={"closed_at": datetime(2026, 11, 24, 12, tzinfo=STOCKHOLM), "agent": "lina"},
+        )
+        make_response(session, survey, overall=2, comment="slow answer")
+    user = log_in_as(ctx, client, role)
+    page = user.get("/admin/reports/comments", query_string=WEEK_48).get_data(as_text=True)
+    assert "slow answer" in page and "lina" not in page
+    assert ">Agent</th>" not in page and 'name="agent"' not in page
+    export = {**WEEK_48, "format": "csv"}
+    [header, row] = list(
+        csv.reader(
+            io.StringIO(
+                user.get("/admin/reports/comments/export", query_string=export).get_data(
+                    as_text=True
+                )
+            )
+        )
+    )
+    assert "agent" not in header and "lina" not in row and "slow answer" in row
+    refused = user.get("/admin/reports/comments", query_string={**WEEK_48, "agent": "lina"})
+    assert refused.status_code == 400 and "Agent" in refused.get_data(as_text=True)

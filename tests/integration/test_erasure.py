@@ -13,6 +13,7 @@ from survey.context import Context
 from survey.identifiers import identifier_hash, identifier_hashes
 from survey.models import (
     AuditLog,
+    CommentHandling,
     Contact,
     ErasureRecord,
     OptOut,
@@ -23,6 +24,7 @@ from survey.models import (
 from survey.optouts import opted_out_hashes
 from survey.privacy.erasure import erase_customer
 from survey.privacy.query import CustomerQuery
+from survey.reporting.comment_rows import mark_handled
 from tests.factories import bearer, make_actor, make_contact, make_organisation_key, make_survey
 
 PHONE = "+46701234567"
@@ -238,3 +240,27 @@ def test_erasure_takes_the_do_not_survey_reason_with_it(ctx: Context) -> None:
         ).all()
     (entry,) = [e for e in entries if e.details["cause"] == "do_not_survey"]
     assert "reason" not in entry.details
+
+
+def test_erasure_takes_the_notes_on_the_handling_of_the_persons_comments(ctx: Context) -> None:
+    ids = _people(ctx)
+    with ctx.session() as session:
+        for name in ("mail_only", "stranger"):
+            answer = session.scalars(select(Response.id).where(Response.survey_id == ids[name]))
+            mark_handled(
+                session,
+                response_id=answer.one(),
+                note="Called Anna back",
+                who="admin:a",
+                now=ctx.now(),
+            )
+        erase_customer(
+            session,
+            CustomerQuery.parse(PHONE, None, None),
+            identifier_key=ctx.settings.identifier_key,
+            now=ctx.now(),
+            who="test",
+        )
+    with ctx.session() as session:
+        notes = dict(session.execute(select(CommentHandling.survey_id, CommentHandling.note)).all())
+    assert notes == {ids["mail_only"]: None, ids["stranger"]: "Called Anna back"}

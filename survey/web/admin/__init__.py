@@ -33,4 +33,5 @@ from survey.web.admin import followups as _followups  # noqa: E402, F401
 from survey.web.admin import manage as _manage  # noqa: E402, F401
 from survey.web.admin import recipients as _recipients  # noqa: E402, F401
 from survey.web.admin import reports as _reports  # noqa: E402, F401
+from survey.web.admin import targets as _targets  # noqa: E402, F401
 from survey.web.admin import units as _units  # noqa: E402, F401

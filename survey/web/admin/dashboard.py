@@ -18,6 +18,7 @@ from survey.reporting.report import (
     ReportRequest,
     satisfaction_report,
 )
+from survey.reporting.targets import judge_kpis, judge_report, load_targets
 from survey.sampling.draw import STOCKHOLM
 from survey.web.admin import bp
 from survey.web.admin.auth import role_required
@@ -58,10 +59,20 @@ def dashboard() -> ResponseReturnValue:
     period, grain = period_from_args()
     session = db_session()
     min_size = context().settings.min_group_size
-    trend = satisfaction_report(session, _grouped(period, grain), min_group_size=min_size)
-    by_channel = satisfaction_report(session, _grouped(period, "channel"), min_group_size=min_size)
-    by_team = satisfaction_report(session, _grouped(period, "team"), min_group_size=min_size)
-    kpis = contact_kpis(session, _grouped(period, grain), min_group_size=min_size)
+    book = load_targets(session)
+
+    def report(*keys: str) -> dict[str, Any]:
+        found = satisfaction_report(session, _grouped(period, *keys), min_group_size=min_size)
+        return judge_report(found, book)
+
+    trend, by_channel, by_team = report(grain), report("channel"), report("team")
+    kpis = judge_kpis(
+        session,
+        contact_kpis(session, _grouped(period, grain), min_group_size=min_size),
+        _grouped(period, grain),
+        book,
+    )
+    target = {"target_label": _("Target")}
     distribution = score_distribution(session, period, min_group_size=min_size)
     csat_points = [
         charts.Point(
@@ -74,9 +85,17 @@ def dashboard() -> ResponseReturnValue:
     rate_points = [charts.Point(_label(g["key"]), g["response_rate"]) for g in trend["groups"]]
     figures = {
         "csat": charts.trend_chart(
-            _("CSAT by %(grain)s with 95 %% interval", grain=_(grain)), csat_points
+            _("CSAT by %(grain)s with 95 %% interval", grain=_(grain)),
+            csat_points,
+            target=book.target("csat"),
+            **target,
         ),
-        "rate": charts.trend_chart(_("Response rate by %(grain)s", grain=_(grain)), rate_points),
+        "rate": charts.trend_chart(
+            _("Response rate by %(grain)s", grain=_(grain)),
+            rate_points,
+            target=book.target("response_rate"),
+            **target,
+        ),
         "distribution": charts.bar_chart(
             _("Distribution of the overall score"),
             [(str(s), float(n)) for s, n in (distribution or {}).items()],
@@ -86,12 +105,16 @@ def dashboard() -> ResponseReturnValue:
             [(_label(g["key"]), g["overall"]["csat"]) for g in by_channel["groups"]],
             high=1.0,
             percent=True,
+            target=book.target("csat"),
+            **target,
         ),
         "team": charts.bar_chart(
             _("CSAT by team"),
             [(_label(g["key"]), g["overall"]["csat"]) for g in by_team["groups"]],
             high=1.0,
             percent=True,
+            target=book.target("csat"),
+            **target,
         ),
     }
     return render_template(

@@ -10,6 +10,8 @@ import pyphen
 from flask import Flask, has_request_context
 from flask_babel import get_locale
 
+from survey.sampling.draw import STOCKHOLM
+
 EMPTY = "\u2013"  # an en dash for "no figure"
 DECIMAL_COMMA = {"sv"}
 
@@ -66,7 +68,6 @@ def hyphenate(text: str) -> str:
 
 def local_time(value: Any) -> str:
     """A moment as the organisation's local (Europe/Stockholm) date and time."""
-    from survey.sampling.draw import STOCKHOLM
 
     return EMPTY if value is None else value.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M")
 

@@ -20,6 +20,7 @@ from survey.reporting.report import (
     ReportRequest,
     satisfaction_report,
 )
+from survey.reporting.targets import judge_kpis, judge_report, load_targets
 from survey.reporting.xlsx import WorkbookInfo, workbook
 from survey.web.admin import bp
 from survey.web.admin.auth import role_required, who
@@ -117,8 +118,12 @@ def reports() -> ResponseReturnValue:
             ),
             400,
         )
-    report = satisfaction_report(
-        db_session(), report_request, min_group_size=context().settings.min_group_size
+    session = db_session()
+    report = judge_report(
+        satisfaction_report(
+            session, report_request, min_group_size=context().settings.min_group_size
+        ),
+        load_targets(session),
     )
     return render_template(
         "admin/reports.html",
@@ -149,7 +154,7 @@ def download() -> ResponseReturnValue:
     else:
         report = satisfaction_report(session, report_request, min_group_size=min_size)
         content = (
-            json.dumps(report, ensure_ascii=False, indent=2)
+            json.dumps(judge_report(report, load_targets(session)), ensure_ascii=False, indent=2)
             if fmt == "json"
             else export.report_csv(report, semicolon=fmt == "csv-sv")
         )
@@ -182,8 +187,12 @@ def raw_answers() -> ResponseReturnValue:
 @report_slot
 def kpis() -> ResponseReturnValue:
     report_request = _request()
-    data = contact_kpis(
-        db_session(), report_request, min_group_size=context().settings.min_group_size
+    session = db_session()
+    data = judge_kpis(
+        session,
+        contact_kpis(session, report_request, min_group_size=context().settings.min_group_size),
+        report_request,
+        load_targets(session),
     )
     return render_template(
         "admin/kpis.html", kpis=data, request_=report_request, keys=offered_keys()
