@@ -9,10 +9,10 @@ for a yes/no or a choice), so a hidden figure is pinned, worked out exactly, whe
 - the combined sum lies at a bound of its range (every hidden answer the lowest, or every one
   the highest).
 
-The overall score's range is narrowed by its CSAT count c (answers of 4 or 5): n answers sum
-to at least n + 3c and at most 3n + 2c. With two or more hidden groups having answers in a
-figure and their combined sum strictly inside its (narrowed) range, each keeps a range wider
-than zero. The overall score's interval publishes the sum of squares too, so hidden answers
+Where the hidden answers' CSAT count c (answers of 4 or 5) is 0 or all of them, each answer's
+side is known and the overall sum's range narrows to n + 3c .. 3n + 2c. With two or more
+hidden groups having answers in a figure and their combined sum strictly inside its range,
+each keeps a range wider than zero. The overall score's interval publishes the sum of squares too, so hidden answers
 without spread (every one the same) would be given away; but then their CSAT count is 0 or all
 of them, a bound, so the CSAT rule covers it.
 
@@ -77,10 +77,12 @@ class Combined:
     def pinned(self) -> bool:
         if self.free == 0:
             return False
-        low, high = self.n * self.low, self.n * self.high
-        if self.csat is not None:
-            low, high = self.n + 3 * self.csat, 3 * self.n + 2 * self.csat
-        return self.free == 1 or not low < self.total < high
+        if self.free == 1 or not self.n * self.low < self.total < self.n * self.high:
+            return True
+        if self.csat in (0, self.n):
+            # Every hidden answer's side of CSAT is known: the sum's range narrows to it.
+            return not self.n + 3 * self.csat < self.total < 3 * self.n + 2 * self.csat
+        return False
 
 
 def cells_of(row: Mapping[str, Any], by_rate: Mapping[str, RateSums]) -> dict[str, dict[str, Cell]]:

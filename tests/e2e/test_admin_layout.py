@@ -28,6 +28,7 @@ PAGES = {
     "unit-team": f"/admin/units/actor-in-7/team-a?{PERIOD}&grain=week",
     "unit-agent": "/admin/units/actor-in-7/team-a/agent-1?from=2026-03-23&to=2026-03-30",
     "customers": "/admin/customers",
+    "targets": "/admin/targets",
     "followups": "/admin/followups",
     "recipients": "/admin/recipients",
     "policy": "/admin/policy",
