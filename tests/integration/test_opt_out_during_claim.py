@@ -1,14 +1,15 @@
-"""An opt-out committed while dispatch is claiming its customer's survey (seen while writing
-the soak test's opt-out check): the claim reads the opt-outs, then commits `sending`; an opt-out
-committed in between let a survey be claimed, and sent, after the opt-out was committed. Now
-the opt-out waits for a claim under way on its customer's scheduled surveys, and a claim skips
-the surveys of an opt-out under way."""
+"""An opt-out committed while dispatch or reminders claim its customer's survey (seen while
+writing the soak test's opt-out check): a claim reads the opt-outs, then commits; an opt-out
+committed in between let a survey or its reminder be claimed, and sent, after the opt-out was
+committed. Now the opt-out waits for a claim under way on its customer's claimable surveys,
+and a claim skips the surveys of an opt-out under way."""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +17,10 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from survey.context import Context
-from survey.delivery.dispatch import _claimer, dispatch_due_surveys, load_timeline
+from survey.delivery.claim import ClaimSlice
+from survey.delivery.dispatch import _claimer as dispatch_claimer
+from survey.delivery.dispatch import dispatch_due_surveys, load_timeline
+from survey.delivery.reminders import _claimer as reminder_claimer
 from survey.identifiers import identifier_hashes
 from survey.models import CancelCause, DeliveryStatus, Survey
 from survey.optouts import record_opt_out
@@ -63,12 +67,35 @@ def _status(ctx: Context, survey_id: int | None) -> Survey:
         return survey
 
 
-def test_an_opt_out_waits_for_a_claim_under_way_so_the_send_was_claimed_before_it(
-    ctx: Context, fake_twilio: FakeTwilio
+def _dispatch_claim(ctx: Context) -> ClaimSlice:
+    return dispatch_claimer(ctx, ctx.now(), load_timeline(ctx), Counter())
+
+
+def _reminder_claim(ctx: Context) -> ClaimSlice:
+    return reminder_claimer(ctx, ctx.now(), Counter())
+
+
+SENT_AWAITING_REMINDER = {
+    "delivery_status": DeliveryStatus.sent,
+    "reminder_due_at": datetime.now(UTC) - timedelta(minutes=1),
+    "expires_at": datetime.now(UTC) + timedelta(days=5),
+}
+
+
+@pytest.mark.parametrize(
+    ("claimer", "fields"),
+    [(_dispatch_claim, {}), (_reminder_claim, SENT_AWAITING_REMINDER)],
+    ids=["send", "reminder"],
+)
+def test_an_opt_out_waits_for_a_claim_under_way_so_the_message_was_claimed_before_it(
+    ctx: Context,
+    fake_twilio: FakeTwilio,
+    claimer: Callable[[Context], ClaimSlice],
+    fields: dict[str, Any],
 ) -> None:
     with ctx.session() as session:
-        survey = make_survey(ctx, session, contact={"customer_phone": PHONE})
-    claim = _claimer(ctx, ctx.now(), load_timeline(ctx), Counter())
+        survey = make_survey(ctx, session, contact={"customer_phone": PHONE}, **fields)
+    claim = claimer(ctx)
     with ctx.session() as claiming:
         assert len(claim(claiming, "sms", 5).messages) == 1  # opt-outs read: none yet
 
@@ -83,7 +110,11 @@ def test_an_opt_out_waits_for_a_claim_under_way_so_the_send_was_claimed_before_i
         claiming.commit()
     registering.join(timeout=30)
     assert not registering.is_alive()
-    assert _status(ctx, survey.id).delivery_status == DeliveryStatus.sending
+    claimed = _status(ctx, survey.id)
+    if fields:
+        assert claimed.reminder_sent_at is not None
+    else:
+        assert claimed.delivery_status == DeliveryStatus.sending
 
 
 def test_a_claim_skips_the_survey_of_an_opt_out_under_way_and_the_next_cancels_it(
