@@ -3,7 +3,7 @@ scheduler SIGKILLed every few seconds, a faulty fake Twilio, an SMTP outage; the
 stream through 1 web and 1 scheduler (no kills) for the ratio. The set-up is the soak test's
 (tests/soak/harness.py) and every promise it checks is checked here too.
 
-Usage: python bench/soak.py [--contacts 50000] [--cases 10000] [--no-single]
+Usage: python bench/soak.py [--contacts 50000] [--cases 10000] [--no-single] [--kill-every 5]
 Prints contacts ingested per second, sampling and dispatch lag percentiles (seconds),
 messages per second, and each as a ratio to the single-process run; last line one JSON object.
 """
@@ -151,8 +151,14 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=FULL.contacts)
     parser.add_argument("--cases", type=int, default=FULL.cases)
     parser.add_argument("--no-single", action="store_true", help="skip the 1 web, 1 scheduler run")
+    parser.add_argument(
+        "--kill-every",
+        type=float,
+        default=FULL.kill_every,
+        help="seconds between SIGKILLs of a scheduler in the fleet run (0: none)",
+    )
     args = parser.parse_args()
-    size = replace(FULL, contacts=args.contacts, cases=args.cases)
+    size = replace(FULL, contacts=args.contacts, cases=args.cases, kill_every=args.kill_every)
     result: dict[str, Any] = {"contacts": args.contacts, "cases": args.cases}
     result["fleet"] = measure(size)
     print("2 web, 3 schedulers:", result["fleet"], flush=True)
@@ -161,6 +167,8 @@ def main() -> None:
         print("1 web, 1 scheduler:", result["single"], flush=True)
         result["ratio_to_single"] = ratios(result["fleet"], result["single"])
     emit(result)
+    if any(run["broken"] for run in (result["fleet"], result.get("single", {"broken": {}}))):
+        raise SystemExit("a promise did not hold: see 'broken' above")
 
 
 if __name__ == "__main__":

@@ -216,18 +216,21 @@ def _soak(run: Run, ctx: Context, fleet: Fleet, providers: Providers) -> None:
     for _ in range(size.schedulers):
         fleet.start_scheduler()
     fleet.wait_ready()
-    stop = threading.Event()
+    stop, failed = threading.Event(), threading.Event()
     killer = fleet.killing(size.kill_every, stop) if size.kill_every else None
     batches = batches_of(run.population, size)
-    outage = threading.Thread(target=_outage, args=(providers, size, len(batches), stop))
+    outage = threading.Thread(target=_outage, args=(providers, size, len(batches), failed))
     outage.start()
     try:
         stream(run, Client(fleet.urls, keys), batches)
+    except BaseException:
+        failed.set()
+        raise
     finally:
         stop.set()
         if killer is not None:
             killer.join(timeout=120)
-        outage.join(timeout=120)
+        outage.join(timeout=size.smtp_outage + 120)  # the outage lasts its time in full
     run.kills = fleet.kills
     began = time.monotonic()
     wait_for(
@@ -242,10 +245,11 @@ def _soak(run: Run, ctx: Context, fleet: Fleet, providers: Providers) -> None:
     settle(run, ctx)
 
 
-def _outage(providers: Providers, size: Size, batches: int, stop: threading.Event) -> None:
-    """The SMTP server goes away a third into the stream (back at once if the stream ends)."""
-    if not stop.wait(max(1.0, batches * max(size.pause, 0.2) / 3)):
-        providers.smtp_outage(size.smtp_outage, stop)
+def _outage(providers: Providers, size: Size, batches: int, failed: threading.Event) -> None:
+    """The SMTP server goes away early in the stream for its whole time (back at once if the
+    stream failed)."""
+    if not failed.wait(max(1.0, batches * max(size.pause, 0.2) / 3)):
+        providers.smtp_outage(size.smtp_outage, failed)
 
 
 def settle(run: Run, ctx: Context, rounds: int = 8) -> None:

@@ -32,27 +32,30 @@ def test_under_load_kills_and_provider_faults_every_promise_holds(postgresql: No
     size = FULL if os.environ.get("SURVEY_SOAK_FULL") == "1" else REDUCED
     with soak(size) as (run, ctx, providers):
         found = check(run, ctx, providers)
-    print(json.dumps(found.as_dict(), sort_keys=True))
+    counts = json.dumps(found.as_dict(), sort_keys=True)
+    print(counts)
 
     # Nothing lost on the way in; each case decided once, as the keyed-hash draw says.
-    assert (found.cases, found.contacts) == (size.cases, size.contacts)
-    assert found.undecided == 0 and found.decisions == found.cases
-    assert found.draw_mismatches == 0 and found.verify_mismatches == 0
-    assert found.reasons.get("selected", 0) == found.surveys > 0
-    assert found.reasons.get("opted_out", 0) > 0  # opt-outs before the case arrived counted
+    assert (found.cases, found.contacts) == (size.cases, size.contacts), counts
+    assert found.undecided == 0 and found.decisions == found.cases, counts
+    assert found.draw_mismatches == 0 and found.verify_mismatches == 0, counts
+    assert found.reasons.get("selected", 0) == found.surveys > 0, counts
+    # Opt-outs that came before their case are decisions of their own.
+    assert found.reasons.get("opted_out", 0) > 0, counts
     # One survey per case, one message per survey and per customer.
-    assert found.cases_with_two_surveys == 0
-    assert found.duplicates == dict.fromkeys(found.duplicates, 0)
-    assert found.sms_taken > 0 and found.emails_received > 0
+    assert found.cases_with_two_surveys == 0, counts
+    assert found.duplicates == dict.fromkeys(found.duplicates, 0), counts
+    assert found.sms_taken > 0 and found.emails_received > 0, counts
     # The faults happened, and what they cost was made good: retried or reconciled.
-    assert all(found.twilio_faults.get(f, 0) > 0 for f in ("429", "500", "drop", "lost"))
-    assert found.smtp_outage_seconds > 0 and found.retried_sends > 0 and found.reconciled > 0
+    assert all(found.twilio_faults.get(f, 0) > 0 for f in ("429", "500", "drop", "lost")), counts
+    assert found.smtp_outage_seconds > 0, counts
+    assert found.retried_sends > 0 and found.reconciled > 0, counts
     # No survey claimed for sending after its customer's opt-out was committed.
-    assert found.opt_outs > 0 and found.sends_after_opt_out == 0
+    assert found.opt_outs > 0 and found.sends_after_opt_out == 0, counts
     # Each survey ended with a recorded outcome that matches what the providers got.
-    assert found.unsettled == 0 and found.unknown_without_reason == 0
-    assert found.sent_without_message == 0 and found.message_without_send == 0
+    assert found.unsettled == 0 and found.unknown_without_reason == 0, counts
+    assert found.sent_without_message == 0 and found.message_without_send == 0, counts
     # Kills cost at most the sends in flight; the lag came back to zero.
-    assert found.kills > 0
-    assert found.unknown_after_kills <= found.unknown_bound
-    assert found.lag and not any(found.lag.values())
+    assert found.kills > 0, counts
+    assert found.unknown_after_kills <= found.unknown_bound, counts
+    assert found.lag and not any(found.lag.values()), counts
