@@ -91,6 +91,25 @@ class Settings(PolicySettings):
     api_max_body_bytes: int
     # Bearer token of /metrics; in production /metrics is off without one.
     metrics_token: str
+    # `name=seconds` for interval jobs run more or less often than the job table says.
+    job_intervals: list[str]
+
+    @field_validator("job_intervals")
+    @classmethod
+    def _job_intervals(cls, value: list[str]) -> list[str]:
+        for item in value:
+            name, _, seconds = item.partition("=")
+            if not name.strip() or not seconds.strip().isdigit() or int(seconds) < 1:
+                raise ValueError(
+                    f"expected name=seconds pairs such as sample=5,dispatch=2, not {item!r}"
+                )
+        return [item.replace(" ", "") for item in value]
+
+    @property
+    def job_seconds(self) -> dict[str, int]:
+        """The interval of each job named in SURVEY_JOB_INTERVALS."""
+        pairs = (item.split("=") for item in self.job_intervals)
+        return {name: int(seconds) for name, seconds in pairs}
 
     @field_validator("ratelimit_public")
     @classmethod
@@ -234,6 +253,7 @@ DEFAULTS: dict[str, Any] = {
     "report_timeout_seconds": 30,
     "api_max_body_bytes": 10 * 1024 * 1024,
     "metrics_token": "",
+    "job_intervals": [],
     "previous_sampling_secrets": [],
     "secret_key": "",
     "sampling_secret": "",

@@ -12,7 +12,14 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from survey.models import IdentifierKind, OptOut
+from survey.models import (
+    SENT_STATUSES,
+    DeliveryStatus,
+    IdentifierKind,
+    OptOut,
+    Survey,
+    SurveyIdentifier,
+)
 from survey.store import store_of
 
 
@@ -47,6 +54,8 @@ def record_opt_out(
     message_sid: str | None = None,
 ) -> int:
     """Append one entry per identifier hash (opted_out=False lifts an opt-out); caller commits."""
+    if opted_out:
+        wait_for_claims(session, hashes)
     for digest, kind in hashes.items():
         session.add(
             OptOut(
@@ -62,6 +71,29 @@ def record_opt_out(
             )
         )
     return len(hashes)
+
+
+def wait_for_claims(session: Session, hashes: Iterable[str]) -> None:
+    """Lock the customer's surveys that a send or a reminder may still claim, until the opt-out
+    commits: a claim under way on one (it read the opt-outs before this one existed) commits
+    first, and a claim that comes later skips them, then sees the opt-out. Otherwise an opt-out
+    committed between a claim's reading and its commit would have a message sent after it."""
+    store = store_of(session)
+    claimable = (col(Survey.delivery_status) == DeliveryStatus.scheduled) | (
+        col(Survey.delivery_status).in_(SENT_STATUSES)
+        & col(Survey.reminder_sent_at).is_(None)
+        & col(Survey.reminder_due_at).is_not(None)
+    )
+    for condition in store.among(session, col(SurveyIdentifier.identifier_hash), list(hashes)):
+        theirs = select(col(SurveyIdentifier.survey_id)).where(condition)
+        session.execute(
+            store.locked(
+                select(col(Survey.id))
+                .where(col(Survey.id).in_(theirs))
+                .where(claimable)
+                .order_by(col(Survey.id))  # one order for all: no deadlock between opt-outs
+            )
+        )
 
 
 class Standing(NamedTuple):

@@ -61,12 +61,13 @@ def run_scheduler(ctx: Context) -> None:
     # First of all, so that a stop at any moment of the start is a graceful one.
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    intervals = job_intervals(ctx.settings.job_seconds)
     # The store says whether another scheduler may share the database (then the slot is free).
     slot = ctx.store.scheduler_slot(ctx.now)
     if not slot.take():
         raise SystemExit(slot.refusal)
     running = Running()
-    scheduler = _scheduler(ctx, running, slot)
+    scheduler = _scheduler(ctx, running, slot, intervals)
     scheduler.start()
     log.info("scheduler started with %d jobs", len(JOBS))
     try:
@@ -80,12 +81,27 @@ def run_scheduler(ctx: Context) -> None:
         log.info("scheduler stopped")
 
 
-def _scheduler(ctx: Context, running: Running, slot: SchedulerSlot) -> BackgroundScheduler:
+def job_intervals(overrides: dict[str, int]) -> dict[str, int]:
+    """Each interval job's seconds, SURVEY_JOB_INTERVALS over the job table's; a name that is
+    not an interval job stops the start with a message naming it."""
+    intervals = {job.name: job.seconds or 60 for job in JOBS if job.cron is None}
+    unknown = sorted(set(overrides) - set(intervals))
+    if unknown:
+        raise SystemExit(
+            f"SURVEY_JOB_INTERVALS: {', '.join(unknown)} is not an interval job; "
+            f"choose from {', '.join(intervals)}"
+        )
+    return {**intervals, **overrides}
+
+
+def _scheduler(
+    ctx: Context, running: Running, slot: SchedulerSlot, intervals: dict[str, int]
+) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone=TZ)
     for job in JOBS:
         scheduler.add_job(
             _runner(ctx, job, running),
-            _trigger(job),
+            _trigger(job, intervals),
             id=job.name,
             name=job.name,
             max_instances=1,
@@ -104,10 +120,10 @@ def _scheduler(ctx: Context, running: Running, slot: SchedulerSlot) -> Backgroun
     return scheduler
 
 
-def _trigger(job: Job) -> Any:
+def _trigger(job: Job, intervals: dict[str, int]) -> Any:
     if job.cron is not None:
         return CronTrigger(timezone=TZ, **job.cron)
-    return IntervalTrigger(seconds=job.seconds or 60)
+    return IntervalTrigger(seconds=intervals[job.name])
 
 
 def _runner(ctx: Context, job: Job, running: Running) -> Any:

@@ -12,9 +12,9 @@ for a yes/no or a choice), so a hidden figure is pinned, worked out exactly, whe
 Where the hidden answers' CSAT count c (answers of 4 or 5) is 0 or all of them, each answer's
 side is known and the overall sum's range narrows to n + 3c .. 3n + 2c. With two or more
 hidden groups having answers in a figure and their combined sum strictly inside its range,
-each keeps a range wider than zero. The overall score's interval publishes the sum of squares too, so hidden answers
-without spread (every one the same) would be given away; but then their CSAT count is 0 or all
-of them, a bound, so the CSAT rule covers it.
+each keeps a range wider than zero. The overall score's interval publishes the sum of squares
+too, so hidden answers without spread (every one the same) would be given away; but then
+their CSAT count is 0 or all of them, a bound, so the CSAT rule covers it.
 
 The design-weighted overall figures publish each group's answers per sampling rate (a weighted
 and an unweighted sum are two equations), so the overall score is protected in each rate's

@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -64,6 +64,10 @@ class FakeTwilio(ThreadingHTTPServer):
         self.list_requests: list[dict[str, str]] = []
         self.errors = dict(TWILIO_ERRORS)
         self.delay = 0.0  # seconds before answering (a slow provider)
+        # Given the form, a fault instead of the normal answer: "429" or "500" (refused),
+        # "drop" (the connection closes before the message is taken), "lost" (the message is
+        # taken, then the connection closes without an answer).
+        self.fault: Callable[[dict[str, str]], str | None] = lambda form: None
         self.lock = threading.Lock()
 
     @property
@@ -115,24 +119,33 @@ class _TwilioHandler(BaseHTTPRequestHandler):
         if not self._ours():
             self._answer(404, {"code": 20404, "message": "not found", "status": 404})
             return
+        fault = self.server.fault(form)
+        if fault in FAULT_ERRORS:
+            error = FAULT_ERRORS[fault]
         if error:
             status, code, message = error
             text = message.format(to=form.get("To", ""))
             self._answer(status, {"code": code, "message": text, "status": status})
+            return
+        if fault == "drop":
+            self.close_connection = True
             return
         message = _new_message(form)
         with self.server.lock:
             self.server.messages.append(message)  # held before the answer goes out
         if self.server.delay:
             time.sleep(self.server.delay)
-        self._answer(201, {k: v for k, v in message.items() if k != "survey_id"})
+        if fault == "lost":
+            self.close_connection = True
+            return
+        self._answer(201, _public(message))
 
     def do_GET(self) -> None:
         query = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
         with self.server.lock:
             self.server.list_requests.append(query)
             found = [
-                {k: v for k, v in m.items() if k != "survey_id"}
+                _public(m)
                 for m in reversed(self.server.messages)
                 if m["to"] == query.get("To", m["to"])
             ]
@@ -165,6 +178,18 @@ class _TwilioHandler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+FAULT_ERRORS: dict[str, tuple[int, int, str]] = {
+    "429": TWILIO_ERRORS["+46700000429"],
+    "500": TWILIO_ERRORS["+46700000500"],
+}
+# What the fake keeps of a message beyond what Twilio shows.
+_PRIVATE = ("survey_id", "received_at")
+
+
+def _public(message: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in message.items() if k not in _PRIVATE}
+
+
 def _new_message(form: dict[str, str]) -> dict[str, Any]:
     callback = parse_qs(urlsplit(form.get("StatusCallback", "")).query)
     now = formatdate(usegmt=True)
@@ -183,6 +208,7 @@ def _new_message(form: dict[str, str]) -> dict[str, Any]:
         "date_updated": now,
         "date_sent": None,
         "survey_id": callback.get("survey_id", ["?"])[0],
+        "received_at": time.time(),
     }
 
 

@@ -92,6 +92,9 @@ class PostgresStore(common.StoreSessions):
     def skip_locked(self, query: Claim) -> Claim:
         return query.with_for_update(skip_locked=True)
 
+    def locked(self, query: Claim) -> Claim:
+        return query.with_for_update()
+
     def lock_policy(self, session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _POLICY_LOCK})
 

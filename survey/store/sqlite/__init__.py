@@ -94,6 +94,9 @@ class SqliteStore(common.StoreSessions):
     def skip_locked(self, query: Claim) -> Claim:
         return query  # BEGIN IMMEDIATE: one writer at a time, nothing to skip
 
+    def locked(self, query: Claim) -> Claim:
+        return query  # BEGIN IMMEDIATE: the writer holds the whole database already
+
     def lock_policy(self, session: Session) -> None:
         return None  # BEGIN IMMEDIATE serialises the writers already
 
