@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
-import tomllib
-import warnings
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -18,14 +15,9 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from survey.config_files import SECRET_ENV_NAMES, dev_secrets, toml_values
 from survey.policy_fields import PolicySettings, at_least
 
-GENERATED_SECRETS = ("secret_key", "sampling_secret", "identifier_key")
-SECRET_ENV_NAMES = {
-    "secret_key": "SURVEY_SECRET_KEY",
-    "sampling_secret": "SURVEY_SAMPLING_SECRET",
-    "identifier_key": "SURVEY_IDENTIFIER_KEY",
-}
 # 32 random bytes in base64url: the length of secrets.token_urlsafe(32).
 MIN_SECRET_LENGTH = 43
 # Values that read as placeholders; production refuses them like a missing secret.
@@ -261,38 +253,6 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def _toml_values(path: Path) -> dict[str, Any]:
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
-    return {key.lower().removeprefix("survey_"): value for key, value in data.items()}
-
-
-def _dev_secrets(instance: Path, values: dict[str, Any]) -> dict[str, str]:
-    """Generate missing secrets once and keep them in the instance folder (not in production)."""
-    store = instance / "secrets.toml"
-    kept = _toml_values(store) if store.exists() else {}
-    missing = [f for f in GENERATED_SECRETS if not values.get(f)]
-    result = {f: str(kept[f]) for f in missing if f in kept}
-    new = [f for f in missing if f not in kept]
-    if new:
-        instance.mkdir(parents=True, exist_ok=True)
-        for field in new:
-            result[field] = secrets.token_urlsafe(32)
-        lines = [
-            f'{SECRET_ENV_NAMES[f]} = "{v}"\n'
-            for f, v in {**kept, **result}.items()
-            if f in SECRET_ENV_NAMES
-        ]
-        store.write_text("".join(lines), encoding="utf-8")
-        store.chmod(0o600)
-        warnings.warn(
-            f"generated {', '.join(SECRET_ENV_NAMES[f] for f in new)} in {store}; "
-            "set them in the environment for production",
-            stacklevel=2,
-        )
-    return result
-
-
 def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
     """Read and validate the settings; raise ConfigError naming the bad variable.
 
@@ -301,13 +261,13 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
     """
     overrides = {k.lower().removeprefix("survey_"): v for k, v in (overrides or {}).items()}
     toml_file = overrides.pop("config_file", None) or os.environ.get("SURVEY_CONFIG_FILE")
-    values: dict[str, Any] = _toml_values(Path(toml_file)) if toml_file else {}
+    values: dict[str, Any] = toml_values(Path(toml_file)) if toml_file else {}
     values.update(_from_files_and_environment())
     values.update(overrides)
     instance = Path(values.get("instance_path") or "instance").expanduser().resolve()
     values["instance_path"] = instance
     if values.get("env", "development") != "production":
-        values.update(_dev_secrets(instance, values))
+        values.update(dev_secrets(instance, values))
     if not values.get("database_url"):
         values["database_url"] = f"sqlite:///{instance / 'survey.db'}"
     try:
@@ -319,7 +279,7 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
 def is_configured(field: str) -> bool:
     """Whether a setting is given (TOML file, `.env` or the environment), not left default."""
     toml_file = os.environ.get("SURVEY_CONFIG_FILE")
-    if toml_file and field in _toml_values(Path(toml_file)):
+    if toml_file and field in toml_values(Path(toml_file)):
         return True
     return field in _from_files_and_environment()
 
