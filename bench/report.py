@@ -35,18 +35,21 @@ LOAD = [
     "INSERT INTO actor (name, created_at) VALUES ('inhouse', now()), ('outsourced-a', now()),"
     " ('outsourced-b', now())",
     # Cases: each has contacts i, i + cases, i + 2 * cases, ... (repeat contacts).
-    """INSERT INTO customer_case (case_ref, first_opened_at, last_closed_at, contact_count,
-           updated_at)
-       SELECT 'C' || i, t - interval '20 minutes', t, 1, t
+    """INSERT INTO customer_case (case_ref, first_opened_at, last_closed_at,
+           last_closed_local_date, contact_count, updated_at)
+       SELECT 'C' || i, t - interval '20 minutes', t, (t AT TIME ZONE 'Europe/Stockholm')::date,
+              1, t
        FROM (SELECT i, timestamptz '2025-01-01 00:00+00'
                        + (i::float8 / :cases) * interval '365 days' AS t
              FROM generate_series(1, :cases) AS i) s""",
     """INSERT INTO contact (actor_id, external_id, case_ref, channel, opened_at, closed_at,
-           received_at, agent, team, case_type, complaint, do_not_survey, customer_language,
-           content_hash, customer_phone)
+           closed_local_date, received_at, agent, team, case_type, complaint, do_not_survey,
+           customer_language, content_hash, customer_phone)
        SELECT 1 + i % 3, 'E' || i, 'C' || (1 + (i - 1) % :cases),
               (ARRAY['phone','email','chat','sms'])[1 + i % 4],
               c.first_opened_at, c.last_closed_at - ((i - 1) / :cases) * interval '1 minute',
+              ((c.last_closed_at - ((i - 1) / :cases) * interval '1 minute')
+               AT TIME ZONE 'Europe/Stockholm')::date,
               c.last_closed_at, 'agent-' || (i % 200), 'team-' || (i % 12),
               (ARRAY['billing','delivery','technical'])[1 + i % 3], i % 17 = 0, i % 97 = 0,
               (ARRAY['sv','sv','en'])[1 + i % 3], md5(i::text), '+4670' || lpad(i::text, 7, '0')

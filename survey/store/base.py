@@ -133,6 +133,10 @@ class Store(Protocol):
 
     # Reporting
     def seconds_between(self, later: Any, earlier: Any) -> ColumnElement[Any]: ...
+    # A local date column's label under a time key (day 2026-03-10, week 2026-W11 in ISO
+    # years and weeks, month 2026-03), as Python's isoformat and isocalendar write it; the
+    # expression binds no parameter, so a grouping by it costs the same for any period.
+    def period_label(self, day: Any, key: str) -> ColumnElement[str]: ...
     def percentiles(
         self, session: Session, query: Any, names: list[str], fractions: Sequence[float]
     ) -> dict[tuple[Any, ...], tuple[int, list[float | None]]]: ...

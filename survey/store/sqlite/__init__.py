@@ -33,7 +33,7 @@ from sqlmodel import Session, col
 from survey.models import Case, Contact, SamplingDecision, Survey, SurveyIdentifier
 from survey.store import common, leases
 from survey.store.base import Claim, Decision
-from survey.store.sqlite import intake
+from survey.store.sqlite import intake, periods
 from survey.store.sqlite.engine import make_engine
 
 CHUNK = 900  # under SQLite's default limit of bound variables per statement, with room
@@ -225,6 +225,9 @@ class SqliteStore(common.StoreSessions):
 
     def seconds_between(self, later: Any, earlier: Any) -> ColumnElement[Any]:
         return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+    def period_label(self, day: Any, key: str) -> ColumnElement[str]:
+        return periods.period_label(day, key)
 
     def percentiles(
         self, session: Session, query: Any, names: list[str], fractions: Sequence[float]
