@@ -90,6 +90,9 @@ class Store(Protocol):
     # whether an error is a statement that ran into it.
     def limit_statement_time(self, session: Session, seconds: float) -> None: ...
     def is_statement_timeout(self, error: BaseException) -> bool: ...
+    # The rest of the session's work only reads (a report): its transaction must not hold
+    # back the writers (the survey pages) while it runs. A write after it may fail.
+    def read_only(self, session: Session) -> None: ...
 
     # Intake
     def add_contacts(

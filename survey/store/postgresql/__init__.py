@@ -109,6 +109,9 @@ class PostgresStore(common.StoreSessions):
     def is_statement_timeout(self, error: BaseException) -> bool:
         return isinstance(getattr(error, "orig", None), QueryCanceled)
 
+    def read_only(self, session: Session) -> None:
+        return None  # a reader takes no lock that a writer waits for (MVCC)
+
     def add_contacts(
         self, session: Session, rows: list[dict[str, Any]], *, now: datetime
     ) -> set[tuple[int, str]]:
