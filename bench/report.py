@@ -1,9 +1,10 @@
-"""Benchmark of the satisfaction report on PostgreSQL.
+"""Benchmark of the satisfaction report and the contact KPIs on PostgreSQL.
 
 Loads CONTACTS contacts and RESPONSES responses spread over 2025 into a fresh database (made with
 generate_series, so loading is fast), then times the report for one month grouped by team and
 week and for the year grouped by month, each against a hand-written SQL GROUP BY computing the
-same figures (the floor). The last line of output is one JSON object with the figures.
+same figures (the floor), and the KPIs for the year by day and by week and team (no floor).
+The last line of output is one JSON object with the figures.
 
     .venv/bin/python bench/report.py --contacts 5000000 --responses 1000000
 """
@@ -25,6 +26,7 @@ from sqlalchemy import text
 from survey.context import build_context
 from survey.migrate import upgrade
 from survey.models import CASE_HANDLING_ITEMS, CONTACT_EXPERIENCE_ITEMS
+from survey.reporting.kpi import contact_kpis
 from survey.reporting.report import ReportRequest, satisfaction_report
 
 ADMIN_URL = os.environ.get(
@@ -206,7 +208,27 @@ def run(url: str, contacts: int, cases: int, surveys: int, runs: int) -> dict[st
         figures[f"{label}_floor_seconds"] = round(floor_s, 4)
         figures[f"{label}_ratio"] = round(report_s / floor_s, 3)
         figures[f"{label}_groups"] = groups
+    figures.update(time_kpis(ctx, runs))
     ctx.engine.dispose()
+    return figures
+
+
+def time_kpis(ctx: Any, runs: int) -> dict[str, Any]:
+    """The contact KPIs over the year of 2025 by day, and by week and team."""
+    figures: dict[str, Any] = {}
+    year = (date(2025, 1, 1), date(2026, 1, 1))
+    for label, keys in {"kpi_year_day": ("day",), "kpi_year_week_team": ("week", "team")}.items():
+        request = ReportRequest(*year, keys)
+
+        def kpis(request: ReportRequest = request) -> Any:
+            with ctx.session() as session:
+                return contact_kpis(session, request, min_group_size=5)
+
+        groups = len(kpis()["groups"])  # and warm the cache
+        seconds = best_of(runs, kpis)
+        print(f"{label}: {seconds:.3f} s, {groups} groups", flush=True)
+        figures[f"{label}_seconds"] = round(seconds, 4)
+        figures[f"{label}_groups"] = groups
     return figures
 
 
