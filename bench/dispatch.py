@@ -36,6 +36,7 @@ from survey.models import (
     Survey,
     SurveyIdentifier,
 )
+from survey.sampling.draw import local_date
 from survey.startup import start_context
 from tests.plugins.delivery import TWILIO_SID, TWILIO_TOKEN
 
@@ -89,7 +90,14 @@ def seed_due_surveys(ctx: Context, count: int) -> None:
         for n in range(count):
             sms = n % 2 == 0
             ref = f"B{n}"
-            cases.append({"case_ref": ref, "last_closed_at": closed, "contact_count": 1})
+            cases.append(
+                {
+                    "case_ref": ref,
+                    "last_closed_at": closed,
+                    "last_closed_local_date": local_date(closed),
+                    "contact_count": 1,
+                }
+            )
             contacts.append(
                 {
                     "id": n + 1,
@@ -98,6 +106,7 @@ def seed_due_surveys(ctx: Context, count: int) -> None:
                     "case_ref": ref,
                     "channel": "phone" if sms else "email",
                     "closed_at": closed,
+                    "closed_local_date": local_date(closed),
                     "received_at": closed,
                     "customer_phone": f"+4673{n:07d}" if sms else None,
                     "customer_email": None if sms else f"kund{n}@example.se",

@@ -1,9 +1,10 @@
-"""Benchmark of the satisfaction report on PostgreSQL.
+"""Benchmark of the satisfaction report and the contact KPIs on PostgreSQL.
 
 Loads CONTACTS contacts and RESPONSES responses spread over 2025 into a fresh database (made with
 generate_series, so loading is fast), then times the report for one month grouped by team and
 week and for the year grouped by month, each against a hand-written SQL GROUP BY computing the
-same figures (the floor). The last line of output is one JSON object with the figures.
+same figures (the floor), and the KPIs for the year by day and by week and team (no floor).
+The last line of output is one JSON object with the figures.
 
     .venv/bin/python bench/report.py --contacts 5000000 --responses 1000000
 """
@@ -25,6 +26,7 @@ from sqlalchemy import text
 from survey.context import build_context
 from survey.migrate import upgrade
 from survey.models import CASE_HANDLING_ITEMS, CONTACT_EXPERIENCE_ITEMS
+from survey.reporting.kpi import contact_kpis
 from survey.reporting.report import ReportRequest, satisfaction_report
 
 ADMIN_URL = os.environ.get(
@@ -35,18 +37,21 @@ LOAD = [
     "INSERT INTO actor (name, created_at) VALUES ('inhouse', now()), ('outsourced-a', now()),"
     " ('outsourced-b', now())",
     # Cases: each has contacts i, i + cases, i + 2 * cases, ... (repeat contacts).
-    """INSERT INTO customer_case (case_ref, first_opened_at, last_closed_at, contact_count,
-           updated_at)
-       SELECT 'C' || i, t - interval '20 minutes', t, 1, t
+    """INSERT INTO customer_case (case_ref, first_opened_at, last_closed_at,
+           last_closed_local_date, contact_count, updated_at)
+       SELECT 'C' || i, t - interval '20 minutes', t, (t AT TIME ZONE 'Europe/Stockholm')::date,
+              1, t
        FROM (SELECT i, timestamptz '2025-01-01 00:00+00'
                        + (i::float8 / :cases) * interval '365 days' AS t
              FROM generate_series(1, :cases) AS i) s""",
     """INSERT INTO contact (actor_id, external_id, case_ref, channel, opened_at, closed_at,
-           received_at, agent, team, case_type, complaint, do_not_survey, customer_language,
-           content_hash, customer_phone)
+           closed_local_date, received_at, agent, team, case_type, complaint, do_not_survey,
+           customer_language, content_hash, customer_phone)
        SELECT 1 + i % 3, 'E' || i, 'C' || (1 + (i - 1) % :cases),
               (ARRAY['phone','email','chat','sms'])[1 + i % 4],
               c.first_opened_at, c.last_closed_at - ((i - 1) / :cases) * interval '1 minute',
+              ((c.last_closed_at - ((i - 1) / :cases) * interval '1 minute')
+               AT TIME ZONE 'Europe/Stockholm')::date,
               c.last_closed_at, 'agent-' || (i % 200), 'team-' || (i % 12),
               (ARRAY['billing','delivery','technical'])[1 + i % 3], i % 17 = 0, i % 97 = 0,
               (ARRAY['sv','sv','en'])[1 + i % 3], md5(i::text), '+4670' || lpad(i::text, 7, '0')
@@ -203,7 +208,27 @@ def run(url: str, contacts: int, cases: int, surveys: int, runs: int) -> dict[st
         figures[f"{label}_floor_seconds"] = round(floor_s, 4)
         figures[f"{label}_ratio"] = round(report_s / floor_s, 3)
         figures[f"{label}_groups"] = groups
+    figures.update(time_kpis(ctx, runs))
     ctx.engine.dispose()
+    return figures
+
+
+def time_kpis(ctx: Any, runs: int) -> dict[str, Any]:
+    """The contact KPIs over the year of 2025 by day, and by week and team."""
+    figures: dict[str, Any] = {}
+    year = (date(2025, 1, 1), date(2026, 1, 1))
+    for label, keys in {"kpi_year_day": ("day",), "kpi_year_week_team": ("week", "team")}.items():
+        request = ReportRequest(*year, keys)
+
+        def kpis(request: ReportRequest = request) -> Any:
+            with ctx.session() as session:
+                return contact_kpis(session, request, min_group_size=5)
+
+        groups = len(kpis()["groups"])  # and warm the cache
+        seconds = best_of(runs, kpis)
+        print(f"{label}: {seconds:.3f} s, {groups} groups", flush=True)
+        figures[f"{label}_seconds"] = round(seconds, 4)
+        figures[f"{label}_groups"] = groups
     return figures
 
 

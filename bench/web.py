@@ -1,7 +1,8 @@
 """Survey pages under gunicorn (2 workers, loopback) against a bare Flask "hello" route (ceiling).
 
 Usage: python bench/web.py [--database sqlite|postgresql] [--seconds N] [--rate N] [--clients N]
-                           [--threads N] [--rounds N]
+                           [--threads N] [--rounds N] [--report-contacts N] [--report-clients N]
+                           [--skip-throughput]
 
 A load generator in other processes plays respondents: fetch a survey page (taking its hidden
 fields, and a cookie if one is set) and submit the answers, one survey each. Two phases per
@@ -10,6 +11,11 @@ server: as fast as `--clients` concurrent clients go (throughput, `--seconds` sp
 on both alike), and a steady `--rate` requests/s (latency,
 measured from each request's planned start so that a stall is not hidden). The rate limits on
 /s/ and /o/ are raised for the run: one address would otherwise hit them at once.
+
+Reports running: with a year of data loaded (`--report-contacts`), `--report-clients` background
+clients (the report slot cap, SURVEY_REPORT_CONCURRENCY, 2 by default) request the largest
+reports the API allows one after the other, while the survey pages take `--rate` requests/s;
+rounds with and without them alternate, and the JSON line gives both p99s and their ratio.
 
 Both apps run under the same gunicorn settings (2 gthread workers, `--threads` each), side by
 side, with the load generator on the same machine; the JSON line states the settings and
@@ -29,6 +35,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -38,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask import Flask
 
 from bench.common import SECRETS, emit, fresh_database
+from bench.report_load import ReportClients, load_year, report_paths
 
 hello_app = Flask("hello")
 
@@ -281,7 +289,7 @@ def rate_of(phase: dict[str, Any]) -> float:
     return len(phase["latencies"]) / phase["elapsed"] if phase["elapsed"] else 0.0
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--seconds", type=float, default=10)
@@ -299,7 +307,78 @@ def main() -> None:
         default="redis://127.0.0.1:6379/15",
         help="rate-limit counters as in production (Redis); memory:// when Redis is absent",
     )
-    args = parser.parse_args()
+    parser.add_argument(
+        "--report-contacts",
+        type=int,
+        default=200_000,
+        help="contacts over the year the reports cover (0: no reports-running phase)",
+    )
+    parser.add_argument(
+        "--report-clients",
+        type=int,
+        default=int(os.environ.get("SURVEY_REPORT_CONCURRENCY", "2")),
+        help="background report clients: the report slot cap (SURVEY_REPORT_CONCURRENCY)",
+    )
+    parser.add_argument(
+        "--skip-throughput", action="store_true", help="only the phases at a steady rate"
+    )
+    return parser.parse_args()
+
+
+def throughput(
+    ports: dict[str, int], tokens: list[str | None], args: argparse.Namespace
+) -> dict[str, list[dict[str, Any]]]:
+    """Throughput in alternating rounds (hello, survey, hello, ...), so that a change in the
+    machine's speed during the run (other tenants) falls on both alike."""
+    share = len(tokens) // args.rounds
+    rounds: dict[str, list[list[str | None]]] = {
+        "hello": [[None] * 100_000 for _ in range(args.rounds)],
+        "survey": [tokens[i * share : (i + 1) * share] for i in range(args.rounds)],
+    }
+    phases: dict[str, list[dict[str, Any]]] = {name: [] for name in ports}
+    for r in range(args.rounds):
+        for name in ports:
+            phases[name].append(
+                run_load(
+                    ports[name],
+                    rounds[name][r],
+                    seconds=args.seconds / args.rounds,
+                    clients=args.clients,
+                    rate=None,
+                )
+            )
+    return phases
+
+
+def reports_running(
+    port: int, tokens: list[str | None], key: str, paths: list[str], args: argparse.Namespace
+) -> dict[str, Any]:
+    """Survey pages at the steady rate without and with the reports running, in alternating
+    rounds (without, with, without, with), each half of `--seconds`."""
+    quarter = len(tokens) // 4
+    phases: dict[str, list[dict[str, Any]]] = {"without": [], "with": []}
+    clients = ReportClients(port, key, paths, args.report_clients)
+    for r in range(4):
+        part = tokens[r * quarter : (r + 1) * quarter]
+        load = {"seconds": args.seconds / 2, "clients": args.clients * 4, "rate": args.rate}
+        if r % 2 == 0:
+            phases["without"].append(run_load(port, part, **load))
+            continue
+        with clients:
+            clients.wait_for_one()
+            phases["with"].append(run_load(port, part, **load))
+    without, with_reports = summary(phases["without"]), summary(phases["with"])
+    return {
+        "survey_at_rate_without_reports": without,
+        "survey_at_rate_with_reports": with_reports,
+        "reports": clients.summary(),
+        "p99_ratio_with_to_without": round(with_reports["p99_ms"] / without["p99_ms"], 2),
+        "p99_target_ms": 50,
+    }
+
+
+def main() -> None:
+    args = parse_args()
     result: dict[str, Any] = {
         "benchmark": "web",
         "database": args.database,
@@ -318,6 +397,12 @@ def main() -> None:
     with fresh_database(args.database) as url, tempfile.TemporaryDirectory() as folder:
         instance = Path(folder)
         tokens = seed_surveys(url, instance, args.surveys)
+        end = date.today() + timedelta(days=1)
+        if args.report_contacts:
+            started = time.perf_counter()
+            report_key = load_year(url, instance, contacts=args.report_contacts, end=end)
+            result["report_contacts"] = args.report_contacts
+            result["report_load_seconds"] = round(time.perf_counter() - started, 1)
         env = {
             "SURVEY_ENV": "test",
             "SURVEY_DATABASE_URL": url,
@@ -331,37 +416,19 @@ def main() -> None:
         }
         targets = {"hello": "bench.web:hello_app", "survey": "survey:create_app()"}
         half = len(tokens) // 2
-        throughput: list[str | None] = list(tokens[20:half])
-        share = len(throughput) // args.rounds
-        rounds: dict[str, list[list[str | None]]] = {
-            "hello": [[None] * 100_000 for _ in range(args.rounds)],
-            "survey": [throughput[i * share : (i + 1) * share] for i in range(args.rounds)],
-        }
         steady: dict[str, list[str | None]] = {
             "hello": [None] * 100_000,
-            "survey": list(tokens[half:]),
+            "survey": list(tokens[half : half + half // 3]),
         }
         ports = {name: free_port() for name in targets}
         servers = [start_gunicorn(targets[n], ports[n], env, args.threads) for n in targets]
         try:
             warm_up(ports["hello"], [None] * 20)
             warm_up(ports["survey"], list(tokens[:20]))
-            # Throughput in alternating rounds (hello, survey, hello, ...), so that a change in
-            # the machine's speed during the run (other tenants) falls on both alike.
-            phases: dict[str, list[dict[str, Any]]] = {name: [] for name in targets}
-            for r in range(args.rounds):
-                for name in targets:
-                    phases[name].append(
-                        run_load(
-                            ports[name],
-                            rounds[name][r],
-                            seconds=args.seconds / args.rounds,
-                            clients=args.clients,
-                            rate=None,
-                        )
-                    )
+            if not args.skip_throughput:
+                phases = throughput(ports, list(tokens[20:half]), args)
+                result.update(throughput_figures(phases))
             for name in targets:
-                result[f"{name}_max"] = summary(phases[name])
                 result[f"{name}_at_rate"] = summary(
                     [
                         run_load(
@@ -373,21 +440,31 @@ def main() -> None:
                         )
                     ]
                 )
+            if args.report_contacts:
+                rest = list(tokens[half + half // 3 :])
+                result["reports_running"] = reports_running(
+                    ports["survey"], rest, report_key, report_paths(end), args
+                )
         finally:
             for server in servers:
                 server.terminate()
             for server in servers:
                 server.wait(timeout=30)
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-    hello_rps = result["hello_max"].get("requests_per_s") or 1
-    result["survey_share_of_hello"] = round(
-        (result["survey_max"].get("requests_per_s") or 0) / hello_rps, 3
+    emit(result)
+
+
+def throughput_figures(phases: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    figures = {f"{name}_max": summary(found) for name, found in phases.items()}
+    hello_rps = figures["hello_max"].get("requests_per_s") or 1
+    figures["survey_share_of_hello"] = round(
+        (figures["survey_max"].get("requests_per_s") or 0) / hello_rps, 3
     )
-    result["survey_share_by_round"] = [
+    figures["survey_share_by_round"] = [
         round(rate_of(survey) / (rate_of(hello) or 1), 3)
         for hello, survey in zip(phases["hello"], phases["survey"], strict=True)
     ]
-    emit(result)
+    return figures
 
 
 if __name__ == "__main__":

@@ -94,6 +94,7 @@ def make_contact(session: Session, actor: Actor, **fields: Any) -> Contact:
         "content_hash": f"h{n}",
     }
     values.update(fields)
+    values.setdefault("closed_local_date", local_date(values["closed_at"]))
     contact = Contact(**values)
     session.add(contact)
     case = session.get(Case, contact.case_ref)
@@ -102,11 +103,13 @@ def make_contact(session: Session, actor: Actor, **fields: Any) -> Contact:
             case_ref=contact.case_ref,
             first_opened_at=contact.opened_at,
             last_closed_at=contact.closed_at,
+            last_closed_local_date=contact.closed_local_date,
             contact_count=1,
         )
         session.add(case)
     else:
         case.last_closed_at = max(case.last_closed_at, contact.closed_at)
+        case.last_closed_local_date = max(case.last_closed_local_date, contact.closed_local_date)
         case.contact_count += 1
     session.commit()
     return contact
@@ -331,6 +334,7 @@ def bulk_rows(
                 "channel": rng.choice(["phone", "email", "chat", "sms"]),
                 "opened_at": closed - timedelta(minutes=10),
                 "closed_at": closed,
+                "closed_local_date": local_date(closed),
                 "received_at": closed + timedelta(hours=100 if roll < 0.01 else 0, minutes=1),
                 "agent": f"agent-{rng.randrange(40)}",
                 "team": f"team-{rng.randrange(6)}",
@@ -350,12 +354,14 @@ def bulk_rows(
                 "case_ref": ref,
                 "first_opened_at": closed,
                 "last_closed_at": closed,
+                "last_closed_local_date": local_date(closed),
                 "contact_count": 0,
                 "updated_at": closed,
             },
         )
         case["first_opened_at"] = min(case["first_opened_at"], closed - timedelta(minutes=10))
         case["last_closed_at"] = max(case["last_closed_at"], closed)
+        case["last_closed_local_date"] = local_date(case["last_closed_at"])
         case["contact_count"] += 1
     # In the order ingestion would store them: contacts as they arrive, each case when its
     # first contact does (so the tables' physical order follows time, as in production), and

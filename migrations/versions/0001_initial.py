@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-30 13:48:05.645430
+Create Date: 2026-11-30 14:05:41.484444
 """
 
 from collections.abc import Sequence
@@ -68,6 +68,7 @@ def upgrade() -> None:
         ),
         sa.Column("first_opened_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_closed_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_closed_local_date", sa.Date(), nullable=False),
         sa.Column("contact_count", sa.Integer(), nullable=False),
         sa.Column("updated_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("decided_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
@@ -206,6 +207,7 @@ def upgrade() -> None:
         sa.Column("channel", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("opened_at", survey.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("closed_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_local_date", sa.Date(), nullable=False),
         sa.Column("received_at", survey.store.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("agent", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
         sa.Column("team", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),

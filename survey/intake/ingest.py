@@ -15,6 +15,7 @@ from sqlmodel import Session, col
 from survey.intake.schemas import ContactIn, language_of
 from survey.keyed import prefixed_hmac_sha256
 from survey.models import Contact
+from survey.sampling.draw import local_date
 from survey.store import store_of
 
 _LOOKUP_CHUNK = 500
@@ -98,6 +99,8 @@ def contact_row(
         "customer_ref": customer.ref,
     }
     row["content_hash"] = content_hash(row, identifier_key)
+    # Derived from closed_at, so outside the content hash (a re-sent contact is the same one).
+    row["closed_local_date"] = local_date(row["closed_at"])
     row["actor_id"] = actor_id
     row["received_at"] = now
     return row

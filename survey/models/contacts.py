@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     Index,
@@ -29,6 +29,9 @@ class Contact(SQLModel, table=True):
     channel: str = Field(max_length=16)
     opened_at: datetime | None = timestamp_field(nullable=True)
     closed_at: datetime = timestamp_field()
+    # The local (Europe/Stockholm) date of closed_at, fixed at ingest: the KPIs count the
+    # contact under it (its day, ISO week and month), as the reports count a survey.
+    closed_local_date: date
     received_at: datetime = created_field()
     agent: str | None = Field(default=None, max_length=100)
     team: str | None = Field(default=None, max_length=100)
@@ -59,6 +62,7 @@ class Case(SQLModel, table=True):
     case_ref: str = Field(max_length=200, sa_type=key_string(200), primary_key=True)
     first_opened_at: datetime | None = timestamp_field(nullable=True)
     last_closed_at: datetime = timestamp_field()
+    last_closed_local_date: date  # the local date of last_closed_at
     contact_count: int = 0
     updated_at: datetime = created_field()
     decided_at: datetime | None = timestamp_field(nullable=True)

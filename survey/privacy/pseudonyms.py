@@ -65,6 +65,7 @@ def _rename(session: Session, names: dict[str, str], *, key: str, now: datetime)
                 "case_ref": names[case.case_ref],
                 "first_opened_at": case.first_opened_at,
                 "last_closed_at": case.last_closed_at,
+                "last_closed_local_date": case.last_closed_local_date,
                 "contact_count": case.contact_count,
                 "updated_at": case.updated_at,
                 "decided_at": case.decided_at,

@@ -14,11 +14,11 @@ from survey.models import Actor, Contact, Survey
 @dataclass(frozen=True)
 class Grouping:
     survey: Any  # the satisfaction report groups surveys by this
-    contact: Any | None  # the contact KPIs group contacts by this; None: by the closure time
+    contact: Any | None  # the contact KPIs group contacts by this; None: a time key
 
 
-# Surveys carry their local day, week and month; contacts only a UTC closure time, which the
-# KPIs bucket by the local day, week or month (reporting.kpi.bucket_column).
+# Surveys carry their local day, week and month; contacts and cases their local closure date,
+# which the KPIs label by day, week or month in the query (Store.period_label).
 GROUPINGS: dict[str, Grouping] = {
     "day": Grouping(col(Survey.closed_local_date), None),
     "week": Grouping(col(Survey.closed_week), None),
@@ -43,7 +43,7 @@ def survey_key_column(key: str) -> ColumnElement[Any]:
 def contact_key_column(key: str) -> ColumnElement[Any]:
     """The contact attribute the KPIs group by (not a time key), labelled for the result row."""
     column: ColumnElement[Any] | None = GROUPINGS[key].contact
-    assert column is not None, f"{key} is a time key: the KPIs bucket the closure time"
+    assert column is not None, f"{key} is a time key: the KPIs label the local closure date"
     return column.label(key_label(key))
 
 

@@ -92,6 +92,9 @@ class Store(Protocol):
     # whether an error is a statement that ran into it.
     def limit_statement_time(self, session: Session, seconds: float) -> None: ...
     def is_statement_timeout(self, error: BaseException) -> bool: ...
+    # The rest of the session's work only reads (a report): its transaction must not hold
+    # back the writers (the survey pages) while it runs. A write after it may fail.
+    def read_only(self, session: Session) -> None: ...
 
     # Intake
     def add_contacts(
@@ -135,6 +138,10 @@ class Store(Protocol):
 
     # Reporting
     def seconds_between(self, later: Any, earlier: Any) -> ColumnElement[Any]: ...
+    # A local date column's label under a time key (day 2026-03-10, week 2026-W11 in ISO
+    # years and weeks, month 2026-03), as Python's isoformat and isocalendar write it; the
+    # expression binds no parameter, so a grouping by it costs the same for any period.
+    def period_label(self, day: Any, key: str) -> ColumnElement[str]: ...
     def percentiles(
         self, session: Session, query: Any, names: list[str], fractions: Sequence[float]
     ) -> dict[tuple[Any, ...], tuple[int, list[float | None]]]: ...

@@ -29,9 +29,18 @@ def _semaphore(limit: int) -> threading.BoundedSemaphore:
         return _slots.setdefault(limit, threading.BoundedSemaphore(limit))
 
 
-def report_slot(view: View) -> View:
-    """Run the view in one of the process's report slots, or answer 503 when all are taken."""
+def report_slot(view: View | None = None, *, writes: bool = False) -> Any:
+    """Run the view in one of the process's report slots, or answer 503 when all are taken.
 
+    The view's transaction only reads unless `writes` (an audited download): on SQLite a
+    report would otherwise hold the write lock, and every survey answer wait, until it ends.
+    """
+    if view is None:
+        return lambda inner: _slotted(inner, writes=writes)
+    return _slotted(view, writes=writes)
+
+
+def _slotted(view: View, *, writes: bool) -> View:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> ResponseReturnValue:
         slots = _semaphore(context().settings.report_concurrency)
@@ -46,6 +55,8 @@ def report_slot(view: View) -> View:
         try:
             session = db_session()
             ctx = context()
+            if not writes:
+                ctx.store.read_only(session)
             ctx.store.limit_statement_time(session, ctx.settings.report_timeout_seconds)
             return view(*args, **kwargs)
         except Exception as exc:

@@ -15,7 +15,9 @@ from survey.models import Case
 def test_a_timestamp_reads_back_in_utc(ctx: Context) -> None:
     written = datetime(2026, 3, 10, 11, 30, tzinfo=ZoneInfo("Europe/Stockholm"))
     with ctx.session() as session:
-        session.add(Case(case_ref="TZ-1", last_closed_at=written))
+        session.add(
+            Case(case_ref="TZ-1", last_closed_at=written, last_closed_local_date=written.date())
+        )
         session.commit()
     with ctx.session() as session:
         read = session.scalar(select(Case.last_closed_at).where(Case.case_ref == "TZ-1"))

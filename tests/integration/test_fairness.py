@@ -51,6 +51,7 @@ def _contact(actor: Actor, agent: str, case_ref: str, closed: datetime, phone: s
         channel="phone",
         opened_at=closed - timedelta(minutes=5),
         closed_at=closed,
+        closed_local_date=local_date(closed),
         received_at=closed + timedelta(minutes=1),
         agent=agent,
         team="team-a",
@@ -66,7 +67,13 @@ def add_contacts(session: Session, contacts: list[Contact], *, new_cases: bool) 
     session.add_all(contacts)
     if new_cases:
         session.add_all(
-            Case(case_ref=c.case_ref, last_closed_at=c.closed_at, contact_count=1) for c in contacts
+            Case(
+                case_ref=c.case_ref,
+                last_closed_at=c.closed_at,
+                last_closed_local_date=c.closed_local_date,
+                contact_count=1,
+            )
+            for c in contacts
         )
     session.commit()
 
@@ -89,6 +96,7 @@ def drawn_cases(session: Session, actor: Actor, agent: str) -> list[Contact]:
         Case(
             case_ref=c.case_ref,
             last_closed_at=c.closed_at,
+            last_closed_local_date=c.closed_local_date,
             contact_count=1,
             decided_at=c.closed_at + timedelta(minutes=2),
         )

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from survey.context import Context
 from survey.models import Actor, Case, Contact
-from survey.reporting.kpi import contact_kpis, time_buckets
+from survey.reporting.kpi import contact_kpis
 from survey.reporting.report import ReportRequest
 from tests.factories import make_actor, make_contact, make_response, make_survey, utc
 
@@ -145,14 +145,6 @@ def test_contact_kpis_match_an_independent_computation(ctx: Context, group_by: l
     assert report["total"]["contacts"] == total_contacts > 50
     assert report["total"]["fcr"]["n"] == 12
     assert report["total"]["fcr"]["share"] == pytest.approx(8 / 12)
-
-
-def test_buckets_follow_stockholm_midnight_across_the_dst_change() -> None:
-    buckets = dict(time_buckets(date(2026, 3, 28), date(2026, 3, 31), "day"))
-    assert buckets["2026-03-28"] == utc(2026, 3, 28, 23)  # still winter time (UTC+1)
-    assert buckets["2026-03-29"] == utc(2026, 3, 29, 22)  # summer time from that night (UTC+2)
-    weeks = time_buckets(date(2026, 3, 20), date(2026, 4, 12), "week")
-    assert [label for label, _ in weeks] == ["2026-W12", "2026-W13", "2026-W14", "2026-W15"]
 
 
 def test_cli_prints_the_kpis_as_json(ctx: Context, runner: Any) -> None:

@@ -54,3 +54,48 @@ def test_a_report_statement_past_the_time_limit_is_cancelled_on_postgresql(ctx: 
         else:  # SQLite: no limit to set, and nothing is a timeout
             session.execute(text("SELECT 1"))
             assert not ctx.store.is_statement_timeout(RuntimeError("x"))
+
+
+def test_a_report_being_read_holds_back_no_writer(ctx: Context) -> None:
+    """A survey answer is written while a report's transaction is open, without waiting."""
+    from sqlalchemy import func, select
+
+    from survey.models import Actor
+
+    with ctx.session() as report:
+        report.scalar(select(func.count()).select_from(Actor))  # e.g. the API key's lookup
+        ctx.store.read_only(report)
+        assert report.scalar(select(func.count()).select_from(Actor)) == 0
+        with ctx.engine.connect() as writer:
+            if ctx.store.name == "sqlite":
+                # Fail at once rather than wait the busy timeout of 30 s.
+                writer.connection.driver_connection.execute("PRAGMA busy_timeout=200")
+            with writer.begin():
+                writer.execute(Actor.__table__.insert().values(name="written"))  # type: ignore[attr-defined]
+        report.scalar(select(func.count()).select_from(Actor))  # the report reads on
+    with ctx.session() as later:
+        assert later.scalar(select(func.count()).select_from(Actor)) == 1
+
+
+def test_a_report_over_the_api_leaves_the_database_free_for_writers(
+    client: FlaskClient, ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from survey.reporting import kpi
+
+    key = bearer(make_organisation_key(ctx, "quality", "reports"))
+    seen: list[bool] = []
+    real = kpi.contact_counts
+
+    def counts_then_write(session: Any, request: Any) -> Any:
+        found = real(session, request)
+        with ctx.engine.connect() as writer:
+            if ctx.store.name == "sqlite":
+                writer.connection.driver_connection.execute("PRAGMA busy_timeout=200")
+            with writer.begin():
+                writer.exec_driver_sql("UPDATE actor SET name = name")
+        seen.append(True)
+        return found
+
+    monkeypatch.setattr(kpi, "contact_counts", counts_then_write)
+    assert client.get(f"/api/v1/reports/kpi?{QUERY}", headers=key).status_code == 200
+    assert seen

@@ -393,7 +393,14 @@ def test_a_case_whose_contacts_were_erased_before_the_draw_is_unreachable(
     everyone: Context,
 ) -> None:
     with everyone.session() as session:
-        session.add(Case(case_ref="ERASED", last_closed_at=CLOSED, contact_count=1))
+        session.add(
+            Case(
+                case_ref="ERASED",
+                last_closed_at=CLOSED,
+                last_closed_local_date=CLOSED.date(),
+                contact_count=1,
+            )
+        )
         session.commit()
     run_sampling(everyone)
     assert decisions(everyone) == {"ERASED": "no_reachable_address"}

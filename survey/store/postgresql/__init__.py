@@ -31,7 +31,7 @@ from sqlmodel import Session
 
 from survey.store import common, leases
 from survey.store.base import Claim
-from survey.store.postgresql import driver, intake, sampling
+from survey.store.postgresql import driver, intake, periods, sampling
 
 # A pooled connection that has lain idle longer than this is pinged before use (the server may
 # have restarted, or a firewall dropped it); one in steady use is trusted, saving a round trip
@@ -112,6 +112,9 @@ class PostgresStore(common.StoreSessions):
     def is_statement_timeout(self, error: BaseException) -> bool:
         return isinstance(getattr(error, "orig", None), QueryCanceled)
 
+    def read_only(self, session: Session) -> None:
+        return None  # a reader takes no lock that a writer waits for (MVCC)
+
     def add_contacts(
         self, session: Session, rows: list[dict[str, Any]], *, now: datetime
     ) -> set[tuple[int, str]]:
@@ -170,6 +173,9 @@ class PostgresStore(common.StoreSessions):
 
     def seconds_between(self, later: Any, earlier: Any) -> ColumnElement[Any]:
         return func.extract("epoch", later - earlier)
+
+    def period_label(self, day: Any, key: str) -> ColumnElement[str]:
+        return periods.period_label(day, key)
 
     def percentiles(
         self, session: Session, query: Any, names: list[str], fractions: Sequence[float]

@@ -26,14 +26,18 @@ WITH inserted AS (
     INSERT INTO contact ({_COLUMN_LIST})
     SELECT {_COLUMN_LIST} FROM contact_stage ORDER BY actor_id, external_id
     ON CONFLICT (actor_id, external_id) DO NOTHING
-    RETURNING actor_id, external_id, case_ref, opened_at, closed_at
+    RETURNING actor_id, external_id, case_ref, opened_at, closed_at, closed_local_date
 ), cases AS (
-    INSERT INTO customer_case (case_ref, first_opened_at, last_closed_at, contact_count,
-                               updated_at)
-    SELECT case_ref, min(coalesce(opened_at, closed_at)), max(closed_at), count(*), :now
+    INSERT INTO customer_case (case_ref, first_opened_at, last_closed_at,
+                               last_closed_local_date, contact_count, updated_at)
+    SELECT case_ref, min(coalesce(opened_at, closed_at)), max(closed_at),
+           max(closed_local_date), count(*), :now
     FROM inserted GROUP BY case_ref ORDER BY case_ref
     ON CONFLICT (case_ref) DO UPDATE SET
         last_closed_at = greatest(customer_case.last_closed_at, excluded.last_closed_at),
+        -- a later instant never has an earlier local date: the latest date is the last's
+        last_closed_local_date = greatest(customer_case.last_closed_local_date,
+                                          excluded.last_closed_local_date),
         first_opened_at = least(customer_case.first_opened_at, excluded.first_opened_at),
         contact_count = customer_case.contact_count + excluded.contact_count,
         updated_at = excluded.updated_at

@@ -33,8 +33,8 @@ from sqlmodel import Session, col
 from survey.models import Case, Contact, SamplingDecision, Survey, SurveyIdentifier
 from survey.store import common, leases
 from survey.store.base import Claim, Decision
-from survey.store.sqlite import intake
-from survey.store.sqlite.engine import make_engine
+from survey.store.sqlite import intake, periods
+from survey.store.sqlite.engine import READS_ONLY, make_engine
 
 CHUNK = 900  # under SQLite's default limit of bound variables per statement, with room
 
@@ -108,6 +108,13 @@ class SqliteStore(common.StoreSessions):
 
     def is_statement_timeout(self, error: BaseException) -> bool:
         return False
+
+    def read_only(self, session: Session) -> None:
+        """End the session's transaction and begin the next without BEGIN IMMEDIATE, which
+        would hold the write lock for the whole report (see engine._begin)."""
+        if session.in_transaction():
+            session.commit()
+        session.connection(execution_options={READS_ONLY: True})
 
     def add_contacts(
         self, session: Session, rows: list[dict[str, Any]], *, now: datetime
@@ -228,6 +235,9 @@ class SqliteStore(common.StoreSessions):
 
     def seconds_between(self, later: Any, earlier: Any) -> ColumnElement[Any]:
         return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+    def period_label(self, day: Any, key: str) -> ColumnElement[str]:
+        return periods.period_label(day, key)
 
     def percentiles(
         self, session: Session, query: Any, names: list[str], fractions: Sequence[float]

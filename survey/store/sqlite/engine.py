@@ -33,9 +33,19 @@ def _pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# The execution option of a connection whose transaction only reads (SqliteStore.read_only).
+READS_ONLY = "survey_reads_only"
+
+
 def _begin(connection: Any) -> None:
-    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+    options = connection.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
         return  # each statement is its own transaction (a page's read, or its one UPDATE)
+    if options.get(READS_ONLY):
+        # A reader (a report): a deferred BEGIN reads one snapshot of the WAL and holds no
+        # lock, so that the survey pages' writes never wait for a report to end.
+        connection.exec_driver_sql("BEGIN")
+        return
     # IMMEDIATE takes the write lock at the start, so concurrent writers queue instead of
     # failing halfway with "database is locked" when they upgrade from a read.
     connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -40,12 +40,17 @@ def case_rows(rows: Iterable[dict[str, Any]], *, now: datetime) -> list[dict[str
                 "case_ref": row["case_ref"],
                 "first_opened_at": None,
                 "last_closed_at": row["closed_at"],
+                "last_closed_local_date": row["closed_local_date"],
                 "contact_count": 0,
                 "updated_at": now,
             },
         )
         case["contact_count"] += 1
         case["last_closed_at"] = max(case["last_closed_at"], row["closed_at"])
+        # A later instant never has an earlier local date: the latest date is the last's.
+        case["last_closed_local_date"] = max(
+            case["last_closed_local_date"], row["closed_local_date"]
+        )
         opened = row["opened_at"] or row["closed_at"]
         first = case["first_opened_at"]
         case["first_opened_at"] = opened if first is None else min(first, opened)
@@ -61,6 +66,9 @@ def _upsert_cases(session: Session, values: list[dict[str, Any]]) -> None:
         index_elements=["case_ref"],
         set_={
             "last_closed_at": func.max(table.last_closed_at, excluded.last_closed_at),
+            "last_closed_local_date": func.max(
+                table.last_closed_local_date, excluded.last_closed_local_date
+            ),
             "first_opened_at": func.min(
                 func.coalesce(table.first_opened_at, excluded.first_opened_at),
                 func.coalesce(excluded.first_opened_at, table.first_opened_at),

@@ -164,7 +164,7 @@ def download() -> ResponseReturnValue:
 
 @bp.get("/reports/raw")
 @role_required(Role.admin, Role.dpo)
-@report_slot
+@report_slot(writes=True)  # each download is audited
 def raw_answers() -> ResponseReturnValue:
     """One row per answer: only for admin and dpo, never analysts (SPEC section 6)."""
     period, _ = period_from_args()
