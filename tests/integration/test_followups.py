@@ -256,9 +256,7 @@ def test_a_form_sent_back_for_correction_keeps_the_box_ticked(
     form = {"overall": "", "contact_consent": "yes", "csrf_token": csrf}
     page = client.post(f"/s/{token}", data=form)
     assert page.status_code == 422
-    assert 'name="contact_consent" value="yes" checked' in (
-        page.get_data(as_text=True)
-    )
+    assert 'name="contact_consent" value="yes" checked' in (page.get_data(as_text=True))
 
 
 def test_a_second_scheduler_skips_the_pass_while_another_runs_it(ctx: Context) -> None:
