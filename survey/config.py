@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from survey.policy_fields import PolicySettings, at_least
+from survey.questionnaire_rules import RulesSetting
 
 GENERATED_SECRETS = ("secret_key", "sampling_secret", "identifier_key")
 SECRET_ENV_NAMES = {
@@ -93,6 +94,7 @@ class Settings(PolicySettings):
     metrics_token: str
     # `name=seconds` for interval jobs run more or less often than the job table says.
     job_intervals: list[str]
+    questionnaire_rules: RulesSetting
 
     @field_validator("job_intervals")
     @classmethod
@@ -254,6 +256,7 @@ DEFAULTS: dict[str, Any] = {
     "api_max_body_bytes": 10 * 1024 * 1024,
     "metrics_token": "",
     "job_intervals": [],
+    "questionnaire_rules": [],
     "previous_sampling_secrets": [],
     "secret_key": "",
     "sampling_secret": "",
