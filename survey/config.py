@@ -17,6 +17,7 @@ from pydantic_core import ErrorDetails
 
 from survey.config_files import SECRET_ENV_NAMES, dev_secrets, toml_values
 from survey.policy_fields import PolicySettings, at_least
+from survey.questionnaire_rules import RulesSetting
 
 # 32 random bytes in base64url: the length of secrets.token_urlsafe(32).
 MIN_SECRET_LENGTH = 43
@@ -85,6 +86,7 @@ class Settings(PolicySettings):
     metrics_token: str
     # `name=seconds` for interval jobs run more or less often than the job table says.
     job_intervals: list[str]
+    questionnaire_rules: RulesSetting
 
     @field_validator("job_intervals")
     @classmethod
@@ -246,6 +248,7 @@ DEFAULTS: dict[str, Any] = {
     "api_max_body_bytes": 10 * 1024 * 1024,
     "metrics_token": "",
     "job_intervals": [],
+    "questionnaire_rules": [],
     "previous_sampling_secrets": [],
     "secret_key": "",
     "sampling_secret": "",

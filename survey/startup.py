@@ -16,6 +16,7 @@ from survey.delivery.messages import check_sms_fits
 from survey.matrix import design_for
 from survey.sampling.keys import SecretNotInForce, check_secret
 from survey.sampling.policy import current_policy, effective_policy
+from survey.sampling.questionnaires import check_questionnaire_rules
 from survey.sampling.recorded import policy_drift, record_initial_policy
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def start_context(
     try:
         check_sms_fits(ctx.settings)
         design_for(ctx.settings.instance_path, ctx.settings.items_per_survey)
+        check_questionnaire_rules(ctx.settings)
         drift = open_policy(ctx, who=who)
         check_sms_reply_mode(ctx)
     except Exception:

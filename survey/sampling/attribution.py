@@ -99,10 +99,10 @@ def address(view: CaseView) -> tuple[str, str] | None:
 
 
 def survey_row(
-    view: CaseView, timeline: PolicyTimeline, now: datetime, asked_items: str
+    view: CaseView, timeline: PolicyTimeline, now: datetime, questionnaire: str, asked_items: str
 ) -> dict[str, Any]:
     """The survey, attributed to the case's last closed contact (SPEC section 2), asking
-    `asked_items` of A1.2 b and c (survey/matrix.py)."""
+    `questionnaire` and its `asked_items` of A1.2 b and c (survey/sampling/questionnaires.py)."""
     last = view.last
     policy = timeline.at(view.last_closed_at)
     channel, to_address = address(view) or ("", "")
@@ -123,7 +123,7 @@ def survey_row(
         "closed_local_date": local_date,
         "closed_week": week,
         "closed_month": month,
-        "questionnaire": "default",
+        "questionnaire": questionnaire,
         "asked_items": asked_items,
         "created_at": now,
         "send_at": send_at,

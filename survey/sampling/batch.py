@@ -11,7 +11,6 @@ sampling_decision.case_ref and survey.case_ref are the last guards.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,7 +19,6 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from survey.context import Context
-from survey.matrix import chooser, design_for
 from survey.models import Case, DecisionReason
 from survey.optouts import opted_out_hashes
 from survey.sampling.attribution import (
@@ -42,6 +40,7 @@ from survey.sampling.draw import (
     within_frequency_cap,
 )
 from survey.sampling.policy import Policy, PolicyTimeline, policy_timeline
+from survey.sampling.questionnaires import Asking, asking
 from survey.sampling.reads import capped_surveys, earlier_undecided, surveyed_cases
 from survey.store import Decision, store_of
 
@@ -173,20 +172,16 @@ def decide_contenders(ctx: Context, session: Session, batch: Batch, reasons: Cou
         reasons[str(reason)] += 1
         decisions.append(batch.decision(view, policy, str(reason)))
     if decisions:  # none when every contender waits for another process
-        design = design_for(ctx.settings.instance_path, ctx.settings.items_per_survey)
-        choose = chooser(ctx.settings.sampling_secret, design)
-        surveys, identifiers = _surveys_of(selected, batch, choose)
+        surveys, identifiers = _surveys_of(selected, batch, asking(ctx.settings, session))
         ctx.store.write_decisions(session, decisions, surveys, identifiers)
     release(session, deferred)
     return len(deferred)
 
 
 def _surveys_of(
-    selected: list[CaseView], batch: Batch, choose: Callable[[str], str]
+    selected: list[CaseView], batch: Batch, ask: Asking
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    surveys = [
-        survey_row(view, batch.timeline, batch.now, choose(view.case_ref)) for view in selected
-    ]
+    surveys = [survey_row(view, batch.timeline, batch.now, *ask(view)) for view in selected]
     identifiers = [
         {"case_ref": v.case_ref, "identifier_hash": h, "kind": kind, "closed_at": v.last_closed_at}
         for v in selected

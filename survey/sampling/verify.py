@@ -62,7 +62,7 @@ def verify_decisions(
     recorded = recorded_fingerprints(session)
     timeline = policy_timeline(session)
     design = design_for(settings.instance_path, settings.items_per_survey)
-    for decision, survey_id, asked_items in _decisions(session, start, end):
+    for decision, survey_id, questionnaire, asked_items in _decisions(session, start, end):
         result.checked += 1
         ref = decision.case_ref
         if decision.key_fingerprint not in recorded:
@@ -96,8 +96,10 @@ def verify_decisions(
         if selected != (survey_id is not None):
             problem = "selected without a survey" if selected else "a survey without selection"
             result.mismatches.append(Mismatch(ref, problem))
-        if asked_items is not None and not is_pseudonym(ref):
-            _check_asked(result, design, chooser(secret, design), ref, asked_items)
+        # Only the default questionnaire rotates its items; any other asks them all.
+        rotated = questionnaire == "default" and asked_items is not None
+        if rotated and not is_pseudonym(ref):
+            _check_asked(result, design, chooser(secret, design), ref, str(asked_items))
         policy_rate = timeline.at(decision.last_closed_at).rate
         if policy_rate != decision.rate:
             result.warnings.append(
@@ -144,9 +146,9 @@ def _decided_without_decision(session: Session, start: datetime, end: datetime) 
 
 def _decisions(
     session: Session, start: datetime, end: datetime
-) -> Iterator[tuple[SamplingDecision, int | None, str | None]]:
+) -> Iterator[tuple[SamplingDecision, int | None, str | None, str | None]]:
     query = (
-        select(SamplingDecision, col(Survey.id), col(Survey.asked_items))
+        select(SamplingDecision, col(Survey.id), col(Survey.questionnaire), col(Survey.asked_items))
         .outerjoin(Survey, col(Survey.decision_id) == col(SamplingDecision.id))
         .where(col(SamplingDecision.last_closed_at) >= start)
         .where(col(SamplingDecision.last_closed_at) < end)
@@ -154,4 +156,4 @@ def _decisions(
         .execution_options(yield_per=5000)
     )
     for row in session.execute(query):
-        yield row[0], row[1], row[2]
+        yield row[0], row[1], row[2], row[3]
