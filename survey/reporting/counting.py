@@ -3,7 +3,7 @@ sent, and the local (Europe/Stockholm) days, weeks and months that periods and b
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, func, or_
@@ -40,3 +40,15 @@ def time_label(day: date, key: str) -> str:
         iso = day.isocalendar()
         return f"{iso.year}-W{iso.week:02d}"
     return f"{day.year}-{day.month:02d}"
+
+
+def period_labels(start: date, end: date, key: str) -> list[str]:
+    """The labels of every day, week or month of [start, end), in order."""
+    labels: list[str] = []
+    day = start
+    while day < end:
+        label = time_label(day, key)
+        if not labels or labels[-1] != label:
+            labels.append(label)
+        day += timedelta(days=1)
+    return labels

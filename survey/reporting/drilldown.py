@@ -19,9 +19,10 @@ from sqlmodel import Session, col
 
 from survey.models import Actor, Response, Survey
 from survey.reporting.comments import comment_list
+from survey.reporting.counting import period_labels
 from survey.reporting.disclosure_control import is_monday, is_one_week_or_month
 from survey.reporting.grouping import GROUPINGS
-from survey.reporting.kpi import contact_kpis, time_buckets
+from survey.reporting.kpi import contact_kpis
 from survey.reporting.p_chart import PChart, Sample, p_chart
 from survey.reporting.ranking import AgentSums, rank_team
 from survey.reporting.report import (
@@ -91,7 +92,7 @@ def trend(report: dict[str, Any], unit: Unit, grain: str) -> list[tuple[str, Any
     """(label, the unit's group or None) for every week or month of the report's period."""
     start, end = date.fromisoformat(report["from"]), date.fromisoformat(report["to"])
     cells = {g["key"][grain]: g for g in pick(report["groups"], unit)}
-    return [(label, cells.get(label)) for label, _ in time_buckets(start, end, grain)]
+    return [(label, cells.get(label)) for label in period_labels(start, end, grain)]
 
 
 def unit_kpis(
