@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
@@ -121,8 +122,9 @@ def change_policy(
     """Validate, then record a version effective from `now` and audit it; commits.
 
     The new version copies the last recorded one and sets `key`. Raises Conflict with a message
-    for the person changing it when key or value is invalid, PolicyNotRecorded before the initial
-    version.
+    for the person changing it when key or value is invalid or the value is the one in force
+    (a version that changes nothing would only crowd the history and the audit log),
+    PolicyNotRecorded before the initial version.
     """
     if key not in POLICY_KEYS:
         raise Conflict(f"unknown policy key {key!r}; choose from {', '.join(POLICY_KEYS)}")
@@ -131,6 +133,9 @@ def change_policy(
     store_of(session).lock_policy(session)
     current = policy_dict(current_policy(session))
     old = current[key]
+    if _same(old, parsed):
+        session.rollback()  # releases the policy lock; nothing is recorded or audited
+        raise Conflict(f"{key} is already {parsed}: nothing changed, nothing recorded")
     version = PolicyVersion(
         effective_from=now,
         values={**current, key: parsed},
@@ -176,6 +181,14 @@ def _latest_values(session: Session) -> dict[str, Any] | None:
     query = select(col(PolicyVersion.values)).order_by(col(PolicyVersion.id).desc()).limit(1)
     row = session.execute(query).first()
     return dict(row[0]) if row else None
+
+
+def _same(old: Any, new: Any) -> bool:
+    """Whether two values of a key are the same (a rate of 0.30 is the rate 0.3)."""
+    try:
+        return Decimal(str(old)) == Decimal(str(new))
+    except InvalidOperation:
+        return bool(old == new)
 
 
 def _laid_over(base: Policy, values: dict[str, Any]) -> Policy:

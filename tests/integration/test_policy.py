@@ -115,6 +115,15 @@ def test_an_invalid_change_is_refused_and_nothing_is_written(
     assert count(ctx, AuditLog) == 1
 
 
+def test_setting_the_value_in_force_records_nothing(ctx: Context) -> None:
+    with ctx.session() as session:
+        change_policy(session, key="rate", value="0.3", who="a", reason=None, now=T0)
+        with pytest.raises(Conflict, match=r"already 0\.3"):
+            change_policy(session, key="rate", value="0.30", who="a", reason=None, now=T0)
+    assert count(ctx, PolicyVersion) == 2  # the initial version and the one change
+    assert count(ctx, AuditLog) == 2
+
+
 def test_a_rate_change_applies_to_cases_closed_after_it(make_ctx: Callable[..., Context]) -> None:
     ctx = make_ctx(sampling_rate="0")
     with ctx.session() as session:
