@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import uuid
 from datetime import date
 from typing import Any
 
-import psycopg
 from sqlalchemy import text
 
-from bench.report import ADMIN_URL, LOAD, best_of
+from bench.common import fresh_database
+from bench.report import LOAD, best_of
 from survey.context import build_context
-from survey.migrate import upgrade
 from survey.reporting.comment_filters import CommentFilter
 from survey.reporting.comment_rows import comment_page, export_comment_rows
 from survey.reporting.comments import comment_list
@@ -39,20 +37,12 @@ def main() -> None:
     args = parser.parse_args()
     surveys = int(args.responses * 1.25)
     cases = max(surveys, int(args.contacts * 0.8))
-    name = f"survey_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    try:
+    with fresh_database("postgresql") as url:  # migrated, dropped afterwards
         figures = run(url, args.contacts, cases, surveys, args.runs)
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     print(json.dumps(figures))
 
 
 def run(url: str, contacts: int, cases: int, surveys: int, runs: int) -> dict[str, Any]:
-    upgrade(url)
     ctx = build_context({"database_url": url, "env": "development"})
     params = {"contacts": contacts, "cases": cases, "surveys": surveys}
     with ctx.engine.begin() as connection:

@@ -13,23 +13,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import psycopg
 from sqlalchemy import text
 
+from bench.common import fresh_database
 from bench.report import LOAD
 from survey.context import build_context
 from survey.followups.raising import raise_follow_ups
-from survey.migrate import upgrade
 
-ADMIN_URL = os.environ.get(
-    "SURVEY_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 NOW = datetime(2025, 12, 31, 12, tzinfo=UTC)
 
 
@@ -39,20 +33,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     surveys = int(args.responses * 1.25)
-    name = f"survey_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    try:
+    with fresh_database("postgresql") as url:  # migrated, dropped afterwards
         figures = run(url, surveys, args.runs)
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     print(json.dumps(figures))
 
 
 def run(url: str, surveys: int, runs: int) -> dict[str, Any]:
-    upgrade(url)
     ctx = build_context({"database_url": url, "env": "development"})
     params = {"contacts": surveys, "cases": surveys, "surveys": surveys}
     with ctx.engine.begin() as connection:

@@ -10,40 +10,17 @@ from typing import Any
 from openpyxl import Workbook
 
 from survey.reporting.exports import escape_cell
-from survey.reporting.report import CASE_ITEMS, CONTACT_ITEMS, RESOLUTIONS
+from survey.reporting.report_table import ANSWERED_COLUMNS, answered_figures
 
 
 def actor_columns(group_by: Sequence[str]) -> list[str]:
-    columns = [*group_by, "responses", "overall_n", "overall_mean"]
-    columns += ["overall_mean_ci95_low", "overall_mean_ci95_high"]
-    columns += ["csat", "csat_ci95_low", "csat_ci95_high", "contact_experience_mean"]
-    columns += [f"{item}_mean" for item in CONTACT_ITEMS]
-    columns += ["case_handling_mean", *(f"{item}_mean" for item in CASE_ITEMS)]
-    columns += ["resolution_n", *(f"resolution_{a}" for a in RESOLUTIONS), "fcr_n", "fcr_share"]
-    return columns
+    return [*group_by, "responses", *ANSWERED_COLUMNS]
 
 
 def _figures(group: dict[str, Any]) -> list[Any]:
     if group.get("suppressed"):
         return ["suppressed"]
-    overall = group["overall"]
-    ce, ch = group["contact_experience"], group["case_handling"]
-    return [
-        group["responses"],
-        overall["n"],
-        overall["mean"],
-        *(overall["mean_ci95"] or [None, None]),
-        overall["csat"],
-        *(overall["csat_ci95"] or [None, None]),
-        ce["mean"],
-        *(ce["items"][item]["mean"] for item in CONTACT_ITEMS),
-        ch["mean"],
-        *(ch["items"][item]["mean"] for item in CASE_ITEMS),
-        group["resolution"]["n"],
-        *(group["resolution"][a] for a in RESOLUTIONS),
-        group["fcr"]["n"],
-        group["fcr"]["share"],
-    ]
+    return [group["responses"], *answered_figures(group)]
 
 
 def actor_workbook(reports: Sequence[dict[str, Any]]) -> bytes:

@@ -116,11 +116,3 @@ def measure_figures(
             result = {name: (value if name == "n" else None) for name, value in result.items()}
         figures[qid] = {"kind": kind, **result}
     return figures
-
-
-def total_sums(groups: Iterable[Mapping[str, int]]) -> dict[str, int]:
-    total: dict[str, int] = {}
-    for sums in groups:
-        for name, value in sums.items():
-            total[name] = total.get(name, 0) + value
-    return total

@@ -32,7 +32,7 @@ from survey.reporting.disclosures import disclosures
 from survey.reporting.funnel import STAGE, funnel_counts, survey_stage_columns
 from survey.reporting.grouping import GROUP_KEYS, key_label, survey_key_column
 from survey.reporting.items import asked_columns, item_rate, part_figures
-from survey.reporting.measures import measure_figures, measure_sums, total_sums
+from survey.reporting.measures import measure_figures, measure_sums
 from survey.reporting.protection import hide_figures, measure_hidden, protect
 from survey.reporting.weighted import RateSums, merge
 
@@ -266,7 +266,7 @@ def satisfaction_report(
         ):
             group["measures"] = measure_figures(sums_of, measures, suppressed=hidden_of)
         total_measures = measure_figures(
-            total_sums(measured.values()), measures, suppressed=total_hidden
+            sum_counts(measured.values()), measures, suppressed=total_hidden
         )
     return {
         "from": request.start.isoformat(),

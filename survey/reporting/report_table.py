@@ -8,14 +8,29 @@ from typing import Any
 from survey.reporting.funnel import CANCEL_CAUSES, SUPPRESSION_REASONS, SURVEY_STAGES
 from survey.reporting.report import CASE_ITEMS, CONTACT_ITEMS, RESOLUTIONS, ROTATING_ITEMS
 
+# The answered figures of a group, as the actor's own key sees them too (actor_workbook.py).
+ANSWERED_COLUMNS = [
+    "overall_n",
+    "overall_mean",
+    "overall_mean_ci95_low",
+    "overall_mean_ci95_high",
+    "csat",
+    "csat_ci95_low",
+    "csat_ci95_high",
+    "contact_experience_mean",
+    *(f"{item}_mean" for item in CONTACT_ITEMS),
+    "case_handling_mean",
+    *(f"{item}_mean" for item in CASE_ITEMS),
+    "resolution_n",
+    *(f"resolution_{a}" for a in RESOLUTIONS),
+    "fcr_n",
+    "fcr_share",
+]
+
 
 def report_columns(report: dict[str, Any]) -> list[str]:
     columns = [*report["group_by"], "sent", "responses", "response_rate", "declined", "opted_out"]
-    columns += ["overall_n", "overall_mean", "overall_mean_ci95_low", "overall_mean_ci95_high"]
-    columns += ["csat", "csat_ci95_low", "csat_ci95_high", "contact_experience_mean"]
-    columns += [f"{item}_mean" for item in CONTACT_ITEMS]
-    columns += ["case_handling_mean", *(f"{item}_mean" for item in CASE_ITEMS)]
-    columns += ["resolution_n", *(f"resolution_{a}" for a in RESOLUTIONS), "fcr_n", "fcr_share"]
+    columns += ANSWERED_COLUMNS
     columns += [f"funnel_{name}" for name in FUNNEL_COLUMNS]
     columns += ["rr1", "coop1", "ref1"]
     columns += ["weighted_mean", "weighted_mean_ci95_low", "weighted_mean_ci95_high"]
@@ -63,22 +78,16 @@ def _design(group: dict[str, Any]) -> list[Any]:
     ]
 
 
-def _flat(group: dict[str, Any]) -> list[Any]:
+def answered_figures(group: dict[str, Any]) -> list[Any]:
+    """A group's values of ANSWERED_COLUMNS."""
     overall = group["overall"]
-    mean_ci = overall["mean_ci95"] or [None, None]
-    csat_ci = overall["csat_ci95"] or [None, None]
     ce, ch = group["contact_experience"], group["case_handling"]
     return [
-        group["sent"],
-        group["responses"],
-        group["response_rate"],
-        group["declined"],
-        group["opted_out"],
         overall["n"],
         overall["mean"],
-        *mean_ci,
+        *(overall["mean_ci95"] or [None, None]),
         overall["csat"],
-        *csat_ci,
+        *(overall["csat_ci95"] or [None, None]),
         ce["mean"],
         *(ce["items"][item]["mean"] for item in CONTACT_ITEMS),
         ch["mean"],
@@ -87,6 +96,17 @@ def _flat(group: dict[str, Any]) -> list[Any]:
         *(group["resolution"][a] for a in RESOLUTIONS),
         group["fcr"]["n"],
         group["fcr"]["share"],
+    ]
+
+
+def _flat(group: dict[str, Any]) -> list[Any]:
+    return [
+        group["sent"],
+        group["responses"],
+        group["response_rate"],
+        group["declined"],
+        group["opted_out"],
+        *answered_figures(group),
         *_design(group),
         *_item_rates(group),
     ]
